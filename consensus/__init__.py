@@ -1,0 +1,27 @@
+"""Consensus rules and per-item statistics for Delphi rounds.
+
+Plain functions over numbers, lists or pandas Series: nothing here knows
+about Django, so it can be tested with hypothesis and reused in notebooks.
+"""
+
+from consensus.ranking import KendallW, kendalls_w
+from consensus.rounds import RoundChange, compare_rounds
+from consensus.rules import RULES, Verdict, describe, evaluate, evaluate_all, validate_params
+from consensus.scale import Scale
+from consensus.stats import ItemStats, item_stats
+
+__all__ = [
+    "RULES",
+    "ItemStats",
+    "KendallW",
+    "RoundChange",
+    "Scale",
+    "Verdict",
+    "compare_rounds",
+    "describe",
+    "evaluate",
+    "evaluate_all",
+    "item_stats",
+    "kendalls_w",
+    "validate_params",
+]
