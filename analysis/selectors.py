@@ -1,0 +1,122 @@
+"""Reads for analysis: one query per frame, never one per item or per panelist.
+
+Frames are read through a plain cursor from the queryset's own SQL, because
+building a model instance or a dict per row costs more than the whole
+analysis once a round holds hundreds of thousands of ratings.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.db import connections
+from django.db.models import F, QuerySet
+
+from surveys.models import Answer, AnswerOption, Item, ItemLink, ItemOption, Round, Study, Submission
+from vignettes.models import Option, Vignette
+
+RATED_TYPES = (Item.Type.LIKERT, Item.Type.CATEGORICAL)
+
+
+class NoRoundToAnalyse(Exception):
+    pass
+
+
+def frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """The rows of a values_list() queryset as a DataFrame with these column names."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def study_rounds(*, study: Study) -> list[Round]:
+    return list(study.rounds.order_by("number"))
+
+
+def round_for_analysis(*, study: Study, number: int | None = None) -> Round:
+    """Round `number` of the study, or by default its last closed round."""
+    rounds = Round.objects.select_related("study").filter(study=study)
+    if number is not None:
+        found = rounds.filter(number=number).first()
+        if found is None:
+            raise NoRoundToAnalyse(f"study {study.slug} has no round {number}")
+        return found
+    found = rounds.filter(status=Round.Status.CLOSED).order_by("-number").first()
+    if found is None:
+        raise NoRoundToAnalyse(f"study {study.slug} has no closed round yet; name one with --round")
+    return found
+
+
+def vignettes_frame(*, study: Study) -> pd.DataFrame:
+    return frame(
+        Vignette.objects.filter(study=study).order_by("position", "pk").values_list("pk", "code", "title"),
+        ["vignette_id", "vignette", "vignette_title"],
+    )
+
+
+def options_frame(*, study: Study) -> pd.DataFrame:
+    return frame(
+        Option.objects.filter(study=study).order_by("position", "pk").values_list("pk", "code", "name", "short"),
+        ["option_id", "option", "option_name", "option_short"],
+    )
+
+
+def items_frame(*, rounds: list[Round]) -> pd.DataFrame:
+    """Every item of these rounds, in questionnaire order."""
+    return frame(
+        Item.objects.filter(round__in=rounds)
+        .order_by("round__number", "position", "pk")
+        .values_list("pk", "round__number", "code", "type", "text", "vignette_id", "scale_min", "scale_max"),
+        ["item_id", "round", "statement", "type", "text", "vignette_id", "scale_min", "scale_max"],
+    )
+
+
+def item_options_frame(*, rounds: list[Round]) -> pd.DataFrame:
+    return frame(
+        ItemOption.objects.filter(item__round__in=rounds)
+        .order_by("item_id", "position", "pk")
+        .values_list("item_id", "option_id"),
+        ["item_id", "option_id"],
+    )
+
+
+def ratings_frame(*, rounds: list[Round]) -> pd.DataFrame:
+    """Ratings given by participants who submitted the item's round; blanks are absent."""
+    return frame(
+        Answer.objects.filter(
+            item__round__in=rounds,
+            item__type__in=RATED_TYPES,
+            rating__isnull=False,
+            participant__submissions__round=F("item__round"),
+        ).values_list("item_id", "participant__label", "rating"),
+        ["item_id", "participant", "rating"],
+    )
+
+
+def selections_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
+    """Options chosen in items of these types, by participants who submitted the round."""
+    return frame(
+        AnswerOption.objects.filter(
+            answer__item__round__in=rounds,
+            answer__item__type__in=types,
+            answer__participant__submissions__round=F("answer__item__round"),
+        ).values_list("answer__item_id", "answer__participant__label", "option_id", "rank"),
+        ["item_id", "participant", "option_id", "rank"],
+    )
+
+
+def submissions_frame(*, study: Study) -> pd.DataFrame:
+    """Who (by pseudonym) submitted which round, and on which day."""
+    return frame(
+        Submission.objects.filter(round__study=study).values_list("round__number", "participant__label", "submitted_on"),
+        ["round", "participant", "submitted_on"],
+    )
+
+
+def lineage_frame(*, rounds: list[Round]) -> pd.DataFrame:
+    """Edges of the lineage whose child item is in one of these rounds."""
+    return frame(
+        ItemLink.objects.filter(child__round__in=rounds).values_list("parent_id", "child_id", "operation"),
+        ["parent_id", "child_id", "operation"],
+    )

@@ -1,0 +1,328 @@
+"""The analysis tables of a round, built with pandas from a few whole-round queries.
+
+Every table is a DataFrame whose columns are the export's columns, so the
+web page, the command and every file format show the same thing. The
+column names of `recommendations` and `not-recommended` are fixed by SPEC 4.3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from django.utils.translation import gettext_lazy as _
+
+import consensus
+from analysis import selectors
+from surveys.models import Item, Round, Study
+
+TABLES = {
+    "recommendations": _("Recommendations (Table 3)"),
+    "not-recommended": _("Not recommended (Table 4)"),
+    "items": _("Item statistics"),
+    "sensitivity": _("Sensitivity to the consensus definition"),
+    "round-comparison": _("Changes between rounds"),
+    "top-choices": _("Top-choice frequencies"),
+}
+
+RECOMMENDATION_COLUMNS = [
+    "vignette", "vignette_title", "statement", "text", "options",
+    "n", "min", "mean", "median", "all_above_neutral", "consensus",
+]
+NOT_RECOMMENDED_COLUMNS = ["vignette", "vignette_title", "option", "option_name", "count", "n", "percent"]
+TOP_CHOICE_COLUMNS = [
+    "vignette", "vignette_title", "option", "option_name", "count", "first_choice", "n", "percent",
+]
+
+# The 4-point categorical answers of a development round are summarised on
+# their own scale; "likely not" and "likely" form its middle band.
+CATEGORICAL_SCALE = consensus.Scale(min=1, max=4, neutral=2)
+
+
+def study_scale(study: Study) -> consensus.Scale:
+    return consensus.Scale(min=study.scale_min, max=study.scale_max, neutral=study.scale_neutral)
+
+
+def rule_and_params(study: Study, rule: str | None = None) -> tuple[str, dict]:
+    """The study's own rule and parameters, or another rule with its defaults."""
+    if rule is None or rule == study.consensus_rule:
+        return study.consensus_rule, consensus.validate_params(
+            study.consensus_rule, study.consensus_params, study_scale(study)
+        )
+    return rule, consensus.validate_params(rule, None, study_scale(study))
+
+
+class RoundData:
+    """What the tables of one round read, each frame queried once on first use."""
+
+    def __init__(self, round: Round, *, rule: str | None = None):
+        self.round = round
+        self.study = round.study
+        self.scale = study_scale(self.study)
+        self.rule, self.params = rule_and_params(self.study, rule)
+
+    @cached_property
+    def earlier_rounds(self) -> list[Round]:
+        """This round and every round before it, for tables that follow the lineage."""
+        return [r for r in selectors.study_rounds(study=self.study) if r.number <= self.round.number]
+
+    @cached_property
+    def vignettes(self) -> pd.DataFrame:
+        frame = selectors.vignettes_frame(study=self.study)
+        frame["vignette_order"] = range(len(frame))
+        return frame
+
+    @cached_property
+    def options(self) -> pd.DataFrame:
+        frame = selectors.options_frame(study=self.study)
+        frame["option_order"] = range(len(frame))
+        return frame
+
+    @cached_property
+    def items(self) -> pd.DataFrame:
+        """Items of this round with their vignette, in questionnaire order."""
+        frame = selectors.items_frame(rounds=[self.round])
+        frame["item_order"] = range(len(frame))
+        return frame.merge(self.vignettes, on="vignette_id", how="left")
+
+    @cached_property
+    def item_options(self) -> pd.DataFrame:
+        frame = selectors.item_options_frame(rounds=[self.round])
+        return frame.merge(self.options[["option_id", "option"]], on="option_id")
+
+    @cached_property
+    def ratings(self) -> pd.DataFrame:
+        return selectors.ratings_frame(rounds=[self.round])
+
+    @cached_property
+    def submitted(self) -> int:
+        """The panel of the round: participants who submitted it (SPEC 2, Table 4's n)."""
+        submissions = self.submissions
+        return int((submissions["round"] == self.round.number).sum())
+
+    @cached_property
+    def submissions(self) -> pd.DataFrame:
+        return selectors.submissions_frame(study=self.study)
+
+    def items_of(self, *types: str) -> pd.DataFrame:
+        return self.items[self.items["type"].isin(types)]
+
+    def option_codes(self) -> dict[int, list[str]]:
+        return self.item_options.groupby("item_id", sort=False)["option"].agg(list).to_dict()
+
+    def selections(self, *types: str) -> pd.DataFrame:
+        return selectors.selections_frame(rounds=[self.round], types=types)
+
+
+def _scale_of(item_type: str, scale: consensus.Scale) -> consensus.Scale:
+    return CATEGORICAL_SCALE if item_type == Item.Type.CATEGORICAL else scale
+
+
+def _ratings_by_item(ratings: pd.DataFrame) -> dict[int, np.ndarray]:
+    return {item_id: group.to_numpy() for item_id, group in ratings.groupby("item_id", sort=False)["rating"]}
+
+
+def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
+    """Per rated item: its statistics and its verdict under the chosen rule."""
+    by_item = _ratings_by_item(data.ratings)
+    codes = data.option_codes()
+    rows = []
+    for item in data.items_of(*types).itertuples(index=False):
+        ratings = by_item.get(item.item_id, np.array([], dtype=float))
+        scale = _scale_of(item.type, data.scale)
+        stats = consensus.item_stats(ratings, scale)
+        row = {
+            "vignette": item.vignette,
+            "vignette_title": item.vignette_title,
+            "statement": item.statement,
+            "type": item.type,
+            "text": item.text,
+            "options": codes.get(item.item_id, []),
+            **stats.as_dict(),
+        }
+        if item.type == Item.Type.LIKERT:
+            verdict = consensus.evaluate(ratings, data.rule, data.params, scale)
+            row.update(rule=data.rule, consensus=verdict.consensus, status=verdict.status,
+                       reasons="; ".join(verdict.reasons))
+        else:
+            row.update(rule="", consensus=None, status="not rated for consensus", reasons="")
+        rows.append(row)
+    return rows
+
+
+def _whole(value: float | None) -> int | float | None:
+    """Ratings are whole points; show a min of 6.0 as 6."""
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def recommendations(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Table 3: per vignette, the statements that reached consensus (all of them with include_all)."""
+    rows = []
+    for row in _statement_rows(data, types=(Item.Type.LIKERT,)):
+        if not include_all and not row["consensus"]:
+            continue
+        rows.append(
+            {
+                "vignette": row["vignette"],
+                "vignette_title": row["vignette_title"],
+                "statement": row["statement"],
+                "text": row["text"],
+                "options": row["options"],
+                "n": row["n"],
+                "min": _whole(row["min"]),
+                "mean": None if row["mean"] is None else round(row["mean"], 2),
+                "median": _whole(row["median"]),
+                "all_above_neutral": row["min"] is not None and row["min"] > data.scale.neutral,
+                "consensus": row["consensus"],
+            }
+        )
+    return pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
+
+
+def _option_counts(data: RoundData, item_type: str) -> pd.DataFrame:
+    """Per item of this type and each of its options: how many submitted panelists chose it."""
+    chosen = data.selections(item_type)
+    offered = data.item_options.merge(data.items_of(item_type)[["item_id"]], on="item_id")
+    counts = chosen.groupby(["item_id", "option_id"]).size().rename("count").reset_index()
+    firsts = chosen[chosen["rank"] == 1].groupby(["item_id", "option_id"]).size().rename("first_choice").reset_index()
+    table = (
+        offered.merge(counts, on=["item_id", "option_id"], how="left")
+        .merge(firsts, on=["item_id", "option_id"], how="left")
+        .fillna({"count": 0, "first_choice": 0})
+        .merge(data.items[["item_id", "item_order", "vignette", "vignette_title"]], on="item_id")
+        .merge(data.options[["option_id", "option_name", "option_order"]], on="option_id")
+    )
+    table["count"] = table["count"].astype(int)
+    table["first_choice"] = table["first_choice"].astype(int)
+    table["n"] = data.submitted
+    table["percent"] = (100 * table["count"] / data.submitted).round(1) if data.submitted else np.nan
+    return table
+
+
+def not_recommended(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Table 4: options that at least the study's threshold of the panel would not recommend.
+
+    The threshold is inclusive and compared in exact arithmetic
+    (count x 100 >= threshold x n), so 5 of 10 meets 50% and 1 of 3 never
+    rounds its way up to 33.33%.
+    """
+    table = _option_counts(data, Item.Type.NOT_RECOMMENDED)
+    if not include_all:
+        threshold = Decimal(data.study.not_recommended_threshold)
+        listed = [data.submitted > 0 and Decimal(count * 100) >= threshold * data.submitted for count in table["count"]]
+        table = table[pd.Series(listed, index=table.index, dtype=bool)]
+    table = table.sort_values(["item_order", "option_order"])
+    return table[NOT_RECOMMENDED_COLUMNS].reset_index(drop=True)
+
+
+def top_choices(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """How often each option was among a vignette's top choices, most chosen first.
+
+    Drafts the next round's consensus statements from a development round.
+    """
+    table = _option_counts(data, Item.Type.TOP_K)
+    table = table.sort_values(["item_order", "count", "first_choice", "option_order"], ascending=[True, False, False, True])
+    return table[TOP_CHOICE_COLUMNS].reset_index(drop=True)
+
+
+def items(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Every rated item with all its statistics and its verdict under the rule."""
+    rows = _statement_rows(data, types=selectors.RATED_TYPES)
+    return pd.DataFrame(rows)
+
+
+def sensitivity(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Every statement's verdict under every rule, the study's own parameters for its own rule."""
+    by_item = _ratings_by_item(data.ratings)
+    rows = []
+    for item in data.items_of(Item.Type.LIKERT).itertuples(index=False):
+        ratings = by_item.get(item.item_id, np.array([], dtype=float))
+        stats = consensus.item_stats(ratings, data.scale)
+        row = {
+            "vignette": item.vignette,
+            "statement": item.statement,
+            "n": stats.n,
+            "mean": None if stats.mean is None else round(stats.mean, 2),
+            "median": stats.median,
+        }
+        verdicts = []
+        for code in consensus.RULES:
+            params = data.params if code == data.rule else None
+            verdict = consensus.evaluate(ratings, code, params, data.scale)
+            row[code] = verdict.consensus
+            row[f"{code}_status"] = verdict.status
+            verdicts.append(verdict.consensus)
+        row["rules_agree"] = len(set(verdicts)) == 1
+        rows.append(row)
+    columns = ["vignette", "statement", "n", "mean", "median"]
+    columns += [c for code in consensus.RULES for c in (code, f"{code}_status")] + ["rules_agree"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def statements_reaching_consensus(data: RoundData) -> tuple[int, int]:
+    """How many of the round's statements reached consensus, of how many."""
+    rows = _statement_rows(data, types=(Item.Type.LIKERT,))
+    return sum(bool(row["consensus"]) for row in rows), len(rows)
+
+
+def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Per rated item, how its ratings moved from the item it continues, round by round."""
+    rounds = data.earlier_rounds
+    all_items = selectors.items_frame(rounds=rounds)
+    all_items = all_items[all_items["type"] == Item.Type.LIKERT]
+    links = selectors.lineage_frame(rounds=rounds)
+    ratings = selectors.ratings_frame(rounds=rounds)
+    by_item = {item_id: group.set_index("participant")["rating"] for item_id, group in ratings.groupby("item_id")}
+    vignettes = data.vignettes.set_index("vignette_id")["vignette"]
+    info = all_items.set_index("item_id")
+    rows = []
+    empty = pd.Series(dtype=float)
+    for link in links.itertuples(index=False):
+        if link.parent_id not in info.index or link.child_id not in info.index:
+            continue
+        before, after = info.loc[link.parent_id], info.loc[link.child_id]
+        change = consensus.compare_rounds(
+            by_item.get(link.parent_id, empty), by_item.get(link.child_id, empty), data.scale
+        )
+        rows.append(
+            {
+                "vignette": vignettes.get(after["vignette_id"]),
+                "statement": after["statement"],
+                "round": int(after["round"]),
+                "from_statement": before["statement"],
+                "from_round": int(before["round"]),
+                "operation": link.operation,
+                **change.as_dict(),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=["vignette", "statement", "round", "from_statement", "from_round", "operation"])
+    return frame.sort_values(["round", "vignette", "statement"], kind="stable").reset_index(drop=True)
+
+
+BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "recommendations": recommendations,
+    "not-recommended": not_recommended,
+    "items": items,
+    "sensitivity": sensitivity,
+    "round-comparison": round_comparison,
+    "top-choices": top_choices,
+}
+
+
+def build_table(name: str, *, round: Round, include_all: bool = False, rule: str | None = None) -> pd.DataFrame:
+    if name not in BUILDERS:
+        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(BUILDERS)}")
+    return BUILDERS[name](RoundData(round, rule=rule), include_all=include_all)
+
+
+def build_tables(*, round: Round, include_all: bool = False, rule: str | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of the round, sharing one set of queries."""
+    data = RoundData(round, rule=rule)
+    return {name: builder(data, include_all=include_all) for name, builder in BUILDERS.items()}
