@@ -388,3 +388,33 @@ def test_the_command_exits_non_zero_with_the_reason_on_stderr(mayo_study, capsys
 
     assert exit_.value.code != 0
     assert "has no closed round yet" in capsys.readouterr().err
+
+
+def _queries_for_every_table(round_number: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analysis.selectors import round_for_analysis
+    from analysis.tables import build_tables
+    from surveys.models import Study
+
+    round_ = round_for_analysis(study=Study.objects.get(slug="mayo-trd"), number=round_number)
+    with CaptureQueriesContext(connection) as captured:
+        build_tables(round=round_, include_all=True)
+    return len(captured)
+
+
+def test_every_table_takes_the_same_few_queries_for_a_small_and_a_large_panel(mayo_study):
+    small = mayo_study.rounds.get(number=1)
+    rate(small, {"base-main": [9, 8, 7]})
+    not_recommend(small, "base", {"ect": 2})
+    large = carry(close(small))
+    rate(large, {code: [8] * 40 for code in MAYO_RATINGS})
+    for vignette, counts in MAYO_NOT_RECOMMENDED.items():
+        not_recommend(large, vignette, counts)
+    close(large)
+
+    # Expect 12: vignettes, options, items, item options, ratings, submissions,
+    # not-recommended and top-choice selections, then for the round comparison
+    # the study's rounds, their items, the lineage and their ratings.
+    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 12
