@@ -26,6 +26,7 @@ TABLES = {
     "sensitivity": _("Sensitivity to the consensus definition"),
     "round-comparison": _("Changes between rounds"),
     "top-choices": _("Top-choice frequencies"),
+    "rankings": _("Rankings and Kendall's W"),
 }
 
 RECOMMENDATION_COLUMNS = [
@@ -36,6 +37,8 @@ NOT_RECOMMENDED_COLUMNS = ["vignette", "vignette_title", "option", "option_name"
 TOP_CHOICE_COLUMNS = [
     "vignette", "vignette_title", "option", "option_name", "count", "first_choice", "n", "percent",
 ]
+
+CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K, Item.Type.RANKING)
 
 # The 4-point categorical answers of a development round are summarised on
 # their own scale; "likely not" and "likely" form its middle band.
@@ -113,8 +116,13 @@ class RoundData:
     def option_codes(self) -> dict[int, list[str]]:
         return self.item_options.groupby("item_id", sort=False)["option"].agg(list).to_dict()
 
+    @cached_property
+    def choices(self) -> pd.DataFrame:
+        """Every option chosen in the round, one query for all the choice item types."""
+        return selectors.selections_frame(rounds=[self.round], types=CHOICE_TYPES)
+
     def selections(self, *types: str) -> pd.DataFrame:
-        return selectors.selections_frame(rounds=[self.round], types=types)
+        return self.choices[self.choices["item_id"].isin(self.items_of(*types)["item_id"])]
 
 
 def _scale_of(item_type: str, scale: consensus.Scale) -> consensus.Scale:
@@ -264,6 +272,35 @@ def sensitivity(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def rankings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Per ranking item: the options by mean rank, and the panel's concordance (Kendall's W).
+
+    A panelist who ranked only some options is taken to tie the rest below
+    them, the usual reading of a partial ranking; one who ranked none is not
+    counted.
+    """
+    chosen = data.selections(Item.Type.RANKING)
+    offered = data.option_codes()
+    rows = []
+    for item in data.items_of(Item.Type.RANKING).itertuples(index=False):
+        codes = offered.get(item.item_id, [])
+        answers = chosen[chosen["item_id"] == item.item_id].merge(data.options[["option_id", "option"]], on="option_id")
+        table = answers.pivot_table(index="participant", columns="option", values="rank", aggfunc="first")
+        table = table.reindex(columns=codes).fillna(len(codes) + 1)
+        row = {"vignette": item.vignette, "statement": item.statement, "raters": len(table), "options": len(codes)}
+        if len(table) >= 2 and len(codes) >= 2:
+            try:
+                row.update(consensus.kendalls_w(table.to_numpy()).as_dict())
+            except ValueError:
+                # Every panelist tied every option: W is undefined, and left blank.
+                pass
+        order = table.mean().sort_values(kind="stable") if len(table) else pd.Series(dtype=float)
+        row["mean_ranks"] = [f"{code} ({mean:.2f})" for code, mean in order.items()]
+        rows.append(row)
+    columns = ["vignette", "statement", "raters", "options", "w", "chi2", "df", "p", "mean_ranks"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def statements_reaching_consensus(data: RoundData) -> tuple[int, int]:
     """How many of the round's statements reached consensus, of how many."""
     rows = _statement_rows(data, types=(Item.Type.LIKERT,))
@@ -313,6 +350,7 @@ BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
     "sensitivity": sensitivity,
     "round-comparison": round_comparison,
     "top-choices": top_choices,
+    "rankings": rankings,
 }
 
 

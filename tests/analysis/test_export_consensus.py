@@ -286,7 +286,7 @@ def test_top_choices_count_each_option_and_its_first_places(mayo_study):
 
 @pytest.fixture
 def two_rounds(mayo_study):
-    """Every table has rows: two rated rounds with lineage, and top choices in the second."""
+    """Every table has rows: two rated rounds with lineage, top choices and a ranking in the second."""
     first = mayo_study.rounds.get(number=1)
     rate(first, {code: [max(r or 6, 6) - 1 for r in ratings] for code, ratings in MAYO_RATINGS.items()})
     second = carry(close(first))
@@ -297,6 +297,9 @@ def two_rounds(mayo_study):
                       vignette=mayo_study.vignettes.get(code="base"))
     top.options.set(mayo_study.options.all())
     select(second, "base:top", {"P01": ["tms", "sga"], "P02": ["ketamine"]})
+    ranking = ItemFactory(round=second, code="base:rank", type="ranking", vignette=top.vignette)
+    ranking.options.set(mayo_study.options.filter(code__in=["sga", "tms", "ketamine"]))
+    select(second, "base:rank", {"P01": ["tms", "sga", "ketamine"], "P02": ["sga", "tms", "ketamine"]})
     return close(second)
 
 
@@ -414,7 +417,41 @@ def test_every_table_takes_the_same_few_queries_for_a_small_and_a_large_panel(ma
         not_recommend(large, vignette, counts)
     close(large)
 
-    # Expect 12: vignettes, options, items, item options, ratings, submissions,
-    # not-recommended and top-choice selections, then for the round comparison
-    # the study's rounds, their items, the lineage and their ratings.
-    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 12
+    # Expect 11: vignettes, options, items, item options, ratings, submissions,
+    # chosen options, then for the round comparison the study's rounds, their
+    # items, the lineage and their ratings.
+    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 11
+
+
+def test_the_rankings_table_gives_kendalls_w_and_the_mean_ranks(mayo_study):
+    development = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
+    item = ItemFactory(round=development, code="base:rank", type="ranking",
+                       vignette=mayo_study.vignettes.get(code="base"))
+    item.options.set(mayo_study.options.filter(code__in=["sga", "tms", "ketamine"]))
+    # Three panelists in perfect agreement: W = 1.
+    select(development, "base:rank", {label: ["tms", "sga", "ketamine"] for label in ("P01", "P02", "P03")})
+    submit(development, panel(mayo_study, 3))
+    close(development)
+
+    (row,) = export_json("mayo-trd", "--table", "rankings")
+
+    assert (row["statement"], row["raters"], row["options"], row["df"]) == ("base:rank", 3, 3, 2)
+    assert row["w"] == pytest.approx(1.0)
+    assert row["chi2"] == pytest.approx(6.0)
+    assert row["mean_ranks"] == ["tms (1.00)", "sga (2.00)", "ketamine (3.00)"]
+
+
+def test_a_partial_ranking_ties_the_unranked_options_last(mayo_study):
+    development = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
+    item = ItemFactory(round=development, code="base:rank", type="ranking",
+                       vignette=mayo_study.vignettes.get(code="base"))
+    item.options.set(mayo_study.options.filter(code__in=["sga", "tms", "ketamine"]))
+    select(development, "base:rank", {"P01": ["tms"], "P02": ["sga", "tms", "ketamine"]})
+    submit(development, panel(mayo_study, 2))
+    close(development)
+
+    (row,) = export_json("mayo-trd", "--table", "rankings")
+
+    # P01: tms 1, sga and ketamine tied at 2.5; P02: sga 1, tms 2, ketamine 3.
+    # Rank sums 3, 3.5, 5.5 around a mean of 4: S = 3.5; ties of P01: 2^3 - 2 = 6.
+    assert row["w"] == pytest.approx(12 * 3.5 / (2**2 * (3**3 - 3) - 2 * 6))
