@@ -102,7 +102,7 @@ def _format_sheet(sheet, header: Sequence[str], df: pd.DataFrame | None = None) 
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     sheet.freeze_panes = "A2"
     for index, name in enumerate(header, start=1):
-        values = [] if df is None else df.iloc[:, index - 1].astype(str).tolist()
+        values = [] if df is None else [str(v) for v in df.iloc[:, index - 1] if _plain(v) is not None]
         width = max([len(name), *map(len, values)]) + 2
         sheet.column_dimensions[get_column_letter(index)].width = min(width, WIDEST_COLUMN)
 

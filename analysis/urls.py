@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401  (routes are added with the results pages)
+from django.urls import path
+
+from analysis import views
 
 app_name = "analysis"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<slug:slug>/results/", views.results, name="results"),
+    path("<slug:slug>/results/download/", views.download, name="download"),
+    path("<slug:slug>/charts/<int:number>/<str:name>.svg", views.chart, name="chart"),
+]

@@ -455,3 +455,19 @@ def test_a_partial_ranking_ties_the_unranked_options_last(mayo_study):
     # P01: tms 1, sga and ketamine tied at 2.5; P02: sga 1, tms 2, ketamine 3.
     # Rank sums 3, 3.5, 5.5 around a mean of 4: S = 3.5; ties of P01: 2^3 - 2 = 6.
     assert row["w"] == pytest.approx(12 * 3.5 / (2**2 * (3**3 - 3) - 2 * 6))
+
+
+def test_a_statement_nobody_rated_leaves_empty_cells_in_the_workbook(mayo_study, tmp_path):
+    round_ = mayo_study.rounds.get(number=1)
+    rate(round_, {"base-main": [9, 9, 9]})
+    close(round_)
+    path = tmp_path / "items.xlsx"
+
+    call_command("export_consensus", "mayo-trd", "--table", "items", "--format", "xlsx", "--output", str(path))
+
+    rows = list(openpyxl.load_workbook(path)["items"].iter_rows(values_only=True))
+    header = rows[0]
+    by_code = {row[header.index("statement")]: dict(zip(header, row)) for row in rows[1:]}
+    assert "mean" in header
+    assert by_code["cad-main"]["n"] == 0 and by_code["cad-main"]["mean"] is None
+    assert by_code["base-main"]["mean"] == 9

@@ -1,0 +1,108 @@
+"""The options of the results page and its downloads, read from the query string."""
+
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from analysis.exports import FORMATS
+from analysis.tables import TABLES
+from surveys.models import Study
+
+FORMAT_LABELS = {
+    "csv": _("CSV"),
+    "json": _("JSON"),
+    "xlsx": _("Excel (XLSX)"),
+    "md": _("Markdown"),
+    "tex": _("LaTeX"),
+}
+# Besides the tables: the methods summary on its own, and every table plus
+# the methods in one workbook (XLSX only: the other formats hold one table).
+METHODS = "methods"
+WORKBOOK = "all"
+DOWNLOADS = {
+    **TABLES,
+    METHODS: _("Methods summary"),
+    WORKBOOK: _("Every table and the methods, one sheet each (XLSX)"),
+}
+
+
+class ResultsForm(forms.Form):
+    """Round, rule, format and include-all: what the page shows and what a download holds.
+
+    Every field may be left out: the page then shows the last closed round
+    under the study's own rule, and downloads default to CSV.
+    """
+
+    round = forms.TypedChoiceField(label=_("Round"), coerce=int, required=False, empty_value=None)
+    rule = forms.ChoiceField(label=_("Consensus rule"), required=False)
+    format = forms.ChoiceField(
+        label=_("File format"), required=False, choices=[(fmt, FORMAT_LABELS[fmt]) for fmt in FORMATS]
+    )
+    include_all = forms.BooleanField(
+        label=_("Include every statement"),
+        required=False,
+        help_text=_("List statements and options below the threshold too, each with its verdict."),
+    )
+
+    def __init__(self, *args, study: Study, rounds, action: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["round"].choices = [("", _("Last closed round"))] + [
+            (r.number, _("Round %(number)d (%(kind)s, %(status)s)")
+             % {"number": r.number, "kind": r.get_kind_display(), "status": r.get_status_display().lower()})
+            for r in rounds
+        ]
+        self.fields["rule"].choices = [
+            ("", _("The study's rule: %(rule)s") % {"rule": study.get_consensus_rule_display()})
+        ] + [(code, label) for code, label in Study.Rule.choices]
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_action = action
+        self.helper.form_id = "results-options"
+        self.helper.layout = Layout(
+            Row(
+                Column("round", css_class="col-md-3"),
+                Column("rule", css_class="col-md-5"),
+                Column("format", css_class="col-md-4"),
+            ),
+            "include_all",
+            StrictButton(_("Show results"), type="submit", css_class="btn-primary"),
+        )
+
+    def clean_rule(self):
+        # Blank means the study's own rule, with its own parameters.
+        return self.cleaned_data["rule"] or None
+
+    def clean_format(self):
+        return self.cleaned_data["format"] or "csv"
+
+
+class DownloadForm(ResultsForm):
+    """The results options plus which table to download."""
+
+    table = forms.ChoiceField(label=_("Table"), choices=list(DOWNLOADS.items()))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper.form_id = "download-options"
+        self.helper.layout = Layout(
+            "table",
+            Row(
+                Column("round", css_class="col-md-3"),
+                Column("rule", css_class="col-md-5"),
+                Column("format", css_class="col-md-4"),
+            ),
+            "include_all",
+            StrictButton(_("Download"), type="submit", css_class="btn-primary"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("table") == WORKBOOK and not self.data.get("format"):
+            cleaned["format"] = "xlsx"
+        if cleaned.get("table") == WORKBOOK and cleaned.get("format") not in (None, "xlsx"):
+            self.add_error(
+                "format", _("Every table in one file is only available as an Excel workbook: choose XLSX.")
+            )
+        return cleaned

@@ -1,0 +1,592 @@
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pandas as pd
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from analysis.exports import FORMATS
+from analysis.tables import TABLES
+from surveys.models import Item, ItemLink, ItemOption, Membership, Round
+from tests.analysis.panels import not_recommend, panel, rate, select, submit
+from tests.factories import ItemFactory, MembershipFactory, UserFactory
+from vignettes.models import Option, Vignette
+
+pytestmark = pytest.mark.django_db
+
+# Mayo round 1: base-main reaches consensus (all above 5, mean 7.89);
+# sud-main does not (a rating of 5), cad-main has a blank and reaches it.
+RATINGS = {
+    "base-main": [6, 6, 6, 8, 9, 9, 9, 9, 9],
+    "sud-main": [5, 8, 9, 9, 9, 9, 9, 9, 9],
+    "cad-main": [8, 8, 8, 8, 9, 9, 9, 9, None],
+}
+
+# The results page, whatever the panel and item count:
+#  1 session, 2 user, 3 membership with study (the 404 check),
+#  4 the study's rounds (the round choices), 5 the round to analyse,
+#  then the tables' frames, one query each: 6 ratings, 7 item options,
+#  8 options, 9 items, 10 vignettes, 11 options chosen (not recommended and
+#  top choices together), 12 submissions; for the round comparison
+#  13 the rounds up to this one, 14 their items, 15 lineage, 16 their ratings;
+#  and 17 option names for the heatmap.
+PAGE_QUERIES = 17
+
+
+def member(study, role, username):
+    return MembershipFactory(study=study, role=role, user=UserFactory(username=username)).user
+
+
+def close(round_):
+    round_.status = Round.Status.CLOSED
+    round_.closed_at = timezone.now()
+    round_.save()
+    return round_
+
+
+@pytest.fixture
+def round1(mayo_study):
+    round_ = mayo_study.rounds.get(number=1)
+    rate(round_, RATINGS)
+    not_recommend(round_, "base", {"maoi": 5, "tca": 4})
+    return close(round_)
+
+
+@pytest.fixture
+def mayo_facilitator(mayo_study):
+    return member(mayo_study, Membership.Role.FACILITATOR, "mayo-facilitator")
+
+
+@pytest.fixture
+def mayo_analyst(mayo_study):
+    return member(mayo_study, Membership.Role.ANALYST, "mayo-analyst")
+
+
+@pytest.fixture
+def mayo_panelist(mayo_study):
+    return member(mayo_study, Membership.Role.PANELIST, "mayo-panelist")
+
+
+@pytest.fixture
+def reader(client, mayo_analyst):
+    client.force_login(mayo_analyst)
+    return client
+
+
+def results_url(study, **params):
+    url = reverse("analysis:results", args=[study.slug])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+
+
+def download_url(study, **params):
+    return reverse("analysis:download", args=[study.slug]) + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def page(client, study, **params) -> str:
+    response = client.get(results_url(study, **params))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def statement_card(html: str, code: str) -> str:
+    start = html.index(f'id="statement-{code}"')
+    return html[start : html.index("</article>", start)]
+
+
+# -- who may read -------------------------------------------------------------------
+
+
+def test_a_facilitator_of_the_study_sees_its_results(client, mayo_study, round1, mayo_facilitator):
+    client.force_login(mayo_facilitator)
+
+    html = page(client, mayo_study)
+
+    assert "Results of round 1 (Consensus)" in html
+    assert "Recommendations (Table 3)" in html
+
+
+def test_an_analyst_of_the_study_sees_its_results(reader, mayo_study, round1):
+    assert "Recommendations (Table 3)" in page(reader, mayo_study)
+
+
+def test_a_panelist_of_the_study_gets_404(client, mayo_study, round1, mayo_panelist):
+    client.force_login(mayo_panelist)
+
+    assert client.get(results_url(mayo_study)).status_code == 404
+    assert client.get(download_url(mayo_study, table="items", format="csv")).status_code == 404
+    assert client.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"])).status_code == 404
+
+
+def test_an_outsider_gets_404(client, mayo_study, round1, outsider):
+    client.force_login(outsider)
+
+    assert client.get(results_url(mayo_study)).status_code == 404
+    assert client.get(download_url(mayo_study, table="items", format="csv")).status_code == 404
+    assert client.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"])).status_code == 404
+
+
+def test_the_facilitator_of_another_study_gets_404(client, mayo_study, round1, study, facilitator):
+    client.force_login(facilitator)
+
+    assert client.get(results_url(mayo_study)).status_code == 404
+
+
+def test_a_staff_user_who_is_not_a_member_gets_404(client, mayo_study, round1):
+    client.force_login(UserFactory(username="staff", is_staff=True, is_superuser=True))
+
+    assert client.get(results_url(mayo_study)).status_code == 404
+
+
+def test_an_unknown_study_gets_404(reader):
+    assert reader.get(reverse("analysis:results", args=["no-such-study"])).status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, mayo_study, round1):
+    for url in (results_url(mayo_study), download_url(mayo_study, table="items", format="csv")):
+        response = client.get(url)
+
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        lambda s: results_url(s),
+        lambda s: download_url(s, table="items", format="csv"),
+        lambda s: reverse("analysis:chart", args=[s.slug, 1, "heatmap"]),
+    ],
+    ids=["page", "download", "chart"],
+)
+def test_every_results_view_refuses_a_post(reader, mayo_study, round1, url):
+    assert reader.post(url(mayo_study)).status_code == 405
+
+
+# -- what the page shows -----------------------------------------------------------
+
+
+def test_the_page_defaults_to_the_last_closed_round(reader, mayo_study, round1):
+    Round.objects.create(study=mayo_study, number=2, status=Round.Status.OPEN)
+
+    html = page(reader, mayo_study)
+
+    assert "Results of round 1" in html
+    # The round the page shows is the one its form (and so every download button) sends.
+    assert '<option value="1" selected>' in html
+
+
+def test_every_rated_statement_shows_its_verdict_with_its_reasons(reader, mayo_study, round1):
+    html = page(reader, mayo_study)
+
+    base = statement_card(html, "base-main")
+    assert ">Consensus</span>" in base
+    assert "<li>all 9 ratings are above 5</li>" in base
+    assert "<li>mean 7.89 is above 7</li>" in base
+    sud = statement_card(html, "sud-main")
+    assert ">No consensus</span>" in sud
+    assert "min rating 5 is not above neutral 5" in sud
+    # Statements nobody rated still get their verdict.
+    assert "no ratings" in statement_card(html, "age70-main")
+
+
+def test_every_rated_statement_has_an_accessible_distribution_chart(reader, mayo_study, round1):
+    html = page(reader, mayo_study)
+
+    likert = Item.objects.filter(round=round1, type=Item.Type.LIKERT).count()
+    assert html.count('role="img"') == likert + 1  # and the heatmap
+    chart = statement_card(html, "cad-main")
+    svg = ET.fromstring(chart[chart.index("<svg") : chart.index("</svg>") + len("</svg>")])
+    assert svg.get("aria-label") == "Ratings of cad-main in round 1"
+    # The blank answer is not counted: 4 eights and 4 nines.
+    assert "8 ratings on a 1-9 scale" in svg.find("{http://www.w3.org/2000/svg}desc").text
+
+
+def test_the_page_shows_table_3_and_table_4(reader, mayo_study, round1):
+    html = page(reader, mayo_study)
+
+    table3 = html[html.index('id="table-recommendations"') : html.index('id="table-not-recommended"')]
+    assert "base-main" in table3 and "cad-main" in table3
+    assert "sud-main" not in table3
+    assert "<td>7.89</td>" in table3
+    table4 = html[html.index('id="table-not-recommended"') : html.index('id="table-items"')]
+    # 5 of 9 is listed (at least 50%), 4 of 9 is not.
+    assert "<td>maoi</td>" in table4 and "<td>55.6</td>" in table4
+    assert "<td>tca</td>" not in table4
+
+
+def test_include_all_lists_statements_that_did_not_reach_consensus(reader, mayo_study, round1):
+    html = page(reader, mayo_study, include_all="on")
+
+    table3 = html[html.index('id="table-recommendations"') : html.index('id="table-not-recommended"')]
+    assert "sud-main" in table3
+    # The form keeps the option, so the download buttons send it too.
+    assert re.search(r'<input type="checkbox" name="include_all"[^>]* checked>', html)
+
+
+def test_another_rule_judges_the_same_ratings_differently(reader, mayo_study, round1):
+    html = page(reader, mayo_study, rule="median_iqr")
+
+    base = statement_card(html, "base-main")
+    assert ">No consensus</span>" in base
+    assert "<li>IQR 3 is above 1</li>" in base
+    assert ">Consensus</span>" in statement_card(html, "sud-main")
+
+
+def test_a_round_that_is_still_open_is_shown_with_a_warning(reader, mayo_study, round1):
+    Round.objects.create(study=mayo_study, number=2, status=Round.Status.OPEN)
+
+    html = page(reader, mayo_study, round=2)
+
+    assert "This round is open: its results change as panelists answer." in html
+
+
+def test_without_a_closed_round_the_page_says_so(reader, mayo_study):
+    html = page(reader, mayo_study)
+
+    assert "No round has closed yet." in html
+    assert "Recommendations (Table 3)" not in html
+
+
+def test_the_page_links_each_chart_as_an_svg_file(reader, mayo_study, round1):
+    html = page(reader, mayo_study)
+
+    assert reverse("analysis:chart", args=[mayo_study.slug, 1, "distribution-base-main"]) in html
+    assert reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"]) in html
+
+
+def test_the_page_has_a_download_button_for_every_table(reader, mayo_study, round1):
+    html = page(reader, mayo_study)
+
+    action = reverse("analysis:download", args=[mayo_study.slug])
+    for name in TABLES:
+        assert f'form="results-options" formaction="{action}" name="table" value="{name}"' in html
+    for fmt in FORMATS:
+        assert f'<option value="{fmt}"' in html
+    assert "table=all&amp;format=xlsx&amp;round=1" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"round": "abc"}, "round", "Select a valid choice. abc is not one of the available choices."),
+        ({"round": "9"}, "round", "Select a valid choice. 9 is not one of the available choices."),
+        ({"rule": "delphi"}, "rule", "Select a valid choice. delphi is not one of the available choices."),
+        ({"format": "pdf"}, "format", "Select a valid choice. pdf is not one of the available choices."),
+    ],
+)
+def test_a_bad_option_gets_its_error_at_the_field_and_a_400(reader, mayo_study, round1, params, field, message):
+    response = reader.get(results_url(mayo_study, **params))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="error_1_id_{field}"' in html
+    assert message in html
+    assert "Recommendations (Table 3)" not in html
+
+
+# -- downloads -------------------------------------------------------------------
+
+
+def read_back(fmt: str, content: bytes):
+    if fmt == "csv":
+        return pd.read_csv(io.BytesIO(content))
+    if fmt == "json":
+        return json.loads(content)
+    if fmt == "xlsx":
+        return load_workbook(io.BytesIO(content))
+    return content.decode("utf-8")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("table", TABLES)
+def test_every_table_downloads_in_every_format_and_the_file_opens(reader, mayo_study, round1, table, fmt):
+    response = reader.get(download_url(mayo_study, table=table, format=fmt, round=1))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="mayo-trd-round-1-{table}.{fmt}"'
+    opened = read_back(fmt, response.content)
+    if fmt == "csv":
+        assert len(opened.columns) > 0
+    elif fmt == "json":
+        assert isinstance(opened, list)
+    elif fmt == "xlsx":
+        assert opened.sheetnames == [table, "methods"]
+        sheet = opened[table]
+        assert sheet.freeze_panes == "A2"
+        assert all(cell.font.bold for cell in sheet[1] if cell.value is not None)
+        assert opened["methods"]["A1"].font.bold
+    elif fmt == "md":
+        assert opened.startswith("|")
+    else:
+        assert "\\begin{tabular}" in opened and "\\end{tabular}" in opened
+
+
+def test_the_downloaded_table_3_holds_what_the_page_shows(reader, mayo_study, round1):
+    csv = read_back("csv", reader.get(download_url(mayo_study, table="recommendations", format="csv")).content)
+    rows = json.loads(reader.get(download_url(mayo_study, table="recommendations", format="json")).content)
+
+    assert list(csv["statement"]) == ["base-main", "cad-main"]
+    assert list(csv["mean"]) == [7.89, 8.5]
+    assert [row["n"] for row in rows] == [9, 8]
+    assert rows[0]["options"] == ["sga", "tms", "ketamine"]
+
+
+def test_table_4_downloads_with_the_papers_columns(reader, mayo_study, round1):
+    rows = json.loads(reader.get(download_url(mayo_study, table="not-recommended", format="json")).content)
+
+    assert rows == [
+        {
+            "vignette": "base",
+            "vignette_title": "Base clinical vignette",
+            "option": "maoi",
+            "option_name": "Monoamine oxidase inhibitor (MAO-I)",
+            "count": 5,
+            "n": 9,
+            "percent": 55.6,
+        }
+    ]
+
+
+def test_a_download_follows_the_rule_and_include_all_options(reader, mayo_study, round1):
+    response = reader.get(
+        download_url(mayo_study, table="recommendations", format="json", rule="median_iqr", include_all="on")
+    )
+
+    assert response["Content-Disposition"] == (
+        'attachment; filename="mayo-trd-round-1-recommendations-median_iqr-all.json"'
+    )
+    verdicts = {row["statement"]: row["consensus"] for row in json.loads(response.content)}
+    assert verdicts["base-main"] is False
+    assert verdicts["sud-main"] is True
+
+
+def test_the_workbook_holds_every_table_and_the_methods(reader, mayo_study, round1):
+    response = reader.get(download_url(mayo_study, table="all", format="xlsx", round=1))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="mayo-trd-round-1-tables.xlsx"'
+    workbook = read_back("xlsx", response.content)
+    assert workbook.sheetnames == [*TABLES, "methods"]
+    for name in workbook.sheetnames:
+        assert workbook[name].freeze_panes == "A2"
+        assert workbook[name]["A1"].font.bold
+
+
+def test_the_workbook_is_xlsx_when_no_format_is_named(reader, mayo_study, round1):
+    response = reader.get(download_url(mayo_study, table="all"))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('.xlsx"')
+
+
+def test_the_methods_summary_downloads_on_its_own(reader, mayo_study, round1):
+    response = reader.get(download_url(mayo_study, table="methods", format="csv"))
+
+    assert response["Content-Disposition"] == 'attachment; filename="mayo-trd-methods.csv"'
+    methods = read_back("csv", response.content)
+    assert list(methods.columns) == ["item", "value"]
+    assert "Consensus definition" in set(methods["item"])
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"table": "table-5", "format": "csv"}, "table", "Select a valid choice. table-5 is not one of"),
+        ({"format": "csv"}, "table", "This field is required."),
+        ({"table": "items", "format": "docx"}, "format", "Select a valid choice. docx is not one of"),
+        ({"table": "items", "format": "csv", "round": "2"}, "round", "Select a valid choice. 2 is not one of"),
+        ({"table": "items", "format": "csv", "round": "one"}, "round", "one is not one of the available"),
+        ({"table": "items", "format": "csv", "rule": "majority"}, "rule", "majority is not one of the available"),
+        ({"table": "all", "format": "csv"}, "format", "only available as an Excel workbook"),
+    ],
+)
+def test_a_bad_download_gets_its_error_at_the_field_and_a_400(reader, mayo_study, round1, params, field, message):
+    response = reader.get(download_url(mayo_study, **params))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'id="error_1_id_{field}"' in html
+    assert message in html
+
+
+def test_a_download_without_a_closed_round_asks_for_a_round(reader, mayo_study):
+    response = reader.get(download_url(mayo_study, table="items", format="csv"))
+
+    assert response.status_code == 400
+    assert "No round has closed yet: choose a round." in response.content.decode()
+
+
+# -- chart files -------------------------------------------------------------------
+
+
+def test_a_statements_distribution_downloads_as_an_svg_file(reader, mayo_study, round1):
+    response = reader.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "distribution-base-main"]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="mayo-trd-round-1-distribution-base-main.svg"'
+    )
+    assert response["Content-Security-Policy"] == "default-src 'none'"
+    svg = ET.fromstring(response.content)
+    assert svg.get("aria-label") == "Ratings of base-main in round 1"
+
+
+def test_the_heatmap_of_the_mayo_round_holds_its_one_single_option_statement(reader, mayo_study, round1):
+    rate(round1, {"sensitivity-main": [7, 8, 9]}, submitted=False)
+
+    svg = reader.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"])).content.decode()
+
+    assert "Sensitivity to medications affecting adherence, TMS: mean 8.00" in svg
+    assert "8.40" not in svg
+
+
+@pytest.mark.parametrize(("number", "name"), [(1, "distribution-nope"), (1, "pie"), (7, "heatmap")])
+def test_an_unknown_chart_gets_404(reader, mayo_study, round1, number, name):
+    assert reader.get(reverse("analysis:chart", args=[mayo_study.slug, number, name])).status_code == 404
+
+
+def development_round(study, *, number: int, options: list[str], ratings: dict[tuple[str, str], list[int]]):
+    """A development round rating each option for each vignette on the 4-point scale."""
+    round_ = Round.objects.create(study=study, number=number, kind=Round.Kind.DEVELOPMENT)
+    by_code = {o.code: o for o in Option.objects.filter(study=study, code__in=options)}
+    for vignette in Vignette.objects.filter(study=study, code__in={v for v, _ in ratings}):
+        for code in options:
+            item = ItemFactory(
+                round=round_, code=f"{vignette.code}-{code}", type=Item.Type.CATEGORICAL,
+                vignette=vignette, scale_min=1, scale_max=4,
+            )
+            ItemOption.objects.create(item=item, option=by_code[code])
+    rate(round_, {f"{v}-{o}": values for (v, o), values in ratings.items()})
+    return close(round_)
+
+
+def test_a_development_rounds_ratings_fill_the_heatmap(reader, mayo_study):
+    development_round(
+        mayo_study,
+        number=1 + mayo_study.rounds.count(),
+        options=["tms", "ect"],
+        ratings={("base", "tms"): [4, 4, 3], ("base", "ect"): [1, 2, 2], ("cad", "tms"): [4, 3, 3]},
+    )
+
+    html = page(reader, mayo_study)
+
+    heatmap = html[html.index('id="heatmap"') :]
+    assert "Base clinical vignette, TMS: mean 3.67" in heatmap
+    assert "Base clinical vignette, ECT: mean 1.67" in heatmap
+    assert "Coronary artery disease, ECT: not rated" in heatmap
+    card = statement_card(html, "base-tms")
+    assert "4-point scale" in card
+    assert "neutral" not in card.split("<svg", 1)[1]
+
+
+# -- query counts ------------------------------------------------------------------
+
+
+def grow(study, round_, *, panelists: int, extra_items: int):
+    """Give `round_` more rated items (some about one option) and a bigger panel."""
+    vignettes = list(Vignette.objects.filter(study=study))
+    options = list(Option.objects.filter(study=study))
+    codes = []
+    for index in range(extra_items):
+        item = ItemFactory(
+            round=round_, code=f"extra-{index}", vignette=vignettes[index % len(vignettes)], position=100 + index
+        )
+        ItemOption.objects.create(item=item, option=options[index % len(options)])
+        codes.append(item.code)
+    ratings = {code: [1 + (p + i) % 9 for p in range(panelists)] for i, code in enumerate(codes)}
+    ratings.update({code: [6 + p % 4 for p in range(panelists)] for code in RATINGS})
+    rate(round_, ratings)
+    for vignette in vignettes:
+        not_recommend(round_, vignette.code, {"maoi": panelists // 2, "tca": panelists // 3})
+
+
+def small_round(study):
+    round_ = study.rounds.get(number=1)
+    rate(round_, {"base-main": [7, 8, 9], "sensitivity-main": [6, 7, 8]})
+    return close(round_)
+
+
+def next_round(study, first, *, panelists: int = 25, extra_items: int = 40):
+    """Round 2: continues round 1's items, with `extra_items` more and a panel of `panelists`."""
+    second = Round.objects.create(study=study, number=first.number + 1, kind=Round.Kind.CONSENSUS)
+    for item in Item.objects.filter(round=first):
+        child = Item.objects.create(
+            round=second, code=item.code, type=item.type, text=item.text, vignette=item.vignette,
+            position=item.position, scale_min=item.scale_min, scale_max=item.scale_max,
+        )
+        child.options.set(item.options.all())
+        ItemLink.objects.create(parent=item, child=child)
+    grow(study, second, panelists=panelists, extra_items=extra_items)
+    return close(second)
+
+
+def big_round(study):
+    return next_round(study, small_round(study))
+
+
+@pytest.mark.parametrize("build", [small_round, big_round], ids=["small", "big"])
+def test_the_page_query_count_is_pinned_whatever_the_panel_size(
+    reader, mayo_study, build, django_assert_max_num_queries
+):
+    round_ = build(mayo_study)
+
+    # See PAGE_QUERIES for the list.
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        response = reader.get(results_url(mayo_study, round=round_.number))
+    assert response.status_code == 200
+
+
+def test_the_page_query_count_does_not_grow_with_panel_or_items(reader, mayo_study):
+    small = small_round(mayo_study)
+    with CaptureQueriesContext(connection) as few:
+        reader.get(results_url(mayo_study, round=small.number))
+    big = next_round(mayo_study, small, panelists=25, extra_items=40)
+
+    with CaptureQueriesContext(connection) as many:
+        response = reader.get(results_url(mayo_study, round=big.number, include_all="on"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('role="img"') > 40
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_development_round_of_top_choices_shows_their_frequencies(reader, mayo_study):
+    round_ = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
+    item = ItemFactory(
+        round=round_, code="base:top", type=Item.Type.TOP_K, max_choices=2,
+        vignette=Vignette.objects.get(study=mayo_study, code="base"), scale_min=None, scale_max=None,
+    )
+    item.options.set(Option.objects.filter(study=mayo_study, code__in=["tms", "ect", "sga"]))
+    select(round_, "base:top", {"P01": ["tms", "sga"], "P02": ["tms"], "P03": ["ect", "tms"]})
+    submit(round_, panel(mayo_study, 3))
+    close(round_)
+
+    html = page(reader, mayo_study)
+
+    top = html[html.index('id="table-top-choices"') :]
+    assert "<td>tms</td>" in top and "<td>100</td>" in top
+    assert "This round has no rated statements." in html
+
+
+@pytest.mark.parametrize("build", [small_round, big_round], ids=["small", "big"])
+@pytest.mark.parametrize("table", TABLES)
+def test_a_table_downloads_in_a_pinned_number_of_queries(
+    reader, mayo_study, build, table, django_assert_max_num_queries
+):
+    round_ = build(mayo_study)
+
+    # Expect at most 11 queries: session, user, membership with study, the
+    # study's rounds (the round choices), the round to analyse, then the
+    # frames the table reads, one query each; Table 4 and the top choices
+    # read the most: items, vignettes, item options, options, options
+    # chosen, submissions.
+    with django_assert_max_num_queries(11):
+        response = reader.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
+    assert response.status_code == 200
