@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test venv venv-dev clean
+.PHONY: demo test venv venv-dev chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,18 @@ demo: venv
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: venv-dev
+# The browser tests drive Debian's Chromium; Playwright's own browser download is not used.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+test: venv-dev chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# Import and export a synthetic 1,000 x 300 x 3 study on a database of its
+# own; prints the figures recorded in docs/performance.md.
+.PHONY: bench
+bench: venv
+	$(BIN)/python manage.py bench $(BENCH_ARGS)

@@ -346,3 +346,48 @@ class Submission(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "participant"], name="one_submission_per_round_and_participant"),
         ]
+
+
+class Invitation(TimeStampedModel):
+    """A single-use link that lets an invited person into a study.
+
+    Only a SHA-256 of the token is stored, as Django stores password-reset
+    material: a leaked database cannot be turned into working links.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("study"))
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=20, choices=Membership.Role.choices, default=Membership.Role.PANELIST)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("membership")
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.email} → {self.study}"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.used_at:
+            return "used"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

@@ -3,13 +3,31 @@
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from surveys.models import Item, ItemOption, Membership, Participant, Round, Study
+from surveys.models import (
+    Answer,
+    AnswerOption,
+    Invitation,
+    Item,
+    ItemOption,
+    Membership,
+    Participant,
+    Round,
+    RoundCompletion,
+    Study,
+    Submission,
+)
 from surveys.studyfile import StudyFileError, StudySpec
 from vignettes.models import Option, Vignette
 
@@ -209,3 +227,250 @@ def round_open(*, round: Round, deadline: datetime | None = None) -> Round:
     round.save(update_fields=["status", "opened_at", "deadline"])
     participants_assign(study=round.study)
     return round
+
+
+# -- answers (SPEC 5: written only against the pseudonym) ---------------------
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One item's answer as the voting form cleaned it.
+
+    A Likert "no answer" is an AnswerInput with no rating: the panelist did
+    see the item and chose to leave it blank, which analysis counts as blank.
+    `options` holds (option id, rank) pairs; rank is None except in rankings.
+    """
+
+    item_id: int
+    rating: int | None = None
+    text: str = ""
+    options: tuple[tuple[int, int | None], ...] = ()
+
+
+def _round_for_writing(*, round: Round, membership: Membership) -> Round:
+    # The row lock makes a close that races this write wait for it, or win.
+    round = Round.objects.select_for_update().select_related("study").get(pk=round.pk)
+    if membership.study_id != round.study_id or membership.role != Membership.Role.PANELIST:
+        raise ServiceError(_("Only the panel of this study can answer its rounds."))
+    if not round.accepts_answers():
+        raise ServiceError(_("This round is closed; your answers were not saved."))
+    return round
+
+
+def _answers_write(*, round: Round, participant: Participant, answers: list[AnswerInput]) -> None:
+    """Replaces the participant's answers in the round, in a constant number of queries."""
+    items: dict[int, dict] = {}
+    # One row per item and option (a LEFT JOIN), so one query gives what to check.
+    for pk, type_, scale_min, scale_max, option_id in Item.objects.filter(round=round).values_list(
+        "pk", "type", "scale_min", "scale_max", "item_options__option_id"
+    ):
+        item = items.setdefault(pk, {"scale": _item_scale(type_, scale_min, scale_max), "options": set()})
+        if option_id is not None:
+            item["options"].add(option_id)
+    for answer in answers:
+        item = items.get(answer.item_id)
+        if item is None:
+            raise ServiceError(_("An answer names an item that is not part of this round."))
+        if any(option_id not in item["options"] for option_id, _rank in answer.options):
+            raise ServiceError(_("An answer names an option that this item does not offer."))
+        if answer.rating is not None and not (item["scale"] and item["scale"][0] <= answer.rating <= item["scale"][1]):
+            raise ServiceError(_("A rating lies outside the item's scale."))
+
+    today = timezone.localdate()
+    rows = [
+        Answer(
+            participant=participant,
+            item_id=answer.item_id,
+            rating=answer.rating,
+            scale_min=scale[0] if (scale := items[answer.item_id]["scale"]) else None,
+            scale_max=scale[1] if scale else None,
+            text=answer.text,
+            answered_on=today,
+        )
+        for answer in answers
+    ]
+    mine = Answer.objects.filter(participant=participant, item__round=round)
+    AnswerOption.objects.filter(answer__in=mine).delete()
+    # With their options gone these rows have nothing to cascade to, so a
+    # single DELETE is safe; delete() would first SELECT them and then
+    # delete in batches of 100, which makes the query count grow.
+    stale = mine.exclude(item_id__in=[answer.item_id for answer in answers])
+    stale._raw_delete(stale.db)
+    Answer.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["participant", "item"],
+        update_fields=["rating", "scale_min", "scale_max", "text", "answered_on"],
+    )
+    # An upsert does not return the ids of the rows it updated on every backend.
+    answer_ids = dict(mine.values_list("item_id", "pk"))
+    AnswerOption.objects.bulk_create(
+        AnswerOption(answer_id=answer_ids[answer.item_id], option_id=option_id, rank=rank)
+        for answer in answers
+        for option_id, rank in answer.options
+    )
+
+
+def _item_scale(type_: str, scale_min: int | None, scale_max: int | None) -> tuple[int, int] | None:
+    """The scale an answer copies, so the database can check its rating (the 4-point one is 1..4)."""
+    if type_ == Item.Type.CATEGORICAL:
+        return (1, len(Item.CATEGORICAL_LABELS))
+    if type_ == Item.Type.LIKERT:
+        return (scale_min, scale_max)
+    return None
+
+
+@transaction.atomic
+def answers_save(*, round: Round, membership: Membership, answers: list[AnswerInput]) -> None:
+    """Keeps a draft: the answers so far, with no Submission.
+
+    A panelist who has already submitted stays submitted: a draft never
+    takes them out of the panel whose answers count.
+    """
+    round = _round_for_writing(round=round, membership=membership)
+    participant = participant_for(study=round.study, user=membership.user)
+    _answers_write(round=round, participant=participant, answers=answers)
+    RoundCompletion.objects.bulk_create(
+        [RoundCompletion(round=round, membership=membership, status=RoundCompletion.Status.DRAFT)],
+        update_conflicts=True,
+        unique_fields=["round", "membership"],
+        update_fields=["updated_on"],
+    )
+
+
+@transaction.atomic
+def answers_submit(*, round: Round, membership: Membership, answers: list[AnswerInput]) -> None:
+    """Writes the answers and marks the round submitted, for the membership and the pseudonym.
+
+    Checking that every required item is answered is the form's job; this
+    service refuses only what no form could let through.
+    """
+    round = _round_for_writing(round=round, membership=membership)
+    participant = participant_for(study=round.study, user=membership.user)
+    _answers_write(round=round, participant=participant, answers=answers)
+    today = timezone.localdate()
+    RoundCompletion.objects.bulk_create(
+        [RoundCompletion(round=round, membership=membership, status=RoundCompletion.Status.SUBMITTED)],
+        update_conflicts=True,
+        unique_fields=["round", "membership"],
+        update_fields=["status", "updated_on"],
+    )
+    Submission.objects.bulk_create(
+        [Submission(round=round, participant=participant, submitted_on=today)], ignore_conflicts=True
+    )
+
+
+# -- invitations ---------------------------------------------------------------
+
+INVITATION_VALID_FOR = timedelta(days=14)
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    study: Study,
+    email: str,
+    role: str = Membership.Role.PANELIST,
+    by=None,
+    accept_url: Callable[[str], str],
+    valid_for: timedelta = INVITATION_VALID_FOR,
+) -> Invitation:
+    """Makes the person a member of the study and emails them a single-use link.
+
+    A person without an account gets one with no usable password; the link
+    lets them choose it. Inviting the same address again replaces the links
+    still pending, so only the newest works. `accept_url` turns the token
+    into the absolute link for the email; the token itself is never stored.
+    """
+    User = get_user_model()
+    email = User.objects.normalize_email(email).strip()
+    user = User.objects.filter(email__iexact=email).order_by("pk").first()
+    if user is None:
+        if User.objects.filter(username__iexact=email).exists():
+            raise ServiceError(_("An account named %(email)s exists with another address.") % {"email": email})
+        user = User(username=email, email=email)
+        user.set_unusable_password()
+        user.save()
+    membership, _created = Membership.objects.get_or_create(study=study, user=user, defaults={"role": role})
+    if membership.role != role:
+        raise ServiceError(
+            _("%(email)s is already a %(role)s of this study.")
+            % {"email": email, "role": membership.get_role_display().lower()}
+        )
+    now = timezone.now()
+    Invitation.objects.filter(study=study, membership=membership, used_at=None, revoked_at=None).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        study=study,
+        email=email,
+        role=role,
+        membership=membership,
+        token_hash=invitation_token_hash(token),
+        expires_at=now + valid_for,
+        invited_by=by,
+    )
+    context = {"study": study, "link": accept_url(token), "expires_at": invitation.expires_at, "user": user}
+    subject = render_to_string("surveys/email/invitation_subject.txt", context).strip()
+    body = render_to_string("surveys/email/invitation.txt", context)
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return invitation
+
+
+class InvitationUnusable(ServiceError):
+    """The link is unknown, used, expired or revoked; `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invitation_check(*, token: str) -> Invitation:
+    """The invitation a token opens, or a ServiceError saying why it cannot be used."""
+    invitation = (
+        Invitation.objects.select_related("study", "membership__user")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.state != "pending":
+        raise InvitationUnusable(invitation.state)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str | None = None):
+    """Uses up the link and returns the user it signs in.
+
+    A person with no password yet must choose one here; a person who
+    already has an account is signed in straight away.
+    """
+    invitation = invitation_check(token=token)
+    # Lock, then check again: two clicks on one link must not both get in.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != "pending":
+        raise InvitationUnusable(invitation.state)
+    user = invitation.membership.user
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif not user.has_usable_password():
+        raise ServiceError(_("Choose a password to finish joining."))
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at", "modified"])
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> Invitation:
+    """Stops a pending link from working. The membership stays: remove it in the admin if needed."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != "pending":
+        raise ServiceError(_("This invitation is already %(state)s.") % {"state": invitation.state})
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "modified"])
+    return invitation

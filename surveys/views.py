@@ -1,12 +1,240 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from itertools import groupby
 
-from surveys.selectors import memberships_for_user
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from surveys.forms import InvitationForm, RoundAnswersForm
+from surveys.models import Invitation, Membership, Round, RoundCompletion, Submission
+from surveys.selectors import (
+    answered_counts,
+    answers_of,
+    comments_for,
+    memberships_for_user,
+    panelist_membership,
+    panelist_round,
+    round_feedback,
+    round_items,
+)
+from surveys.services import (
+    InvitationUnusable,
+    ServiceError,
+    answers_save,
+    answers_submit,
+    invitation_accept,
+    invitation_check,
+    invitation_create,
+    invitation_revoke,
+)
 
 
 @require_GET
 @login_required
 def home(request):
     memberships = memberships_for_user(user=request.user)
+    # Progress needs the answers, so it is fetched only for rounds a panelist can vote in.
+    votable = [
+        round
+        for m in memberships
+        if m.role == Membership.Role.PANELIST
+        for round in m.study.rounds.all()
+        if round.status == Round.Status.OPEN
+    ]
+    answered = answered_counts(user=request.user, rounds=votable)
+    for round in votable:
+        round.answered = answered.get(round.pk, 0)
     return render(request, "surveys/home.html", {"memberships": memberships})
+
+
+# -- voting ----------------------------------------------------------------------
+
+
+def _get_round_for_panelist(request, slug: str, number: int) -> tuple[Membership, Round]:
+    """The round and the user's panel membership, or 404 for anyone not on the panel."""
+    membership = panelist_membership(user=request.user, slug=slug)
+    round = panelist_round(membership=membership, number=number) if membership else None
+    if round is None or round.status == Round.Status.DRAFT:
+        raise Http404
+    round.study = membership.study
+    return membership, round
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def vote(request, slug: str, number: int):
+    membership, round = _get_round_for_panelist(request, slug, number)
+    if not round.accepts_answers():
+        if request.method == "POST":
+            messages.error(request, _("This round has closed; your answers were not saved."))
+        status = 403 if request.method == "POST" else 200
+        return render(request, "surveys/round_closed.html", {"round": round}, status=status)
+
+    items = round_items(round=round)
+    submitted = round.completion_status == RoundCompletion.Status.SUBMITTED
+    status = 200
+    if request.method == "POST":
+        # Once submitted, every save is a submission: a draft must not leave required items empty.
+        submitting = submitted or request.POST.get("action") == "submit"
+        form = RoundAnswersForm(
+            request.POST, items=items, answers={}, neutral=round.study.scale_neutral, submitting=submitting
+        )
+        if form.is_valid():
+            write = answers_submit if submitting else answers_save
+            try:
+                write(round=round, membership=membership, answers=form.answers())
+            except ServiceError as error:
+                messages.error(request, str(error))
+                return render(request, "surveys/round_closed.html", {"round": round}, status=403)
+            if submitting:
+                messages.success(
+                    request, _("Thank you: your answers are submitted. You can change them until the round closes.")
+                )
+                return redirect("surveys:home")
+            messages.success(request, _("Draft saved. Nothing is submitted until you press “Submit”."))
+            return redirect("surveys:vote", slug=slug, number=number)
+        status = 400
+    else:
+        form = RoundAnswersForm(
+            items=items, answers=answers_of(user=request.user, round=round), neutral=round.study.scale_neutral
+        )
+
+    feedback = round_feedback(round=round, items=items, user=request.user, panel=round.previous_panel, lineage=True)
+    entries = form.entries()
+    context = {
+        "round": round,
+        "study": round.study,
+        "form": form,
+        "groups": _by_vignette(entries, feedback, comments_for(round=round, previous=True)),
+        "submitted": submitted,
+        "answered": sum(1 for entry in entries if entry.value not in (None, "", [], {})),
+    }
+    return render(request, "surveys/vote.html", context, status=status)
+
+
+def _by_vignette(entries, feedback, comments):
+    groups = []
+    for vignette, group in groupby(entries, key=lambda entry: entry.item.vignette):
+        group = list(group)
+        for entry in group:
+            entry.feedback = feedback.get(entry.item.pk)
+        groups.append(
+            {"vignette": vignette, "entries": group, "comments": comments.get(vignette.pk if vignette else None, [])}
+        )
+    return groups
+
+
+@require_GET
+@login_required
+def results(request, slug: str, number: int):
+    """The group results of a closed round, once the facilitator has released them."""
+    membership, round = _get_round_for_panelist(request, slug, number)
+    if round.status != Round.Status.CLOSED or round.results_released_at is None:
+        raise Http404
+    items = round_items(round=round)
+    panel = Submission.objects.filter(round=round).count()
+    feedback = round_feedback(round=round, items=items, user=request.user, panel=panel, lineage=False)
+    comments = comments_for(round=round, previous=False)
+    groups = []
+    for vignette, group in groupby(items, key=lambda item: item.vignette):
+        rows = [(item, feedback[item.pk]) for item in group if item.pk in feedback]
+        vignette_comments = comments.get(vignette.pk if vignette else None, [])
+        groups.append({"vignette": vignette, "rows": rows, "comments": vignette_comments})
+    context = {"round": round, "study": round.study, "groups": groups, "panel": panel}
+    return render(request, "surveys/results.html", context)
+
+
+# -- invitations -----------------------------------------------------------------
+
+
+def _get_study_for_facilitator(request, slug: str):
+    membership = get_object_or_404(
+        Membership.objects.select_related("study"),
+        user=request.user,
+        study__slug=slug,
+        role=Membership.Role.FACILITATOR,
+    )
+    return membership.study
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def study_invitations(request, slug: str):
+    study = _get_study_for_facilitator(request, slug)
+    status = 200
+    if request.method == "POST":
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation_create(
+                    study=study,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    by=request.user,
+                    accept_url=lambda token: request.build_absolute_uri(
+                        reverse("surveys:invitation", kwargs={"token": token})
+                    ),
+                )
+            except ServiceError as error:
+                form.add_error("email", str(error))
+            else:
+                messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+                return redirect("surveys:study_invitations", slug=slug)
+        status = 400
+    else:
+        form = InvitationForm()
+    invitations = Invitation.objects.filter(study=study).order_by("-created")
+    return render(
+        request, "surveys/invitations.html", {"study": study, "form": form, "invitations": invitations}, status=status
+    )
+
+
+@require_POST
+@login_required
+def study_invitation_revoke(request, slug: str, pk: int):
+    study = _get_study_for_facilitator(request, slug)
+    invitation = get_object_or_404(Invitation, study=study, pk=pk)
+    try:
+        invitation_revoke(invitation=invitation)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The invitation for %(email)s no longer works.") % {"email": invitation.email})
+    return redirect("surveys:study_invitations", slug=slug)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, token: str):
+    """The link from the email: choose a password, or sign in straight away with an existing account."""
+    try:
+        invite = invitation_check(token=token)
+    except InvitationUnusable as error:
+        return render(
+            request,
+            "surveys/invitation_unusable.html",
+            {"reason": error.reason},
+            status=404 if error.reason == "unknown" else 410,
+        )
+    user = invite.membership.user
+    needs_password = not user.has_usable_password()
+    form = SetPasswordForm(user, request.POST or None) if needs_password else None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            user = invitation_accept(token=token, password=form.cleaned_data["new_password1"] if form else None)
+        except InvitationUnusable as error:
+            return render(request, "surveys/invitation_unusable.html", {"reason": error.reason}, status=410)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to %(study)s.") % {"study": invite.study.title})
+        return redirect("surveys:home")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "surveys/invitation.html",
+        {"invitation": invite, "form": form, "invitee": user},
+        status=status,
+    )

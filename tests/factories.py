@@ -1,7 +1,11 @@
+import hashlib
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from surveys.models import Item, Membership, Round, Study
+from surveys.models import Invitation, Item, ItemOption, Membership, Round, Study
 from vignettes.models import Option, Vignette
 
 
@@ -72,3 +76,110 @@ class ItemFactory(factory.django.DjangoModelFactory):
     vignette = factory.SubFactory(VignetteFactory, study=factory.SelfAttribute("..round.study"))
     scale_min = 1
     scale_max = 9
+
+
+class ItemOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ItemOption
+
+    item = factory.SubFactory(ItemFactory)
+    option = factory.SubFactory(OptionFactory, study=factory.SelfAttribute("..item.round.study"))
+    position = factory.Sequence(lambda n: n)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """An invitation whose plain token is `token`, as the emailed link carries it."""
+
+    class Meta:
+        model = Invitation
+        exclude = ["token"]
+
+    study = factory.SubFactory(StudyFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.org")
+    role = Membership.Role.PANELIST
+    membership = factory.LazyAttribute(
+        lambda o: MembershipFactory(
+            study=o.study,
+            role=o.role,
+            user=get_user_model().objects.filter(email=o.email).first() or UserFactory(username=o.email, email=o.email),
+        )
+    )
+    token = factory.Sequence(lambda n: f"test-token-{n}")
+    token_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.token.encode()).hexdigest())
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+def round_with_every_item_type(study: Study, *, number: int = 1, status: str = Round.Status.OPEN) -> Round:
+    """An open round on a base vignette and a variation, with one item of each type over three options."""
+    # Vignettes belong to the study, so later rounds ask about the same ones.
+    base = Vignette.objects.filter(study=study, code="base").first() or VignetteFactory(
+        study=study, code="base", title="Base vignette"
+    )
+    variation = Vignette.objects.filter(study=study, code="cad").first() or VignetteFactory(
+        study=study,
+        code="cad",
+        title="Coronary artery disease",
+        text="",
+        base=base,
+        change="Base vignette with coronary artery disease",
+    )
+    options = [
+        Option.objects.get_or_create(
+            study=study, code=code, defaults={"name": name, "short": name, "group": Option.Group.ADD, "position": i}
+        )[0]
+        for i, (code, name) in enumerate([("tms", "TMS"), ("ect", "ECT"), ("lithium", "Lithium")])
+    ]
+    round_ = RoundFactory(study=study, number=number, status=status)
+    specs = [
+        ("likert", Item.Type.LIKERT, base, {}),
+        ("categorical", Item.Type.CATEGORICAL, base, {"scale_min": None, "scale_max": None}),
+        ("top", Item.Type.TOP_K, variation, {"max_choices": 2, "scale_min": None, "scale_max": None}),
+        ("avoid", Item.Type.NOT_RECOMMENDED, variation, {"required": False, "scale_min": None, "scale_max": None}),
+        ("rank", Item.Type.RANKING, variation, {"scale_min": None, "scale_max": None}),
+        ("comment", Item.Type.COMMENT, variation, {"required": False, "scale_min": None, "scale_max": None}),
+    ]
+    for position, (code, type_, vignette, extra) in enumerate(specs):
+        item = ItemFactory(
+            round=round_, code=code, type=type_, vignette=vignette, position=position, text=f"Question {code}", **extra
+        )
+        if type_ not in (Item.Type.LIKERT, Item.Type.CATEGORICAL, Item.Type.COMMENT):
+            for i, option in enumerate(options):
+                ItemOption.objects.create(item=item, option=option, position=i)
+    return round_
+
+
+def matrix_round(
+    study: Study, *, vignettes: int, options: int, number: int = 1, status: str = Round.Status.OPEN
+) -> Round:
+    """The Mayo consensus matrix: per vignette a Likert item per option, a not-recommended item and a comment."""
+    study_options = Option.objects.bulk_create(
+        Option(study=study, code=f"o{number}-{i}", name=f"Option {i}", short=f"O{i}", group="add", position=i)
+        for i in range(options)
+    )
+    round_ = RoundFactory(study=study, number=number, status=status)
+    items, links = [], []
+    for v in range(vignettes):
+        vignette = VignetteFactory(study=study, code=f"v{number}-{v}", title=f"Vignette {v}")
+        for i, option in enumerate(study_options):
+            items.append(
+                Item(
+                    round=round_,
+                    code=f"v{v}-o{i}",
+                    type=Item.Type.LIKERT,
+                    vignette=vignette,
+                    scale_min=1,
+                    scale_max=9,
+                    text=f"{option.name} would be my main choice for vignette {v}.",
+                )
+            )
+        kinds = [("not-recommended", Item.Type.NOT_RECOMMENDED), ("comment", Item.Type.COMMENT)]
+        extra = [Item(round=round_, code=f"v{v}:{k}", type=t, vignette=vignette, required=False) for k, t in kinds]
+        items += extra
+        links += [(extra[0], option) for option in study_options]
+    for position, item in enumerate(items):
+        item.position = position
+    Item.objects.bulk_create(items)
+    ItemOption.objects.bulk_create(
+        ItemOption(item=item, option=option, position=i % options) for i, (item, option) in enumerate(links)
+    )
+    return round_

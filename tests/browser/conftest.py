@@ -1,0 +1,54 @@
+"""Playwright driving Debian's Chromium against pytest-django's live server.
+
+Playwright's sync API runs an asyncio event loop in the test's thread, and
+Django then refuses ORM calls from that thread (SynchronousOnlyOperation)
+even though they are plain synchronous calls. DJANGO_ALLOW_ASYNC_UNSAFE is
+Django's documented switch for this case ("Async safety",
+https://docs.djangoproject.com/en/5.2/topics/async/#async-safety).
+"""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser.pages import PHONE  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    # Fail, never skip: a missing browser must not turn the browser suite green.
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """Opens a page of the given viewport on the live server; closes them all afterwards."""
+    contexts = []
+
+    def open_(viewport=PHONE):
+        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()

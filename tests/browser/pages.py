@@ -1,0 +1,38 @@
+"""Helpers the browser tests share: accessibility, layout, sign-in, screenshots."""
+
+from pathlib import Path
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1200, "height": 900}
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, as readable lines."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def horizontal_overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth") - page.evaluate("window.innerWidth")
+
+
+def sign_in(page, username, password="a-long-test-password"):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def screenshot(page, request):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{request.node.name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

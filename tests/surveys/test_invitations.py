@@ -1,0 +1,217 @@
+"""Joining a study by invitation, and the password pages of Django's auth views."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys.models import Invitation, Membership
+from tests.factories import InvitationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "cardinal-violet-42"
+
+
+def invite(client, study, email="dr.new@example.org", role="panelist"):
+    url = reverse("surveys:study_invitations", kwargs={"slug": study.slug})
+    return client.post(url, {"email": email, "role": role})
+
+
+def link_in(message) -> str:
+    return re.search(r"https?://\S+/invitations/\S+/", message.body).group(0)
+
+
+@pytest.fixture
+def facilitator_client(client, facilitator):
+    client.force_login(facilitator)
+    return client
+
+
+def test_an_invitation_makes_a_member_and_emails_a_single_use_link(
+    facilitator_client, study, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(facilitator_client, study)
+
+    assert response.status_code == 302
+    user = get_user_model().objects.get(email="dr.new@example.org")
+    assert not user.has_usable_password()
+    assert Membership.objects.get(study=study, user=user).role == "panelist"
+    (message,) = mail.outbox
+    assert message.to == ["dr.new@example.org"] and study.title in message.subject
+    token = link_in(message).rstrip("/").rsplit("/", 1)[1]
+    invitation = Invitation.objects.get()
+    assert token not in invitation.token_hash and len(invitation.token_hash) == 64
+    assert invitation.expires_at > timezone.now() + timedelta(days=13)
+
+
+def test_the_invitee_sets_a_password_and_lands_on_their_studies(
+    client, facilitator_client, study, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(facilitator_client, study)
+    link = link_in(mail.outbox[0])
+    client.logout()
+
+    page = client.get(link)
+    assert page.status_code == 200 and "Choose a password" in page.content.decode()
+    response = client.post(link, {"new_password1": PASSWORD, "new_password2": PASSWORD}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("surveys:home")
+    assert study.title in response.content.decode()
+    assert get_user_model().objects.get(email="dr.new@example.org").check_password(PASSWORD)
+    assert Invitation.objects.get().used_at is not None
+    client.logout()
+    assert client.login(username="dr.new@example.org", password=PASSWORD)
+
+
+def test_mismatched_passwords_get_a_message_and_keep_the_link_usable(client, study):
+    invitation = InvitationFactory(study=study, token="tok")
+    invitation.membership.user.set_unusable_password()
+    invitation.membership.user.save()
+    url = reverse("surveys:invitation", kwargs={"token": "tok"})
+
+    response = client.post(url, {"new_password1": PASSWORD, "new_password2": PASSWORD + "x"})
+
+    assert response.status_code == 400
+    assert "The two password fields didn" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+
+
+def test_someone_with_an_account_signs_in_straight_away(client, study):
+    user = UserFactory(username="known", email="known@example.org")
+    InvitationFactory(study=study, token="tok", email="known@example.org")
+    url = reverse("surveys:invitation", kwargs={"token": "tok"})
+
+    assert "This link signs you in once" in client.get(url).content.decode()
+    response = client.post(url)
+
+    assert response.status_code == 302
+    assert client.get(reverse("surveys:home")).context["user"] == user
+
+
+@pytest.mark.parametrize(
+    "state, status, words",
+    [
+        ({"used_at": timezone.now()}, 410, "used already"),
+        ({"expires_at": timezone.now() - timedelta(seconds=1)}, 410, "expired"),
+        ({"revoked_at": timezone.now()}, 410, "withdrawn"),
+    ],
+    ids=["used", "expired", "revoked"],
+)
+def test_a_link_that_cannot_be_used_gets_a_clear_page(client, study, state, status, words):
+    InvitationFactory(study=study, token="tok", **state)
+    url = reverse("surveys:invitation", kwargs={"token": "tok"})
+
+    for response in (client.get(url), client.post(url, {"new_password1": PASSWORD, "new_password2": PASSWORD})):
+        assert response.status_code == status
+        assert words in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_unknown_link_gets_a_clear_404_page(client):
+    response = client.get(reverse("surveys:invitation", kwargs={"token": "nope"}))
+
+    assert response.status_code == 404
+    assert "We do not know this link" in response.content.decode()
+
+
+def test_a_link_works_only_once(client, study):
+    InvitationFactory(study=study, token="tok")
+    url = reverse("surveys:invitation", kwargs={"token": "tok"})
+    client.post(url)
+    client.logout()
+
+    response = client.post(url)
+
+    assert response.status_code == 410
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_facilitator_revokes_a_pending_link(facilitator_client, client, study):
+    invitation = InvitationFactory(study=study, token="tok")
+    url = reverse("surveys:invitation_revoke", kwargs={"slug": study.slug, "pk": invitation.pk})
+
+    response = facilitator_client.post(url, follow=True)
+
+    assert "no longer works" in response.content.decode()
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+def test_inviting_the_same_address_again_replaces_the_pending_link(
+    facilitator_client, study, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(facilitator_client, study)
+        invite(facilitator_client, study)
+
+    old, new = Invitation.objects.order_by("created")
+    assert old.state == "revoked" and new.state == "pending"
+    assert Membership.objects.filter(study=study, user__email="dr.new@example.org").count() == 1
+    assert len(mail.outbox) == 2
+
+
+def test_a_bad_email_or_a_clashing_role_gets_a_message_at_the_field(facilitator_client, study, panelist):
+    response = invite(facilitator_client, study, email="not-an-email")
+    assert response.status_code == 400 and "Enter a valid email address." in response.content.decode()
+
+    response = invite(facilitator_client, study, email=panelist.email, role="analyst")
+    assert response.status_code == 400 and "already a panelist of this study" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["outsider", "panelist", "analyst"])
+def test_only_the_studys_facilitators_reach_its_invitations(client, study, request, who):
+    invitation = InvitationFactory(study=study)
+    client.force_login(request.getfixturevalue(who))
+
+    assert client.get(reverse("surveys:study_invitations", kwargs={"slug": study.slug})).status_code == 404
+    url = reverse("surveys:invitation_revoke", kwargs={"slug": study.slug, "pk": invitation.pk})
+    assert client.post(url).status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+
+
+def test_the_invitation_pages_refuse_wrong_methods(facilitator_client, study):
+    invitation = InvitationFactory(study=study, token="tok")
+
+    revoke = reverse("surveys:invitation_revoke", kwargs={"slug": study.slug, "pk": invitation.pk})
+    assert facilitator_client.get(revoke).status_code == 405
+    assert facilitator_client.put(reverse("surveys:study_invitations", kwargs={"slug": study.slug})).status_code == 405
+    assert facilitator_client.put(reverse("surveys:invitation", kwargs={"token": "tok"})).status_code == 405
+
+
+def test_password_reset_emails_a_link_that_sets_a_new_password(client, panelist):
+    page = client.get(reverse("password_reset"))
+    assert page.status_code == 200 and 'name="email"' in page.content.decode()
+
+    response = client.post(reverse("password_reset"), {"email": panelist.email}, follow=True)
+    assert "Check your email" in response.content.decode()
+    link = re.search(r"https?://\S+/reset/\S+/", mail.outbox[0].body).group(0)
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": PASSWORD, "new_password2": PASSWORD}, follow=True)
+
+    assert "Your password is set" in done.content.decode()
+    panelist.refresh_from_db()
+    assert panelist.check_password(PASSWORD)
+
+
+def test_a_member_changes_their_password(client, panelist):
+    client.force_login(panelist)
+    assert 'name="old_password"' in client.get(reverse("password_change")).content.decode()
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "a-long-test-password", "new_password1": PASSWORD, "new_password2": PASSWORD},
+        follow=True,
+    )
+
+    assert "Your password is changed" in response.content.decode()

@@ -1,0 +1,136 @@
+"""Query counts of the voting page and of a submit do not grow with the number of items (issue 4, point 4)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from surveys.models import Answer, AnswerOption, ItemLink, Membership, Round, Submission
+from surveys.services import AnswerInput, answers_save, answers_submit, participant_for
+from tests.factories import MembershipFactory, StudyFactory, matrix_round
+
+pytestmark = pytest.mark.django_db
+
+VIGNETTES = 7
+PANEL = 5
+
+
+def continued_matrix(*, user, options: int) -> Round:
+    """Round 2 of a study whose every item continues a round-1 item that a panel of five answered and submitted."""
+    study = StudyFactory()
+    MembershipFactory(study=study, user=user, role=Membership.Role.PANELIST)
+    first = matrix_round(study, vignettes=VIGNETTES, options=options, number=1, status=Round.Status.CLOSED)
+    second = matrix_round(study, vignettes=VIGNETTES, options=options, number=2, status=Round.Status.OPEN)
+    parents = list(first.items.order_by("position").prefetch_related("item_options"))
+    children = list(second.items.order_by("position"))
+    ItemLink.objects.bulk_create(ItemLink(parent=p, child=c) for p, c in zip(parents, children, strict=True))
+    # Plain rows: hashing a password per panelist would dominate the run time.
+    others = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"{study.slug}-{n}") for n in range(PANEL - 1)
+    )
+    participants = [participant_for(study=study, user=u) for u in [user, *others]]
+    answers = [
+        Answer(
+            participant=participant,
+            item=item,
+            rating=6 + (n + item.pk) % 4 if item.type == "likert" else None,
+            scale_min=1 if item.type == "likert" else None,
+            scale_max=9 if item.type == "likert" else None,
+            text=f"Comment {n}" if item.type == "comment" else "",
+        )
+        for n, participant in enumerate(participants)
+        for item in parents
+    ]
+    Answer.objects.bulk_create(answers)
+    AnswerOption.objects.bulk_create(
+        AnswerOption(answer=answer, option_id=link.option_id)
+        for answer in answers
+        if answer.item.type == "not_recommended"
+        for link in list(answer.item.item_options.all())[:2]
+    )
+    Submission.objects.bulk_create(Submission(round=first, participant=p) for p in participants)
+    return second
+
+
+def answers_for(round_: Round) -> list[AnswerInput]:
+    result = []
+    for item in round_.items.prefetch_related("item_options"):
+        if item.type == "likert":
+            result.append(AnswerInput(item_id=item.pk, rating=7))
+        elif item.type == "not_recommended":
+            result.append(AnswerInput(item_id=item.pk, options=((item.item_options.all()[0].option_id, None),)))
+        else:
+            result.append(AnswerInput(item_id=item.pk, text="A comment"))
+    return result
+
+
+@pytest.fixture
+def small_and_full(panelist):
+    """7 Likert items (one option) and the full Mayo matrix of 77 (eleven options), both with feedback."""
+    return continued_matrix(user=panelist, options=1), continued_matrix(user=panelist, options=11)
+
+
+def test_the_voting_page_takes_the_same_few_queries_for_7_items_as_for_77(
+    client, panelist, small_and_full, django_assert_max_num_queries
+):
+    client.force_login(panelist)
+    counts = []
+    for round_ in small_and_full:
+        # The panelist has answers already, so the page fills them in.
+        answers_save(
+            round=round_,
+            membership=Membership.objects.get(user=panelist, study=round_.study),
+            answers=answers_for(round_),
+        )
+        url = reverse("surveys:vote", kwargs={"slug": round_.study.slug, "number": 2})
+        # Expect at most 12; today 11: session, user, membership with study, round with
+        # completion and previous panel size, items with vignettes and lineage, item
+        # options, own answers, their options, previous ratings, previous chosen options,
+        # previous comments.
+        with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    page = response.content.decode()
+    assert page.count('class="item-legend"') == VIGNETTES * 11 + 2 * VIGNETTES
+    assert page.count("The panel in round 1 (n = 5)") == VIGNETTES * 11 + VIGNETTES
+
+
+@pytest.mark.parametrize("write", [answers_submit, answers_save], ids=["submit", "draft"])
+def test_a_save_writes_every_answer_in_a_constant_number_of_queries(
+    panelist, small_and_full, write, django_assert_max_num_queries
+):
+    counts = []
+    for round_ in small_and_full:
+        membership = Membership.objects.select_related("user").get(user=panelist, study=round_.study)
+        answers = answers_for(round_)
+        # Write twice: the second replaces answers, the path of every revision.
+        for _ in range(2):
+            # Expect at most 15; today 14 on a submit: savepoint, round lock, participant
+            # (savepoint, select, release), items with options, delete old options, delete
+            # emptied answers, upsert answers, answer ids, insert options, completion,
+            # submission, release.
+            with django_assert_max_num_queries(15), CaptureQueriesContext(connection) as queries:
+                write(round=round_, membership=membership, answers=answers)
+            counts.append(len(queries))
+        assert Answer.objects.filter(item__round=round_).count() == round_.items.count()
+    assert len(set(counts)) == 1
+
+
+def test_a_submit_is_one_transaction_so_a_failure_leaves_nothing(panelist, monkeypatch):
+    round_ = continued_matrix(user=panelist, options=1)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Submission.objects, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        answers_submit(
+            round=round_,
+            membership=Membership.objects.get(user=panelist, study=round_.study),
+            answers=answers_for(round_),
+        )
+
+    assert not Answer.objects.filter(item__round=round_).exists()
