@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 from django.db import connections
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from surveys.models import Answer, AnswerOption, Item, ItemLink, ItemOption, Round, Study, Submission
 from vignettes.models import Option, Vignette
@@ -82,15 +82,56 @@ def item_options_frame(*, rounds: list[Round]) -> pd.DataFrame:
 
 
 def ratings_frame(*, rounds: list[Round]) -> pd.DataFrame:
-    """Ratings given by participants who submitted the item's round; blanks are absent."""
+    """Ratings given by participants who submitted the item's round; blanks are absent.
+
+    Participants are ids, enough to pair a panelist's ratings across rounds;
+    joining their labels would cost a third of the query on a large round.
+    """
     return frame(
         Answer.objects.filter(
             item__round__in=rounds,
             item__type__in=RATED_TYPES,
             rating__isnull=False,
             participant__submissions__round=F("item__round"),
-        ).values_list("item_id", "participant__label", "rating"),
+        ).values_list("item_id", "participant_id", "rating"),
         ["item_id", "participant", "rating"],
+    )
+
+
+def rating_counts_frame(*, rounds: list[Round]) -> pd.DataFrame:
+    """How many submitted panelists gave each rating to each rated item.
+
+    Every statistic and verdict of an item follows from these counts, so the
+    database counts and sends a few rows per item, not one per rating.
+    """
+    return frame(
+        Answer.objects.filter(
+            item__round__in=rounds,
+            item__type__in=RATED_TYPES,
+            rating__isnull=False,
+            participant__submissions__round=F("item__round"),
+        )
+        .values("item_id", "rating")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("item_id", "rating", "count"),
+        ["item_id", "rating", "count"],
+    )
+
+
+def choice_counts_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
+    """Per item and option: how many submitted panelists chose it, and how many ranked it first."""
+    return frame(
+        AnswerOption.objects.filter(
+            answer__item__round__in=rounds,
+            answer__item__type__in=types,
+            answer__participant__submissions__round=F("answer__item__round"),
+        )
+        .values("answer__item_id", "option_id")
+        .annotate(count=Count("pk"), first_choice=Count("pk", filter=Q(rank=1)))
+        .order_by()
+        .values_list("answer__item_id", "option_id", "count", "first_choice"),
+        ["item_id", "option_id", "count", "first_choice"],
     )
 
 
@@ -101,7 +142,7 @@ def selections_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataF
             answer__item__round__in=rounds,
             answer__item__type__in=types,
             answer__participant__submissions__round=F("answer__item__round"),
-        ).values_list("answer__item_id", "answer__participant__label", "option_id", "rank"),
+        ).values_list("answer__item_id", "answer__participant_id", "option_id", "rank"),
         ["item_id", "participant", "option_id", "rank"],
     )
 

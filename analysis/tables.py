@@ -38,7 +38,7 @@ TOP_CHOICE_COLUMNS = [
     "vignette", "vignette_title", "option", "option_name", "count", "first_choice", "n", "percent",
 ]
 
-CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K, Item.Type.RANKING)
+COUNTED_CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
 
 # The 4-point categorical answers of a development round are summarised on
 # their own scale; "likely not" and "likely" form its middle band.
@@ -97,8 +97,16 @@ class RoundData:
         return frame.merge(self.options[["option_id", "option"]], on="option_id")
 
     @cached_property
-    def ratings(self) -> pd.DataFrame:
-        return selectors.ratings_frame(rounds=[self.round])
+    def ratings_by_item(self) -> dict[int, np.ndarray]:
+        """Each rated item's ratings, sorted, rebuilt from the database's counts."""
+        counts = selectors.rating_counts_frame(rounds=[self.round]).sort_values(["item_id", "rating"])
+        return {
+            item_id: np.repeat(group["rating"].to_numpy(dtype=float), group["count"].to_numpy())
+            for item_id, group in counts.groupby("item_id", sort=False)
+        }
+
+    def ratings_of(self, item_id: int) -> np.ndarray:
+        return self.ratings_by_item.get(item_id, np.array([], dtype=float))
 
     @cached_property
     def submitted(self) -> int:
@@ -117,31 +125,26 @@ class RoundData:
         return self.item_options.groupby("item_id", sort=False)["option"].agg(list).to_dict()
 
     @cached_property
-    def choices(self) -> pd.DataFrame:
-        """Every option chosen in the round, one query for all the choice item types."""
-        return selectors.selections_frame(rounds=[self.round], types=CHOICE_TYPES)
-
-    def selections(self, *types: str) -> pd.DataFrame:
-        return self.choices[self.choices["item_id"].isin(self.items_of(*types)["item_id"])]
+    def choice_counts(self) -> pd.DataFrame:
+        """How often each option was chosen, one query for the not-recommended and top-choice items."""
+        return selectors.choice_counts_frame(rounds=[self.round], types=COUNTED_CHOICE_TYPES)
 
 
 def _scale_of(item_type: str, scale: consensus.Scale) -> consensus.Scale:
     return CATEGORICAL_SCALE if item_type == Item.Type.CATEGORICAL else scale
 
 
-def _ratings_by_item(ratings: pd.DataFrame) -> dict[int, np.ndarray]:
-    return {item_id: group.to_numpy() for item_id, group in ratings.groupby("item_id", sort=False)["rating"]}
-
-
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
     """Per rated item: its statistics and its verdict under the chosen rule."""
-    by_item = _ratings_by_item(data.ratings)
     codes = data.option_codes()
     rows = []
     for item in data.items_of(*types).itertuples(index=False):
-        ratings = by_item.get(item.item_id, np.array([], dtype=float))
+        ratings = data.ratings_of(item.item_id)
         scale = _scale_of(item.type, data.scale)
-        stats = consensus.item_stats(ratings, scale)
+        if item.type == Item.Type.LIKERT:
+            stats, verdict = consensus.assess(ratings, data.rule, data.params, scale)
+        else:
+            stats, verdict = consensus.item_stats(ratings, scale), None
         row = {
             "vignette": item.vignette,
             "vignette_title": item.vignette_title,
@@ -151,8 +154,7 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
             "options": codes.get(item.item_id, []),
             **stats.as_dict(),
         }
-        if item.type == Item.Type.LIKERT:
-            verdict = consensus.evaluate(ratings, data.rule, data.params, scale)
+        if verdict is not None:
             row.update(rule=data.rule, consensus=verdict.consensus, status=verdict.status,
                        reasons="; ".join(verdict.reasons))
         else:
@@ -194,13 +196,9 @@ def recommendations(data: RoundData, *, include_all: bool = False) -> pd.DataFra
 
 def _option_counts(data: RoundData, item_type: str) -> pd.DataFrame:
     """Per item of this type and each of its options: how many submitted panelists chose it."""
-    chosen = data.selections(item_type)
     offered = data.item_options.merge(data.items_of(item_type)[["item_id"]], on="item_id")
-    counts = chosen.groupby(["item_id", "option_id"]).size().rename("count").reset_index()
-    firsts = chosen[chosen["rank"] == 1].groupby(["item_id", "option_id"]).size().rename("first_choice").reset_index()
     table = (
-        offered.merge(counts, on=["item_id", "option_id"], how="left")
-        .merge(firsts, on=["item_id", "option_id"], how="left")
+        offered.merge(data.choice_counts, on=["item_id", "option_id"], how="left")
         .fillna({"count": 0, "first_choice": 0})
         .merge(data.items[["item_id", "item_order", "vignette", "vignette_title"]], on="item_id")
         .merge(data.options[["option_id", "option_name", "option_order"]], on="option_id")
@@ -246,10 +244,9 @@ def items(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
 
 def sensitivity(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Every statement's verdict under every rule, the study's own parameters for its own rule."""
-    by_item = _ratings_by_item(data.ratings)
     rows = []
     for item in data.items_of(Item.Type.LIKERT).itertuples(index=False):
-        ratings = by_item.get(item.item_id, np.array([], dtype=float))
+        ratings = data.ratings_of(item.item_id)
         stats = consensus.item_stats(ratings, data.scale)
         row = {
             "vignette": item.vignette,
@@ -279,7 +276,7 @@ def rankings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     them, the usual reading of a partial ranking; one who ranked none is not
     counted.
     """
-    chosen = data.selections(Item.Type.RANKING)
+    chosen = selectors.selections_frame(rounds=[data.round], types=(Item.Type.RANKING,))
     offered = data.option_codes()
     rows = []
     for item in data.items_of(Item.Type.RANKING).itertuples(index=False):

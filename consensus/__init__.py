@@ -6,7 +6,7 @@ about Django, so it can be tested with hypothesis and reused in notebooks.
 
 from consensus.ranking import KendallW, kendalls_w
 from consensus.rounds import RoundChange, compare_rounds
-from consensus.rules import RULES, Verdict, describe, evaluate, evaluate_all, validate_params
+from consensus.rules import RULES, Verdict, assess, describe, evaluate, evaluate_all, validate_params
 from consensus.scale import Scale
 from consensus.stats import ItemStats, item_stats
 
@@ -17,6 +17,7 @@ __all__ = [
     "RoundChange",
     "Scale",
     "Verdict",
+    "assess",
     "compare_rounds",
     "describe",
     "evaluate",

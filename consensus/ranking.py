@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,9 @@ def kendalls_w(rankings: pd.DataFrame | np.ndarray | list[list[float]]) -> Kenda
         raise ValueError(
             f"rankings must be complete: rater {row + 1} has no rank for object {col + 1}"
         )
+    # scipy.stats takes a second to import; only rankings and round changes need it.
+    from scipy import stats as scipy_stats
+
     ranks = scipy_stats.rankdata(table, axis=1)
     rank_sums = ranks.sum(axis=0)
     s = float(((rank_sums - rank_sums.mean()) ** 2).sum())

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from consensus.scale import Scale, clean_ratings
 from consensus.stats import stats_of_clean
@@ -99,6 +98,9 @@ def _wilcoxon(differences: np.ndarray) -> tuple[float | None, float | None]:
     negative rank sums. No test (None, None) with fewer than two changed
     ratings, where scipy either fails or can only return p = 1.
     """
+    # scipy.stats takes a second to import; only rankings and round changes need it.
+    from scipy import stats as scipy_stats
+
     nonzero = differences[differences != 0]
     if nonzero.size < 2:
         return None, None

@@ -420,9 +420,20 @@ def evaluate(
     params: Params | None = None,
     scale: Scale = Scale(),
 ) -> Verdict:
+    return assess(ratings, rule, params, scale)[1]
+
+
+def assess(
+    ratings: Ratings,
+    rule: str = "mayo",
+    params: Params | None = None,
+    scale: Scale = Scale(),
+) -> tuple[ItemStats, Verdict]:
+    """The item's statistics and its verdict, computing the statistics once for both."""
     full = validate_params(rule, params, scale)
     x = clean_ratings(ratings, scale)
-    return _verdict(RULES[rule], x, stats_of_clean(x, scale), full, scale)
+    stats = stats_of_clean(x, scale)
+    return stats, _verdict(RULES[rule], x, stats, full, scale)
 
 
 def evaluate_all(ratings: Ratings, scale: Scale = Scale()) -> dict[str, Verdict]:

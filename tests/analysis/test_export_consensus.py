@@ -417,10 +417,10 @@ def test_every_table_takes_the_same_few_queries_for_a_small_and_a_large_panel(ma
         not_recommend(large, vignette, counts)
     close(large)
 
-    # Expect 11: vignettes, options, items, item options, ratings, submissions,
-    # chosen options, then for the round comparison the study's rounds, their
-    # items, the lineage and their ratings.
-    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 11
+    # Expect 12: vignettes, options, items, item options, rating counts,
+    # submissions, choice counts, ranked options, then for the round comparison
+    # the study's rounds, their items, the lineage and their ratings.
+    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 12
 
 
 def test_the_rankings_table_gives_kendalls_w_and_the_mean_ranks(mayo_study):

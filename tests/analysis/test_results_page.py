@@ -31,12 +31,12 @@ RATINGS = {
 # The results page, whatever the panel and item count:
 #  1 session, 2 user, 3 membership with study (the 404 check),
 #  4 the study's rounds (the round choices), 5 the round to analyse,
-#  then the tables' frames, one query each: 6 ratings, 7 item options,
-#  8 options, 9 items, 10 vignettes, 11 options chosen (not recommended and
-#  top choices together), 12 submissions; for the round comparison
-#  13 the rounds up to this one, 14 their items, 15 lineage, 16 their ratings;
-#  and 17 option names for the heatmap.
-PAGE_QUERIES = 17
+#  then the tables' frames, one query each: 6 rating counts, 7 item options,
+#  8 options, 9 items, 10 vignettes, 11 option counts (not recommended and
+#  top choices together), 12 ranked options, 13 submissions; for the round
+#  comparison 14 the rounds up to this one, 15 their items, 16 lineage,
+#  17 their ratings; and 18 option names for the heatmap.
+PAGE_QUERIES = 18
 
 
 def member(study, role, username):

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from consensus import RULES, Scale, Verdict, describe, evaluate, evaluate_all, validate_params
+from consensus import RULES, Scale, Verdict, assess, describe, evaluate, evaluate_all, item_stats, validate_params
 from consensus.rules import panel_disagreement_threshold
 
 ratings_lists = st.lists(st.integers(1, 9), max_size=40)
@@ -490,3 +490,12 @@ def test_describe_follows_the_scale():
 def test_describe_rejects_bad_params():
     with pytest.raises(ValueError, match="unknown parameter 'x'"):
         describe("mayo", {"x": 1})
+
+
+def test_assess_gives_the_same_verdict_as_evaluate_and_the_items_statistics():
+    ratings = [9, 8, 8, 7, 6, None]
+
+    stats, verdict = assess(ratings, "mayo")
+
+    assert verdict == evaluate(ratings, "mayo")
+    assert stats == item_stats(ratings)
