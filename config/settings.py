@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks",
+    "django_tasks_db",
     "vignettes",
     "surveys",
     "analysis",
@@ -107,3 +109,13 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="delphi@localhost")
+
+# Invitations and reminders are queued as tasks, so a panel of 500 never
+# waits on the mail server inside a request. "immediate" runs each task as
+# it is enqueued (the demo and the tests); "database" stores it for the
+# `manage.py db_worker` process (production).
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[env.str("TASKS_BACKEND", default="immediate")]}}

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Answer, Item, Membership
@@ -240,3 +241,29 @@ def _initial(item: Item, answer: Answer | None):
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("Email address"))
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.PANELIST)
+
+
+class DeadlineForm(forms.Form):
+    """A deadline in the facilitator's time zone; blank means no deadline when opening."""
+
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+
+    def __init__(self, *args, required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deadline"].required = required
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline is not None and deadline <= timezone.now():
+            raise forms.ValidationError(_("Choose a moment in the future."))
+        return deadline
+
+
+class ReminderForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+    message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))

@@ -21,6 +21,7 @@ from consensus import ItemStats, Scale, describe, evaluate, item_stats
 from surveys.models import (
     Answer,
     AnswerOption,
+    AuditEvent,
     Item,
     ItemLink,
     ItemOption,
@@ -306,3 +307,61 @@ def memberships_for_user(*, user) -> list[Membership]:
         .prefetch_related(Prefetch("study__rounds", queryset=rounds))
         .order_by("study__title")
     )
+
+
+# -- facilitators (issue 5) ---------------------------------------------------------
+
+
+@dataclass
+class Completion:
+    """Where the panel stands in a round: counts, and who has not submitted (for reminders).
+
+    Built from memberships and RoundCompletion only, never from answers (SPEC 5).
+    """
+
+    panel: int
+    submitted: int
+    drafts: int
+    not_started: int
+    waiting: list[Membership]
+
+    @property
+    def percent_submitted(self) -> float:
+        return 100 * self.submitted / self.panel if self.panel else 0.0
+
+
+def round_completion(*, round: Round) -> Completion:
+    status = RoundCompletion.objects.filter(round=round, membership=OuterRef("pk")).values("status")[:1]
+    members = list(
+        Membership.objects.filter(study_id=round.study_id, role=Membership.Role.PANELIST)
+        .select_related("user")
+        .annotate(completion=Subquery(status))
+        .order_by("user__username")
+    )
+    submitted = sum(m.completion == RoundCompletion.Status.SUBMITTED for m in members)
+    drafts = sum(m.completion == RoundCompletion.Status.DRAFT for m in members)
+    return Completion(
+        panel=len(members),
+        submitted=submitted,
+        drafts=drafts,
+        not_started=len(members) - submitted - drafts,
+        waiting=[m for m in members if m.completion != RoundCompletion.Status.SUBMITTED],
+    )
+
+
+def facilitated_round(*, user, slug: str, number: int) -> Round | None:
+    """Round `number` of a study `user` facilitates, or None (the caller answers 404)."""
+    return (
+        Round.objects.select_related("study")
+        .filter(
+            study__slug=slug,
+            number=number,
+            study__memberships__user=user,
+            study__memberships__role=Membership.Role.FACILITATOR,
+        )
+        .first()
+    )
+
+
+def study_history(*, study: Study) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(study=study).select_related("actor"))

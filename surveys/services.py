@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from surveys.models import (
     Answer,
     AnswerOption,
+    AuditEvent,
     Invitation,
     Item,
     ItemOption,
@@ -29,6 +29,7 @@ from surveys.models import (
     Submission,
 )
 from surveys.studyfile import StudyFileError, StudySpec
+from surveys.tasks import email_send
 from vignettes.models import Option, Vignette
 
 
@@ -212,20 +213,36 @@ def _consensus_round_create(
 
 
 @transaction.atomic
-def round_open(*, round: Round, deadline: datetime | None = None) -> Round:
-    """Opens a draft round for voting and gives the panel its pseudonyms."""
+def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Round:
+    """Opens a draft round for voting and gives the panel its pseudonyms.
+
+    A closed round may open again (closed by mistake, or to let late votes
+    in) until its results are released to the panel.
+    """
     round = Round.objects.select_for_update().get(pk=round.pk)
-    if round.status != Round.Status.DRAFT:
-        raise ServiceError(f"Round {round.number} is {round.get_status_display().lower()}, not a draft.")
+    if round.status == Round.Status.OPEN:
+        raise ServiceError(f"Round {round.number} is already open.")
+    if round.results_released_at is not None:
+        raise ServiceError(f"Round {round.number}'s results are released; it cannot open again.")
     if not round.items.exists():
         raise ServiceError(f"Round {round.number} has no items yet.")
     if deadline is not None and deadline <= timezone.now():
         raise ServiceError("The deadline must lie in the future.")
+    reopened = round.status == Round.Status.CLOSED
     round.status = Round.Status.OPEN
-    round.opened_at = timezone.now()
+    round.opened_at = round.opened_at if reopened else timezone.now()
+    round.closed_at = None
     round.deadline = deadline
-    round.save(update_fields=["status", "opened_at", "deadline"])
+    round.save(update_fields=["status", "opened_at", "closed_at", "deadline"])
     participants_assign(study=round.study)
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.OPEN,
+        summary=f"{'Reopened' if reopened else 'Opened'} round {round.number}"
+        + (f" until {_moment(deadline)}" if deadline else ", no deadline"),
+        detail={"round": round.number, "deadline": deadline.isoformat() if deadline else None},
+    )
     return round
 
 
@@ -416,7 +433,14 @@ def invitation_create(
     context = {"study": study, "link": accept_url(token), "expires_at": invitation.expires_at, "user": user}
     subject = render_to_string("surveys/email/invitation_subject.txt", context).strip()
     body = render_to_string("surveys/email/invitation.txt", context)
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    transaction.on_commit(lambda: email_send.enqueue(subject=subject, body=body, to=[email]))
+    audit_record(
+        study=study,
+        by=by,
+        action=AuditEvent.Action.INVITE,
+        summary=f"Invited {email} as {membership.get_role_display().lower()}",
+        detail={"email": email, "role": role},
+    )
     return invitation
 
 
@@ -474,3 +498,120 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at", "modified"])
     return invitation
+
+
+# -- running rounds (issue 5) ---------------------------------------------------
+
+# Addresses per queued mail task: a panel of 500 is five tasks, not 500.
+REMINDER_BATCH = 100
+
+
+def _moment(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def audit_record(*, study: Study, by, action: str, summary: str, detail: dict | None = None) -> AuditEvent:
+    """The study's history: who did what and when. Never answers, never the participant link."""
+    return AuditEvent.objects.create(study=study, actor=by, action=action, summary=summary, detail=detail or {})
+
+
+def _round_locked(round: Round) -> Round:
+    return Round.objects.select_for_update().select_related("study").get(pk=round.pk)
+
+
+@transaction.atomic
+def round_extend(*, round: Round, deadline: datetime, by=None) -> Round:
+    """Moves an open round's deadline later."""
+    round = _round_locked(round)
+    if round.status != Round.Status.OPEN:
+        raise ServiceError(_("Only an open round's deadline can be extended."))
+    if deadline <= timezone.now():
+        raise ServiceError(_("The new deadline must lie in the future."))
+    if round.deadline is not None and deadline <= round.deadline:
+        raise ServiceError(_("The new deadline must be later than the current one."))
+    previous = round.deadline
+    round.deadline = deadline
+    round.save(update_fields=["deadline"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.EXTEND,
+        summary=f"Extended round {round.number} until {_moment(deadline)}",
+        detail={"round": round.number, "from": previous.isoformat() if previous else None, "to": deadline.isoformat()},
+    )
+    return round
+
+
+@transaction.atomic
+def round_close(*, round: Round, by=None) -> Round:
+    """Closes an open round. The row lock makes a vote in flight either land first or be refused."""
+    round = _round_locked(round)
+    if round.status != Round.Status.OPEN:
+        raise ServiceError(_("Round %(number)s is not open.") % {"number": round.number})
+    round.status = Round.Status.CLOSED
+    round.closed_at = timezone.now()
+    round.save(update_fields=["status", "closed_at"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.CLOSE,
+        summary=f"Closed round {round.number}",
+        detail={"round": round.number},
+    )
+    return round
+
+
+@transaction.atomic
+def round_results_release(*, round: Round, by=None) -> Round:
+    """Shows a closed round's group results to the panel. After this the round cannot reopen."""
+    round = _round_locked(round)
+    if round.status != Round.Status.CLOSED:
+        raise ServiceError(_("Close the round before releasing its results."))
+    if round.results_released_at is not None:
+        raise ServiceError(_("These results are already released."))
+    round.results_released_at = timezone.now()
+    round.save(update_fields=["results_released_at"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.RELEASE,
+        summary=f"Released the results of round {round.number} to the panel",
+        detail={"round": round.number},
+    )
+    return round
+
+
+@transaction.atomic
+def reminders_send(*, round: Round, subject: str, message: str, link: str, by=None) -> list[str]:
+    """Queues a reminder to every panelist who has not submitted the round; returns the user names mailed.
+
+    Who is reminded comes from completion, never from answers (SPEC 5).
+    """
+    round = _round_locked(round)
+    if round.status != Round.Status.OPEN:
+        raise ServiceError(_("Reminders go out only while the round is open."))
+    waiting = list(
+        Membership.objects.filter(study=round.study, role=Membership.Role.PANELIST)
+        .exclude(completions__round=round, completions__status=RoundCompletion.Status.SUBMITTED)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    if not waiting:
+        raise ServiceError(_("Everyone on the panel has submitted this round."))
+    reachable = [m for m in waiting if m.user.email]
+    addresses = [m.user.email for m in reachable]
+    body = f"{message.strip()}\n\n{link}\n"
+    batches = [addresses[i : i + REMINDER_BATCH] for i in range(0, len(addresses), REMINDER_BATCH)]
+    for batch in batches:
+        transaction.on_commit(lambda batch=batch: email_send.enqueue(subject=subject, body=body, to=batch))
+    names = [m.user.get_username() for m in reachable]
+    unreachable = [m.user.get_username() for m in waiting if not m.user.email]
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.REMIND,
+        summary=f"Reminded {len(names)} panelist(s) who had not submitted round {round.number}",
+        detail={"round": round.number, "reminded": names, "without_email": unreachable, "subject": subject,
+                "message": message},
+    )
+    return names

@@ -11,4 +11,11 @@ urlpatterns = [
     path("studies/<slug:slug>/invitations/", views.study_invitations, name="study_invitations"),
     path("studies/<slug:slug>/invitations/<int:pk>/revoke/", views.study_invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("studies/<slug:slug>/history/", views.history, name="history"),
+    path("studies/<slug:slug>/rounds/<int:number>/manage/", views.round_manage, name="round_manage"),
+    path("studies/<slug:slug>/rounds/<int:number>/open/", views.round_open_view, name="round_open"),
+    path("studies/<slug:slug>/rounds/<int:number>/extend/", views.round_extend_view, name="round_extend"),
+    path("studies/<slug:slug>/rounds/<int:number>/close/", views.round_close_view, name="round_close"),
+    path("studies/<slug:slug>/rounds/<int:number>/release/", views.round_release_view, name="round_release"),
+    path("studies/<slug:slug>/rounds/<int:number>/remind/", views.round_remind_view, name="round_remind"),
 ]

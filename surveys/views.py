@@ -10,17 +10,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from surveys.forms import InvitationForm, RoundAnswersForm
+from surveys.forms import DeadlineForm, InvitationForm, ReminderForm, RoundAnswersForm
 from surveys.models import Invitation, Membership, Round, RoundCompletion, Submission
 from surveys.selectors import (
     answered_counts,
     answers_of,
     comments_for,
+    facilitated_round,
     memberships_for_user,
     panelist_membership,
     panelist_round,
+    round_completion,
     round_feedback,
     round_items,
+    study_history,
 )
 from surveys.services import (
     InvitationUnusable,
@@ -31,6 +34,11 @@ from surveys.services import (
     invitation_check,
     invitation_create,
     invitation_revoke,
+    reminders_send,
+    round_close,
+    round_extend,
+    round_open,
+    round_results_release,
 )
 
 
@@ -238,3 +246,119 @@ def invitation(request, token: str):
         {"invitation": invite, "form": form, "invitee": user},
         status=status,
     )
+
+
+# -- facilitators: running a round ------------------------------------------------
+
+
+def _get_round_for_facilitator(request, slug: str, number: int) -> Round:
+    round = facilitated_round(user=request.user, slug=slug, number=number)
+    if round is None:
+        raise Http404
+    return round
+
+
+def _reminder_form(round: Round, data=None) -> ReminderForm:
+    initial = {
+        "subject": _("Reminder: round %(number)s of %(study)s") % {"number": round.number, "study": round.study.title},
+        "message": _(
+            "Dear panelist,\n\nRound %(number)s is still waiting for your answers. "
+            "It takes a few minutes, and you can save a draft and come back."
+        )
+        % {"number": round.number},
+    }
+    return ReminderForm(data, initial=initial)
+
+
+def _round_page(request, round: Round, *, status: int = 200, **forms):
+    """The round's dashboard; forms passed in carry their errors back to the page."""
+    context = {
+        "study": round.study,
+        "round": round,
+        "completion": round_completion(round=round),
+        "open_form": forms.get("open_form") or DeadlineForm(),
+        "extend_form": forms.get("extend_form") or DeadlineForm(required=True),
+        "reminder_form": forms.get("reminder_form") or _reminder_form(round),
+    }
+    return render(request, "surveys/round_manage.html", context, status=status)
+
+
+@require_GET
+@login_required
+def round_manage(request, slug: str, number: int):
+    return _round_page(request, _get_round_for_facilitator(request, slug, number))
+
+
+def _round_step(request, round: Round, service, *, success: str, **kwargs):
+    """Runs one service for a POST; a refusal (the round's state forbids the step) is shown with a 409."""
+    try:
+        service(round=round, by=request.user, **kwargs)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return _round_page(request, round, status=409)
+    messages.success(request, success)
+    return redirect("surveys:round_manage", slug=round.study.slug, number=round.number)
+
+
+@require_POST
+@login_required
+def round_open_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    form = DeadlineForm(request.POST)
+    if not form.is_valid():
+        return _round_page(request, round, status=400, open_form=form)
+    return _round_step(
+        request, round, round_open, deadline=form.cleaned_data["deadline"], success=_("The round is open.")
+    )
+
+
+@require_POST
+@login_required
+def round_extend_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    form = DeadlineForm(request.POST, required=True)
+    if not form.is_valid():
+        return _round_page(request, round, status=400, extend_form=form)
+    return _round_step(
+        request, round, round_extend, deadline=form.cleaned_data["deadline"], success=_("The deadline is extended.")
+    )
+
+
+@require_POST
+@login_required
+def round_close_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    return _round_step(request, round, round_close, success=_("The round is closed; no more votes are taken."))
+
+
+@require_POST
+@login_required
+def round_release_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    return _round_step(request, round, round_results_release, success=_("The panel can now see the results."))
+
+
+@require_POST
+@login_required
+def round_remind_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    form = _reminder_form(round, request.POST)
+    if not form.is_valid():
+        return _round_page(request, round, status=400, reminder_form=form)
+    link = request.build_absolute_uri(reverse("surveys:vote", kwargs={"slug": slug, "number": number}))
+    return _round_step(
+        request,
+        round,
+        reminders_send,
+        subject=form.cleaned_data["subject"],
+        message=form.cleaned_data["message"],
+        link=link,
+        success=_("Reminders are on their way to everyone who has not submitted."),
+    )
+
+
+@require_GET
+@login_required
+def history(request, slug: str):
+    study = _get_study_for_facilitator(request, slug)
+    return render(request, "surveys/history.html", {"study": study, "events": study_history(study=study)})

@@ -79,5 +79,5 @@ def test_an_open_round_cannot_be_opened_again(study):
     round_ = ItemFactory(round=RoundFactory(study=study)).round
     round_open(round=round_)
 
-    with pytest.raises(ServiceError, match="not a draft"):
+    with pytest.raises(ServiceError, match="already open"):
         round_open(round=round_)

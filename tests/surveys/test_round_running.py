@@ -1,0 +1,285 @@
+"""Facilitators run a round: open, extend, watch completion, remind, close, release; every step in the history."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from surveys.models import Answer, AuditEvent, Membership, Round, RoundCompletion
+from tests.factories import MembershipFactory, RoundFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, round_: Round) -> str:
+    return reverse(f"surveys:{name}", kwargs={"slug": round_.study.slug, "number": round_.number})
+
+
+def local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture
+def facilitator_client(client, facilitator):
+    client.force_login(facilitator)
+    return client
+
+
+@pytest.fixture
+def open_round(voting_round):
+    voting_round.deadline = timezone.now() + timedelta(days=7)
+    voting_round.save()
+    return voting_round
+
+
+def mark(round_: Round, user, status: str) -> None:
+    membership = Membership.objects.get(study=round_.study, user=user)
+    RoundCompletion.objects.create(round=round_, membership=membership, status=status)
+
+
+# -- who may ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["outsider", "panelist", "analyst"])
+def test_only_a_facilitator_of_the_study_sees_the_round_page_and_its_history(client, open_round, who, request):
+    client.force_login(request.getfixturevalue(who))
+
+    assert client.get(url("round_manage", open_round)).status_code == 404
+    assert client.get(reverse("surveys:history", kwargs={"slug": open_round.study.slug})).status_code == 404
+    assert client.post(url("round_close", open_round)).status_code == 404
+    open_round.refresh_from_db()
+    assert open_round.status == Round.Status.OPEN
+
+
+def test_steps_take_only_posts(facilitator_client, open_round):
+    for name in ("round_open", "round_extend", "round_close", "round_release", "round_remind"):
+        assert facilitator_client.get(url(name, open_round)).status_code == 405
+    assert facilitator_client.post(url("round_manage", open_round)).status_code == 405
+
+
+# -- completion --------------------------------------------------------------------
+
+
+def test_the_dashboard_counts_the_panel_and_names_who_has_not_submitted(
+    facilitator_client, open_round, panelist, other_panelist
+):
+    late = MembershipFactory(study=open_round.study, user=UserFactory(username="late_one")).user
+    mark(open_round, panelist, RoundCompletion.Status.SUBMITTED)
+    mark(open_round, other_panelist, RoundCompletion.Status.DRAFT)
+
+    page = facilitator_client.get(url("round_manage", open_round)).content.decode()
+
+    assert "1 / 3 (33%)" in page
+    waiting = page[page.index('class="list-inline waiting"'):]
+    assert "other_panelist" in waiting and "late_one" in waiting
+    assert ">panelist<" not in waiting
+    assert late.username in page
+
+
+def test_the_dashboard_never_shows_an_answer(facilitator_client, open_round, panelist):
+    membership = Membership.objects.get(user=panelist)
+    from surveys.services import AnswerInput, answers_submit
+
+    item = open_round.items.get(code="comment")
+    answers_submit(round=open_round, membership=membership, answers=[AnswerInput(item_id=item.pk, text="A secret view")])
+
+    page = facilitator_client.get(url("round_manage", open_round)).content.decode()
+
+    assert Answer.objects.filter(text="A secret view").exists()
+    assert "A secret view" not in page
+
+
+def test_the_dashboard_takes_the_same_queries_for_a_large_panel(
+    facilitator_client, open_round, django_assert_max_num_queries
+):
+    # Expect 5: session, user, round with study (the facilitator check), the
+    # panel with each member's completion, and the messages' session read.
+    with django_assert_max_num_queries(5):
+        facilitator_client.get(url("round_manage", open_round))
+    MembershipFactory.create_batch(40, study=open_round.study)
+    with django_assert_max_num_queries(5):
+        page = facilitator_client.get(url("round_manage", open_round)).content.decode()
+    assert "0 / 40 (0%)" in page
+
+
+# -- open, extend, close, release --------------------------------------------------
+
+
+def test_a_facilitator_opens_a_round_with_a_deadline(facilitator_client, facilitator, study, voting_round):
+    voting_round.status = Round.Status.DRAFT
+    voting_round.save()
+    deadline = timezone.now() + timedelta(days=10)
+
+    response = facilitator_client.post(url("round_open", voting_round), {"deadline": local(deadline)})
+
+    assert response.status_code == 302
+    voting_round.refresh_from_db()
+    assert voting_round.status == Round.Status.OPEN
+    assert local(voting_round.deadline) == local(deadline)
+    event = AuditEvent.objects.get(study=study)
+    assert (event.actor, event.action, event.detail["round"]) == (facilitator, "open", 1)
+
+
+def test_a_round_without_items_does_not_open(facilitator_client, study, facilitator):
+    empty = RoundFactory(study=study, number=2)
+
+    response = facilitator_client.post(url("round_open", empty), {"deadline": ""})
+
+    assert response.status_code == 409
+    assert "has no items yet" in response.content.decode()
+    empty.refresh_from_db()
+    assert empty.status == Round.Status.DRAFT
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_deadline_in_the_past_is_refused_at_the_field(facilitator_client, voting_round):
+    voting_round.status = Round.Status.DRAFT
+    voting_round.save()
+
+    response = facilitator_client.post(url("round_open", voting_round), {"deadline": "2020-01-01T09:00"})
+
+    assert response.status_code == 400
+    assert "Choose a moment in the future." in response.content.decode()
+    voting_round.refresh_from_db()
+    assert voting_round.status == Round.Status.DRAFT
+
+
+def test_a_deadline_moves_later_but_never_earlier(facilitator_client, open_round):
+    later = open_round.deadline + timedelta(days=3)
+
+    assert facilitator_client.post(url("round_extend", open_round), {"deadline": local(later)}).status_code == 302
+    open_round.refresh_from_db()
+    assert local(open_round.deadline) == local(later)
+
+    response = facilitator_client.post(url("round_extend", open_round), {"deadline": local(later - timedelta(days=1))})
+    assert response.status_code == 409
+    assert "later than the current one" in response.content.decode()
+    assert facilitator_client.post(url("round_extend", open_round), {"deadline": "soon"}).status_code == 400
+    open_round.refresh_from_db()
+    assert local(open_round.deadline) == local(later)
+    assert AuditEvent.objects.filter(action="extend").count() == 1
+
+
+def test_after_the_close_a_vote_is_refused_and_nothing_is_saved(
+    facilitator_client, open_round, panelist, client, django_user_model
+):
+    assert facilitator_client.post(url("round_close", open_round)).status_code == 302
+    open_round.refresh_from_db()
+    assert open_round.status == Round.Status.CLOSED and open_round.closed_at is not None
+
+    client.force_login(panelist)
+    likert = open_round.items.get(code="likert")
+    response = client.post(url("vote", open_round), {f"item-{likert.pk}": "7", "action": "submit"})
+
+    assert response.status_code == 403
+    assert not Answer.objects.exists()
+
+
+def test_closing_twice_is_refused_the_second_time(facilitator_client, open_round):
+    assert facilitator_client.post(url("round_close", open_round)).status_code == 302
+
+    response = facilitator_client.post(url("round_close", open_round))
+
+    assert response.status_code == 409
+    assert "is not open" in response.content.decode()
+    assert AuditEvent.objects.filter(action="close").count() == 1
+
+
+def test_a_closed_round_opens_again_until_its_results_are_released(facilitator_client, open_round, client, panelist):
+    facilitator_client.post(url("round_close", open_round))
+    assert facilitator_client.post(url("round_open", open_round), {"deadline": ""}).status_code == 302
+    facilitator_client.post(url("round_close", open_round))
+
+    assert facilitator_client.post(url("round_release", open_round)).status_code == 302
+    open_round.refresh_from_db()
+    assert open_round.results_released_at is not None
+
+    response = facilitator_client.post(url("round_open", open_round), {"deadline": ""})
+    assert response.status_code == 409
+    assert "cannot open again" in response.content.decode()
+    open_round.refresh_from_db()
+    assert open_round.status == Round.Status.CLOSED
+    client.force_login(panelist)
+    assert client.get(url("results", open_round)).status_code == 200
+
+
+def test_results_are_released_only_after_the_close(facilitator_client, open_round):
+    response = facilitator_client.post(url("round_release", open_round))
+
+    assert response.status_code == 409
+    open_round.refresh_from_db()
+    assert open_round.results_released_at is None
+
+
+# -- reminders ------------------------------------------------------------------------
+
+
+def test_reminders_go_only_to_panelists_who_have_not_submitted_with_the_edited_text(
+    facilitator_client, facilitator, open_round, panelist, other_panelist, django_capture_on_commit_callbacks
+):
+    mark(open_round, panelist, RoundCompletion.Status.SUBMITTED)
+    mark(open_round, other_panelist, RoundCompletion.Status.DRAFT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = facilitator_client.post(
+            url("round_remind", open_round), {"subject": "Round 1 closes Friday", "message": "Two minutes, please."}
+        )
+
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["other_panelist@example.org"]]
+    assert mail.outbox[0].subject == "Round 1 closes Friday"
+    assert "Two minutes, please." in mail.outbox[0].body
+    assert url("vote", open_round) in mail.outbox[0].body
+    event = AuditEvent.objects.get(action="remind")
+    assert (event.actor, event.detail["reminded"]) == (facilitator, ["other_panelist"])
+    history = facilitator_client.get(reverse("surveys:history", kwargs={"slug": open_round.study.slug}))
+    assert "other_panelist" in history.content.decode()
+
+
+def test_a_reminder_without_a_message_is_refused_at_the_field(facilitator_client, open_round, panelist):
+    response = facilitator_client.post(url("round_remind", open_round), {"subject": "Hello", "message": ""})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert mail.outbox == []
+    assert not AuditEvent.objects.exists()
+
+
+def test_reminding_a_panel_of_500_queues_the_mail_instead_of_sending_it(
+    facilitator_client, open_round, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    users = UserFactory.create_batch(500)
+    Membership.objects.bulk_create(Membership(study=open_round.study, user=u, role="panelist") for u in users)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = facilitator_client.post(
+            url("round_remind", open_round), {"subject": "Reminder", "message": "Please."}
+        )
+
+    assert response.status_code == 302
+    assert mail.outbox == []
+    # 500 addresses in batches of 100; the db_worker sends them.
+    assert DBTaskResult.objects.count() == 5
+    assert len(AuditEvent.objects.get(action="remind").detail["reminded"]) == 500
+
+
+def test_the_history_holds_actions_never_answers_or_pseudonyms(facilitator_client, open_round, panelist):
+    from surveys.services import AnswerInput, answers_submit, participant_for
+
+    membership = Membership.objects.get(user=panelist)
+    item = open_round.items.get(code="comment")
+    answers_submit(round=open_round, membership=membership, answers=[AnswerInput(item_id=item.pk, text="My view")])
+    facilitator_client.post(url("round_close", open_round))
+    facilitator_client.post(url("round_release", open_round))
+
+    page = facilitator_client.get(reverse("surveys:history", kwargs={"slug": open_round.study.slug})).content.decode()
+
+    assert "Closed round 1" in page and "Released the results of round 1" in page
+    assert "My view" not in page
+    pseudonym = participant_for(study=open_round.study, user=panelist)
+    assert pseudonym.label not in page and pseudonym.link_hash not in page
+    assert all(set(e.detail) <= {"round", "deadline", "from", "to"} for e in AuditEvent.objects.all())
