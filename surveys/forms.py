@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Answer, Item, Membership
+from surveys.models import Answer, Item, Membership, Round
 from surveys.services import AnswerInput
 
 COMMENT_MAX_LENGTH = 2000
@@ -267,3 +267,85 @@ class DeadlineForm(forms.Form):
 class ReminderForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=150)
     message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class NextRoundForm(forms.Form):
+    """What round N+1 asks again of round N: the items to carry, their wording, merges and dropped variations."""
+
+    ALL, NO_CONSENSUS, SELECTED = "all", "no_consensus", "selected"
+    mode = forms.ChoiceField(
+        label=_("Carry forward"),
+        choices=[
+            (ALL, _("Every item")),
+            (NO_CONSENSUS, _("Only statements without consensus (with their vignettes' other items)")),
+            (SELECTED, _("Only the items ticked below")),
+        ],
+        initial=ALL,
+        widget=forms.RadioSelect,
+    )
+    carry = forms.MultipleChoiceField(label=_("Items"), required=False, widget=forms.CheckboxSelectMultiple)
+    drop = forms.MultipleChoiceField(
+        label=_("Drop these vignettes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.ChoiceField(label=_("Kind of the next round"), choices=Round.Kind.choices)
+    merge = forms.MultipleChoiceField(
+        label=_("Merge these items into one"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    merge_code = forms.SlugField(label=_("Code of the merged item"), required=False, max_length=100)
+    merge_text = forms.CharField(label=_("Text of the merged item"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, round: Round, items: list[Item], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        choices = [(str(item.pk), f"{item.code}: {item.text[:90]}") for item in items]
+        self.fields["carry"].choices = choices
+        self.fields["merge"].choices = choices
+        vignettes = {item.vignette_id: item.vignette for item in items if item.vignette_id}
+        self.fields["drop"].choices = [(str(pk), v.title) for pk, v in vignettes.items()]
+        self.fields["kind"].initial = round.kind
+        self.reword_fields = []
+        for item in items:
+            if item.type == Item.Type.LIKERT:
+                name = f"reword_{item.pk}"
+                self.fields[name] = forms.CharField(
+                    label=item.code, initial=item.text, required=False, widget=forms.Textarea(attrs={"rows": 2})
+                )
+                self.reword_fields.append(name)
+
+    def clean(self):
+        data = super().clean()
+        merge = data.get("merge") or []
+        if len(merge) == 1:
+            self.add_error("merge", _("Tick at least two items to merge."))
+        if len(merge) >= 2:
+            if not data.get("merge_code"):
+                self.add_error("merge_code", _("Give the merged item a code."))
+            if not (data.get("merge_text") or "").strip():
+                self.add_error("merge_text", _("Give the merged item its text."))
+        if data.get("mode") == self.SELECTED and not data.get("carry") and len(merge) < 2:
+            self.add_error("carry", _("Tick the items to carry forward."))
+        return data
+
+    def rewordings(self) -> dict[int, str]:
+        by_pk = {item.pk: item for item in self.items}
+        changed = {}
+        for name in self.reword_fields:
+            pk = int(name.removeprefix("reword_"))
+            text = (self.cleaned_data.get(name) or "").strip()
+            if text and text != by_pk[pk].text:
+                changed[pk] = text
+        return changed
+
+
+class StatementForm(forms.Form):
+    vignette = forms.ModelChoiceField(label=_("Vignette"), queryset=None)
+    code = forms.SlugField(label=_("Code"), max_length=100)
+    text = forms.CharField(label=_("Statement"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    options = forms.ModelMultipleChoiceField(
+        label=_("Options it names"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vignette"].queryset = study.vignettes.all()
+        self.fields["options"].queryset = study.options.all()

@@ -171,7 +171,12 @@ class Item(models.Model):
     # Lineage: the item(s) of an earlier round this one continues. One parent
     # for carried or reworded items, several for a merge; none for a new item.
     parents = models.ManyToManyField(
-        "self", through="ItemLink", symmetrical=False, related_name="children", verbose_name=_("continues from")
+        "self",
+        through="ItemLink",
+        through_fields=("child", "parent"),
+        symmetrical=False,
+        related_name="children",
+        verbose_name=_("continues from"),
     )
     position = models.PositiveIntegerField(_("position"), default=0)
     required = models.BooleanField(_("required"), default=True)

@@ -365,3 +365,26 @@ def facilitated_round(*, user, slug: str, number: int) -> Round | None:
 
 def study_history(*, study: Study) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(study=study).select_related("actor"))
+
+
+def round_items_with_lineage(*, round: Round) -> list[Item]:
+    """The round's items in order, each with the item(s) of the round before that it continues."""
+    return list(
+        Item.objects.filter(round=round)
+        .select_related("vignette")
+        .prefetch_related(Prefetch("parent_links", queryset=ItemLink.objects.select_related("parent")))
+        .order_by("position", "pk")
+    )
+
+
+def items_without_consensus(*, round: Round, items: list[Item]) -> set[int]:
+    """Statements that did not reach consensus, with the other items of their vignettes."""
+    from analysis.tables import build_table
+
+    verdicts = build_table("recommendations", round=round, include_all=True)
+    reached = set(verdicts.loc[verdicts["consensus"].astype(bool), "statement"])
+    open_statements = [i for i in items if i.type == Item.Type.LIKERT and i.code not in reached]
+    vignettes = {i.vignette_id for i in open_statements}
+    return {i.pk for i in open_statements} | {
+        i.pk for i in items if i.type != Item.Type.LIKERT and i.vignette_id in vignettes
+    }

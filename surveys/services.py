@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from surveys.models import (
     AuditEvent,
     Invitation,
     Item,
+    ItemLink,
     ItemOption,
     Membership,
     Participant,
@@ -615,3 +616,137 @@ def reminders_send(*, round: Round, subject: str, message: str, link: str, by=No
                 "message": message},
     )
     return names
+
+
+# -- the next round (issue 5) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Merge:
+    """Items of round N asked as one item in round N+1 (the Mayo panel folded two options into one)."""
+
+    parents: tuple[int, ...]
+    code: str
+    text: str
+
+
+@transaction.atomic
+def round_create_next(
+    *,
+    round: Round,
+    carry: Collection[int],
+    rewordings: Mapping[int, str] | None = None,
+    merges: Sequence[Merge] = (),
+    drop_vignettes: Collection[int] = (),
+    kind: str | None = None,
+    by=None,
+) -> Round:
+    """Drafts round N+1 from round N, every item keeping its lineage to the item(s) it continues.
+
+    `carry` names the items of round N to ask again (all of them, those
+    without consensus, or a selection: the caller chooses); `rewordings`
+    gives a carried item new text; a merge asks several items as one; items
+    of a dropped vignette (variation) are not carried. New items are added
+    to the draft afterwards.
+    """
+    round = _round_locked(round)
+    if round.status != Round.Status.CLOSED:
+        raise ServiceError(_("Close round %(number)s before preparing the next one.") % {"number": round.number})
+    if Round.objects.filter(study=round.study, number=round.number + 1).exists():
+        raise ServiceError(_("Round %(number)s already exists.") % {"number": round.number + 1})
+    rewordings = rewordings or {}
+    items = {item.pk: item for item in round.items.prefetch_related("item_options")}
+    merged = {pk for merge in merges for pk in merge.parents}
+    unknown = (set(carry) | set(rewordings) | merged) - items.keys()
+    if unknown:
+        raise ServiceError(_("Some items are not part of round %(number)s.") % {"number": round.number})
+    if merged & set(carry):
+        raise ServiceError(_("An item cannot be both carried on its own and merged."))
+    codes = [merge.code for merge in merges]
+    taken = {items[pk].code for pk in carry}
+    if len(set(codes)) != len(codes) or set(codes) & taken:
+        raise ServiceError(_("Each merged item needs a code of its own."))
+
+    following = Round.objects.create(study=round.study, number=round.number + 1, kind=kind or round.kind)
+    children, edges, options = [], [], []
+    for parent in sorted(items.values(), key=lambda item: (item.position, item.pk)):
+        if parent.pk not in carry or parent.vignette_id in drop_vignettes:
+            continue
+        text = rewordings.get(parent.pk, parent.text).strip() or parent.text
+        child = _item_copy(parent, round=following, text=text)
+        children.append(child)
+        operation = ItemLink.Operation.REWORDED if text != parent.text else ItemLink.Operation.CARRIED
+        edges.append((parent.pk, child, operation))
+        options.append((child, [link.option_id for link in parent.item_options.all()]))
+    for merge in merges:
+        parents = [items[pk] for pk in merge.parents]
+        child = _item_copy(parents[0], round=following, text=merge.text.strip(), code=merge.code)
+        children.append(child)
+        edges += [(parent.pk, child, ItemLink.Operation.MERGED) for parent in parents]
+        union = list(dict.fromkeys(link.option_id for parent in parents for link in parent.item_options.all()))
+        options.append((child, union))
+    for position, child in enumerate(children):
+        child.position = position
+    Item.objects.bulk_create(children)
+    ItemLink.objects.bulk_create(ItemLink(parent_id=pk, child=child, operation=op) for pk, child, op in edges)
+    ItemOption.objects.bulk_create(
+        ItemOption(item=child, option_id=option_id, position=i) for child, ids in options for i, option_id in enumerate(ids)
+    )
+    counts = {op: sum(1 for *_, o in edges if o == op) for op in ItemLink.Operation.values}
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.MERGE if merges else AuditEvent.Action.EDIT,
+        summary=(
+            f"Drafted round {following.number} from round {round.number}: {len(children)} items "
+            f"({counts['carried']} carried, {counts['reworded']} reworded, {len(merges)} merged)"
+        ),
+        detail={"round": following.number, "from": round.number, "items": len(children)},
+    )
+    return following
+
+
+def _item_copy(item: Item, *, round: Round, text: str, code: str | None = None) -> Item:
+    return Item(
+        round=round,
+        code=code or item.code,
+        type=item.type,
+        text=text,
+        vignette_id=item.vignette_id,
+        required=item.required,
+        max_choices=item.max_choices,
+        scale_min=item.scale_min,
+        scale_max=item.scale_max,
+    )
+
+
+@transaction.atomic
+def statement_add(*, round: Round, vignette: Vignette, code: str, text: str, options: Sequence[Option], by=None) -> Item:
+    """A new Likert statement in a draft round (a consensus statement, or an item the panel asked for)."""
+    round = _round_locked(round)
+    if round.status != Round.Status.DRAFT:
+        raise ServiceError(_("Items can be added only to a draft round."))
+    if vignette.study_id != round.study_id or any(o.study_id != round.study_id for o in options):
+        raise ServiceError(_("The vignette and options must belong to this study."))
+    if round.items.filter(code=code).exists():
+        raise ServiceError(_("Round %(number)s already has an item %(code)s.") % {"number": round.number, "code": code})
+    study = round.study
+    item = Item.objects.create(
+        round=round,
+        code=code,
+        type=Item.Type.LIKERT,
+        text=text,
+        vignette=vignette,
+        scale_min=study.scale_min,
+        scale_max=study.scale_max,
+        position=round.items.count(),
+    )
+    ItemOption.objects.bulk_create(ItemOption(item=item, option=o, position=i) for i, o in enumerate(options))
+    audit_record(
+        study=study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Added statement {code} to round {round.number}",
+        detail={"round": round.number},
+    )
+    return item

@@ -18,4 +18,6 @@ urlpatterns = [
     path("studies/<slug:slug>/rounds/<int:number>/close/", views.round_close_view, name="round_close"),
     path("studies/<slug:slug>/rounds/<int:number>/release/", views.round_release_view, name="round_release"),
     path("studies/<slug:slug>/rounds/<int:number>/remind/", views.round_remind_view, name="round_remind"),
+    path("studies/<slug:slug>/rounds/<int:number>/next/", views.round_next, name="round_next"),
+    path("studies/<slug:slug>/rounds/<int:number>/statements/", views.statement_add_view, name="statement_add"),
 ]

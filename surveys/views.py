@@ -10,23 +10,26 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from surveys.forms import DeadlineForm, InvitationForm, ReminderForm, RoundAnswersForm
+from surveys.forms import DeadlineForm, InvitationForm, NextRoundForm, ReminderForm, RoundAnswersForm, StatementForm
 from surveys.models import Invitation, Membership, Round, RoundCompletion, Submission
 from surveys.selectors import (
     answered_counts,
     answers_of,
     comments_for,
     facilitated_round,
+    items_without_consensus,
     memberships_for_user,
     panelist_membership,
     panelist_round,
     round_completion,
     round_feedback,
     round_items,
+    round_items_with_lineage,
     study_history,
 )
 from surveys.services import (
     InvitationUnusable,
+    Merge,
     ServiceError,
     answers_save,
     answers_submit,
@@ -35,10 +38,12 @@ from surveys.services import (
     invitation_create,
     invitation_revoke,
     reminders_send,
+    round_create_next,
     round_close,
     round_extend,
     round_open,
     round_results_release,
+    statement_add,
 )
 
 
@@ -279,6 +284,8 @@ def _round_page(request, round: Round, *, status: int = 200, **forms):
         "open_form": forms.get("open_form") or DeadlineForm(),
         "extend_form": forms.get("extend_form") or DeadlineForm(required=True),
         "reminder_form": forms.get("reminder_form") or _reminder_form(round),
+        "statement_form": forms.get("statement_form") or StatementForm(study=round.study),
+        "items": round_items_with_lineage(round=round) if round.status == Round.Status.DRAFT else [],
     }
     return render(request, "surveys/round_manage.html", context, status=status)
 
@@ -362,3 +369,64 @@ def round_remind_view(request, slug: str, number: int):
 def history(request, slug: str):
     study = _get_study_for_facilitator(request, slug)
     return render(request, "surveys/history.html", {"study": study, "events": study_history(study=study)})
+
+
+@require_POST
+@login_required
+def statement_add_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    form = StatementForm(request.POST, study=round.study)
+    if not form.is_valid():
+        return _round_page(request, round, status=400, statement_form=form)
+    return _round_step(
+        request,
+        round,
+        statement_add,
+        vignette=form.cleaned_data["vignette"],
+        code=form.cleaned_data["code"],
+        text=form.cleaned_data["text"],
+        options=list(form.cleaned_data["options"]),
+        success=_("The statement is added."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def round_next(request, slug: str, number: int):
+    """Drafts round N+1 from this round: carry, reword, merge, drop."""
+    round = _get_round_for_facilitator(request, slug, number)
+    items = round_items_with_lineage(round=round)
+    form = NextRoundForm(request.POST or None, round=round, items=items)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["mode"] == NextRoundForm.ALL:
+                carry = {item.pk for item in items}
+            elif data["mode"] == NextRoundForm.NO_CONSENSUS:
+                carry = items_without_consensus(round=round, items=items)
+            else:
+                carry = {int(pk) for pk in data["carry"]}
+            merged = {int(pk) for pk in data["merge"]}
+            merges = []
+            if merged:
+                merges.append(Merge(parents=tuple(sorted(merged)), code=data["merge_code"], text=data["merge_text"]))
+            try:
+                following = round_create_next(
+                    round=round,
+                    carry=carry - merged,
+                    rewordings=form.rewordings(),
+                    merges=merges,
+                    drop_vignettes={int(pk) for pk in data["drop"]},
+                    kind=data["kind"],
+                    by=request.user,
+                )
+            except ServiceError as error:
+                form.add_error(None, str(error))
+                status = 409
+            else:
+                messages.success(request, _("Round %(number)s is drafted.") % {"number": following.number})
+                return redirect("surveys:round_manage", slug=slug, number=following.number)
+        else:
+            status = 400
+    return render(request, "surveys/round_next.html", {"study": round.study, "round": round, "form": form}, status=status)

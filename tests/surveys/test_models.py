@@ -111,3 +111,16 @@ def test_the_suite_runs_on_the_database_that_database_url_names():
     url = os.environ.get("DATABASE_URL", "sqlite://")
     expected = "postgresql" if url.startswith(("postgres", "postgresql")) else "sqlite"
     assert connection.vendor == expected
+
+
+def test_an_item_lists_the_items_it_continues_as_parents_and_its_successors_as_children(study):
+    from surveys.models import ItemLink
+    from tests.factories import ItemFactory, RoundFactory
+
+    earlier = ItemFactory(round=RoundFactory(study=study, number=1))
+    later = ItemFactory(round=RoundFactory(study=study, number=2), vignette=earlier.vignette)
+    ItemLink.objects.create(parent=earlier, child=later)
+
+    assert list(later.parents.all()) == [earlier]
+    assert list(earlier.children.all()) == [later]
+    assert not earlier.parents.exists()

@@ -1,0 +1,190 @@
+"""Round N+1 from round N through the facilitator's page: carry, reword, merge, drop, add, with lineage."""
+
+import pytest
+from django.urls import reverse
+
+from surveys.models import AuditEvent, ItemLink, Membership, Round
+from surveys.services import round_open
+from tests.analysis.panels import close, rate
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, round_: Round) -> str:
+    return reverse(f"surveys:{name}", kwargs={"slug": round_.study.slug, "number": round_.number})
+
+
+@pytest.fixture
+def round_one(mayo_study):
+    """Mayo round 1, closed: base-main reached consensus, cad-main did not (a rating of 5)."""
+    round_ = mayo_study.rounds.get(number=1)
+    rate(round_, {"base-main": [9, 9, 8, 8, 8], "cad-main": [9, 9, 9, 9, 5]})
+    return close(round_)
+
+
+@pytest.fixture
+def mayo_facilitator(client, mayo_study):
+    user = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR, user=UserFactory(username="fac")).user
+    client.force_login(user)
+    return client
+
+
+def next_round(round_one) -> Round:
+    return Round.objects.get(study=round_one.study, number=2)
+
+
+def form(**extra) -> dict:
+    return {"mode": "all", "kind": "consensus", **extra}
+
+
+def test_carrying_every_item_keeps_each_ones_lineage(mayo_facilitator, round_one):
+    response = mayo_facilitator.post(url("round_next", round_one), form())
+
+    second = next_round(round_one)
+    assert response.status_code == 302 and response["Location"] == url("round_manage", second)
+    assert second.status == Round.Status.DRAFT
+    assert second.items.count() == round_one.items.count() == 21
+    links = ItemLink.objects.filter(child__round=second)
+    assert {(link.parent.code, link.child.code, link.operation) for link in links} == {
+        (code, code, "carried") for code in round_one.items.values_list("code", flat=True)
+    }
+    carried = second.items.get(code="base-main")
+    assert list(carried.item_options.values_list("option__code", flat=True)) == ["sga", "tms", "ketamine"]
+    assert AuditEvent.objects.get(action="edit").summary.startswith("Drafted round 2 from round 1: 21 items")
+
+
+def test_only_statements_without_consensus_go_forward_with_their_vignettes_items(mayo_facilitator, round_one):
+    mayo_facilitator.post(url("round_next", round_one), form(mode="no_consensus"))
+
+    codes = set(next_round(round_one).items.values_list("code", flat=True))
+    assert "cad-main" in codes and {"cad:not-recommended", "cad:comment"} <= codes
+    assert "base-main" not in codes and "base:not-recommended" not in codes
+    # The five statements nobody rated have no consensus either.
+    assert "sud-main" in codes
+
+
+def test_a_reworded_statement_is_marked_reworded(mayo_facilitator, round_one):
+    cad = round_one.items.get(code="cad-main")
+
+    mayo_facilitator.post(url("round_next", round_one), form(**{f"reword_{cad.pk}": "TMS would be my main choice."}))
+
+    link = ItemLink.objects.get(parent=cad)
+    assert (link.operation, link.child.text) == ("reworded", "TMS would be my main choice.")
+    assert ItemLink.objects.get(parent__code="base-main", child__round__number=2).operation == "carried"
+
+
+def test_merged_items_become_one_with_every_parent_and_all_their_options(mayo_facilitator, round_one):
+    base, sud = round_one.items.get(code="base-main"), round_one.items.get(code="sud-main")
+
+    response = mayo_facilitator.post(
+        url("round_next", round_one),
+        form(mode="selected", carry=[str(base.pk), str(sud.pk)], merge=[str(base.pk), str(sud.pk)],
+             merge_code="shared-main", merge_text="SGA, TMS, ketamine or an SRI not yet tried."),
+    )
+
+    assert response.status_code == 302
+    (merged,) = next_round(round_one).items.all()
+    assert merged.code == "shared-main"
+    assert sorted(merged.parents.values_list("code", flat=True)) == ["base-main", "sud-main"]
+    assert set(ItemLink.objects.filter(child=merged).values_list("operation", flat=True)) == {"merged"}
+    assert list(merged.item_options.values_list("option__code", flat=True)) == ["sga", "tms", "ketamine", "sri"]
+    assert AuditEvent.objects.get().action == "merge"
+
+
+def test_a_dropped_variation_is_not_carried(mayo_facilitator, round_one, mayo_study):
+    sensitivity = mayo_study.vignettes.get(code="sensitivity")
+
+    mayo_facilitator.post(url("round_next", round_one), form(drop=[str(sensitivity.pk)]))
+
+    second = next_round(round_one)
+    assert not second.items.filter(vignette=sensitivity).exists()
+    assert second.items.count() == 18
+
+
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"mode": "selected"}, "carry", "Tick the items to carry forward."),
+        ({"merge_code": "x", "merge_text": "y"}, None, None),
+        ({"mode": "sometimes"}, "mode", "Select a valid choice."),
+    ],
+)
+def test_a_bad_next_round_form_is_refused_at_its_field_and_drafts_nothing(
+    mayo_facilitator, round_one, data, field, message
+):
+    if field is None:
+        data = {**data, "merge": [str(round_one.items.get(code="base-main").pk)]}
+        field, message = "merge", "Tick at least two items to merge."
+
+    response = mayo_facilitator.post(url("round_next", round_one), form(**data))
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert response.context["form"].has_error(field)
+    assert not Round.objects.filter(number=2).exists()
+
+
+def test_an_open_round_cannot_have_a_next_one_yet(mayo_facilitator, mayo_study):
+    first = mayo_study.rounds.get(number=1)
+    round_open(round=first)
+
+    response = mayo_facilitator.post(url("round_next", first), form())
+
+    assert response.status_code == 409
+    assert "before preparing the next one" in response.content.decode()
+    assert not Round.objects.filter(number=2).exists()
+
+
+def test_the_next_round_is_drafted_once(mayo_facilitator, round_one):
+    mayo_facilitator.post(url("round_next", round_one), form())
+
+    response = mayo_facilitator.post(url("round_next", round_one), form())
+
+    assert response.status_code == 409
+    assert Round.objects.filter(study=round_one.study).count() == 2
+
+
+def test_a_facilitator_adds_a_statement_to_the_draft(mayo_facilitator, round_one, mayo_study):
+    mayo_facilitator.post(url("round_next", round_one), form())
+    second = next_round(round_one)
+    data = {
+        "vignette": mayo_study.vignettes.get(code="cad").pk,
+        "code": "cad-ect",
+        "text": "ECT would be my main choice.",
+        "options": [mayo_study.options.get(code="ect").pk],
+    }
+
+    assert mayo_facilitator.post(url("statement_add", second), data).status_code == 302
+    added = second.items.get(code="cad-ect")
+    assert (added.type, added.scale_max, list(added.item_options.values_list("option__code", flat=True))) == ("likert", 9, ["ect"])
+    assert not added.parents.exists()
+
+    again = mayo_facilitator.post(url("statement_add", second), data)
+    assert again.status_code == 409
+    assert second.items.filter(code="cad-ect").count() == 1
+    assert mayo_facilitator.post(url("statement_add", second), {**data, "code": "not a slug"}).status_code == 400
+
+
+@pytest.mark.parametrize("who", ["panelist", "outsider", "analyst"])
+def test_only_the_studys_facilitators_prepare_rounds(client, round_one, who):
+    user = UserFactory(username=who)
+    if who != "outsider":
+        MembershipFactory(study=round_one.study, user=user, role=who)
+    client.force_login(user)
+
+    assert client.get(url("round_next", round_one)).status_code == 404
+    assert client.post(url("round_next", round_one), form()).status_code == 404
+    assert not Round.objects.filter(number=2).exists()
+
+
+def test_panelists_see_round_ones_results_beside_the_carried_statement(mayo_facilitator, round_one, client):
+    mayo_facilitator.post(url("round_next", round_one), form())
+    second = next_round(round_one)
+    panelist = MembershipFactory(study=round_one.study, role=Membership.Role.PANELIST).user
+    round_open(round=second)
+
+    client.force_login(panelist)
+    page = client.get(url("vote", second)).content.decode()
+
+    assert "The panel in round 1 (n = 5)" in page
