@@ -349,3 +349,25 @@ class StatementForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["vignette"].queryset = study.vignettes.all()
         self.fields["options"].queryset = study.options.all()
+
+
+class StudyFileForm(forms.Form):
+    """A new study from an uploaded study file or from the Mayo template; checked whole, like import_study."""
+
+    file = forms.FileField(label=_("Study file (YAML or JSON)"), required=False)
+    template = forms.BooleanField(label=_("Start from the Mayo study template"), required=False)
+    slug = forms.SlugField(
+        label=_("Slug"), required=False, max_length=80, help_text=_("Leave blank to keep the file's slug.")
+    )
+    title = forms.CharField(label=_("Title"), required=False, max_length=200)
+
+    MAX_BYTES = 1_000_000
+
+    def clean(self):
+        data = super().clean()
+        upload, template = data.get("file"), data.get("template")
+        if bool(upload) == bool(template):
+            raise forms.ValidationError(_("Upload a study file or start from the template, one of the two."))
+        if upload is not None and upload.size > self.MAX_BYTES:
+            self.add_error("file", _("The file is larger than 1 MB; a study file is a few kilobytes."))
+        return data

@@ -388,3 +388,47 @@ def items_without_consensus(*, round: Round, items: list[Item]) -> set[int]:
     return {i.pk for i in open_statements} | {
         i.pk for i in items if i.type != Item.Type.LIKERT and i.vignette_id in vignettes
     }
+
+
+def study_file_data(*, study: Study) -> dict:
+    """The study as a study file (SPEC 4.1): its latest round's statements, so a study carries on as it stands."""
+    latest = study.rounds.order_by("-number").first()
+    statements = []
+    if latest is not None:
+        for item in (
+            Item.objects.filter(round=latest, type=Item.Type.LIKERT)
+            .select_related("vignette")
+            .prefetch_related(Prefetch("item_options", queryset=ItemOption.objects.select_related("option")))
+            .order_by("position", "pk")
+        ):
+            statements.append(
+                {
+                    "code": item.code,
+                    "vignette": item.vignette.code,
+                    "text": item.text,
+                    "options": [link.option.code for link in item.item_options.all()],
+                }
+            )
+    vignettes = []
+    for v in study.vignettes.select_related("base").order_by("position", "pk"):
+        entry = {"code": v.code, "title": v.title}
+        if v.base_id:
+            entry.update(base=v.base.code, change=v.change)
+        else:
+            entry["text"] = v.text
+        vignettes.append(entry)
+    threshold = float(study.not_recommended_threshold)
+    return {
+        "slug": study.slug,
+        "title": study.title,
+        **({"description": study.description} if study.description else {}),
+        "scale": {"min": study.scale_min, "max": study.scale_max, "neutral": study.scale_neutral},
+        "consensus": {"rule": study.consensus_rule, **study.consensus_params},
+        "not_recommended_threshold": int(threshold) if threshold.is_integer() else threshold,
+        "options": [
+            {"code": o.code, "name": o.name, "short": o.short, "group": o.group}
+            for o in study.options.order_by("position", "pk")
+        ],
+        "vignettes": vignettes,
+        "statements": statements,
+    }

@@ -344,3 +344,8 @@ class _Checker:
                 StatementSpec(code=code, vignette=vignette, text=text, options=tuple(str(o) for o in options))
             )
         return tuple(statements)
+
+
+def render_study_file(data: dict) -> str:
+    """A study file as YAML, keys in the order of SPEC 4.1, loadable by parse_study_text."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)

@@ -1,16 +1,26 @@
+import dataclasses
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from surveys.forms import DeadlineForm, InvitationForm, NextRoundForm, ReminderForm, RoundAnswersForm, StatementForm
+from surveys.forms import (
+    DeadlineForm,
+    InvitationForm,
+    NextRoundForm,
+    ReminderForm,
+    RoundAnswersForm,
+    StatementForm,
+    StudyFileForm,
+)
 from surveys.models import Invitation, Membership, Round, RoundCompletion, Submission
 from surveys.selectors import (
     answered_counts,
@@ -25,6 +35,7 @@ from surveys.selectors import (
     round_feedback,
     round_items,
     round_items_with_lineage,
+    study_file_data,
     study_history,
 )
 from surveys.services import (
@@ -44,7 +55,9 @@ from surveys.services import (
     round_open,
     round_results_release,
     statement_add,
+    study_import,
 )
+from surveys.studyfile import StudyFileError, parse_study_text, render_study_file
 
 
 @require_GET
@@ -396,7 +409,7 @@ def round_next(request, slug: str, number: int):
     """Drafts round N+1 from this round: carry, reword, merge, drop."""
     round = _get_round_for_facilitator(request, slug, number)
     items = round_items_with_lineage(round=round)
-    form = NextRoundForm(request.POST or None, round=round, items=items)
+    form = NextRoundForm(request.POST if request.method == "POST" else None, round=round, items=items)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -430,3 +443,45 @@ def round_next(request, slug: str, number: int):
         else:
             status = 400
     return render(request, "surveys/round_next.html", {"study": round.study, "round": round, "form": form}, status=status)
+
+
+TEMPLATE_STUDY = settings.BASE_DIR / "examples" / "mayo-trd.yaml"
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def study_new(request):
+    """A new study from a study file or the Mayo template; the creator becomes its facilitator."""
+    form = StudyFileForm(request.POST, request.FILES) if request.method == "POST" else StudyFileForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload is not None:
+                    spec = parse_study_text(upload.read(), source=upload.name)
+                else:
+                    spec = parse_study_text(TEMPLATE_STUDY.read_bytes(), source=TEMPLATE_STUDY.name)
+                changes = {k: form.cleaned_data[k] for k in ("slug", "title") if form.cleaned_data[k]}
+                study = study_import(spec=dataclasses.replace(spec, **changes), by=request.user)
+            except StudyFileError as error:
+                for line in error.errors:
+                    # A taken slug is fixed in the slug field; the rest is the file's.
+                    field = "slug" if ": slug: " in line else "file" if upload is not None else None
+                    form.add_error(field, line)
+            else:
+                messages.success(request, _("Study %(title)s is ready; round 1 is a draft.") % {"title": study.title})
+                return redirect("surveys:round_manage", slug=study.slug, number=1)
+    return render(request, "surveys/study_new.html", {"form": form}, status=status)
+
+
+@require_GET
+@login_required
+def study_file(request, slug: str):
+    """The study as a study file, to keep, share or load elsewhere."""
+    study = _get_study_for_facilitator(request, slug)
+    text = render_study_file(study_file_data(study=study))
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}.yaml"'
+    return response

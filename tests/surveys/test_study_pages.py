@@ -1,0 +1,116 @@
+"""New studies from an uploaded study file or the Mayo template, and the study back as a study file."""
+
+import pytest
+import yaml
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from surveys.models import Item, Membership, Study
+from surveys.selectors import study_file_data
+from tests.conftest import MAYO_FILE
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW = reverse("surveys:study_new")
+
+
+@pytest.fixture
+def user_client(client):
+    user = UserFactory(username="organiser")
+    client.force_login(user)
+    return client
+
+
+def upload(text: str, name: str = "study.yaml") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="application/yaml")
+
+
+def test_one_click_from_the_template_gives_the_mayo_study_with_its_creator_as_facilitator(user_client):
+    response = user_client.post(NEW, {"template": "on", "slug": "our-trd-panel", "title": "Our TRD panel"})
+
+    study = Study.objects.get(slug="our-trd-panel")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("surveys:round_manage", kwargs={"slug": study.slug, "number": 1})
+    assert study.title == "Our TRD panel"
+    assert (study.vignettes.count(), study.options.count()) == (7, 11)
+    assert Item.objects.filter(round__study=study, type="likert").count() == 7
+    assert Membership.objects.get(study=study).role == "facilitator"
+
+
+def test_an_uploaded_study_file_becomes_a_study(user_client):
+    response = user_client.post(NEW, {"file": upload(MAYO_FILE.read_text())})
+
+    assert response.status_code == 302
+    assert Study.objects.get().slug == "mayo-trd"
+
+
+def test_a_broken_file_lists_every_problem_at_the_file_field_and_saves_nothing(user_client):
+    broken = MAYO_FILE.read_text().replace("scale: {min: 1, max: 9, neutral: 5}", "scale: {min: 9, max: 1, neutral: 5}")
+    broken = broken.replace("options: [tms]", "options: [tms, psilocybin]")
+    assert broken != MAYO_FILE.read_text()
+
+    response = user_client.post(NEW, {"file": upload(broken)})
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors["file"]
+    assert any("scale" in e for e in errors)
+    assert any("psilocybin" in e for e in errors)
+    assert not Study.objects.exists()
+
+
+def test_a_taken_slug_is_refused_at_the_slug_field(user_client, mayo_study):
+    response = user_client.post(NEW, {"template": "on"})
+
+    assert response.status_code == 400
+    assert "already exists" in response.context["form"].errors["slug"][0]
+    assert Study.objects.count() == 1
+
+
+@pytest.mark.parametrize("data", [{}, {"template": "on", "file": "x"}])
+def test_it_wants_exactly_one_source(user_client, data):
+    if "file" in data:
+        data = {**data, "file": upload("slug: x")}
+
+    response = user_client.post(NEW, data)
+
+    assert response.status_code == 400
+    assert "one of the two" in response.content.decode()
+    assert not Study.objects.exists()
+
+
+def test_text_that_is_not_a_study_file_is_refused_not_crashed_on(user_client):
+    response = user_client.post(NEW, {"file": SimpleUploadedFile("x.yaml", b"\xff\xfe\x00binary")})
+
+    assert response.status_code == 400
+    assert "not UTF-8" in response.context["form"].errors["file"][0]
+
+
+def test_the_study_file_round_trips(client, mayo_study):
+    facilitator = MembershipFactory(study=mayo_study, role="facilitator").user
+    client.force_login(facilitator)
+    before = study_file_data(study=mayo_study)
+
+    response = client.get(reverse("surveys:study_file", kwargs={"slug": mayo_study.slug}))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="mayo-trd.yaml"'
+    exported = response.content.decode()
+    assert yaml.safe_load(exported) == before
+    assert client.post(NEW, {"file": upload(exported), "slug": "mayo-copy"}).status_code == 302
+    assert study_file_data(study=Study.objects.get(slug="mayo-copy")) == {**before, "slug": "mayo-copy"}
+
+
+@pytest.mark.parametrize("role", ["panelist", "analyst", None])
+def test_only_facilitators_download_the_study_file(client, mayo_study, role):
+    user = UserFactory(username="someone")
+    if role:
+        MembershipFactory(study=mayo_study, user=user, role=role)
+    client.force_login(user)
+
+    assert client.get(reverse("surveys:study_file", kwargs={"slug": mayo_study.slug})).status_code == 404
+
+
+def test_the_new_study_page_needs_a_signed_in_user(client):
+    assert client.get(NEW).status_code == 302
+    assert client.put(NEW).status_code in (302, 405)
