@@ -445,6 +445,20 @@ def invitation_create(
     return invitation
 
 
+@transaction.atomic
+def invitations_create(
+    *, study: Study, emails: Sequence[str], role: str, by=None, accept_url: Callable[[str], str]
+) -> list[Invitation]:
+    """Invites a pasted list: everyone or, if one address cannot be invited, no one."""
+    invitations = []
+    for email in emails:
+        try:
+            invitations.append(invitation_create(study=study, email=email, role=role, by=by, accept_url=accept_url))
+        except ServiceError as error:
+            raise ServiceError(_("Nobody was invited: %(reason)s") % {"reason": error}) from error
+    return invitations
+
+
 class InvitationUnusable(ServiceError):
     """The link is unknown, used, expired or revoked; `reason` says which."""
 

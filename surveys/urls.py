@@ -10,6 +10,7 @@ urlpatterns = [
     path("studies/<slug:slug>/rounds/<int:number>/results/", views.results, name="results"),
     path("studies/<slug:slug>/invitations/", views.study_invitations, name="study_invitations"),
     path("studies/<slug:slug>/invitations/<int:pk>/revoke/", views.study_invitation_revoke, name="invitation_revoke"),
+    path("studies/<slug:slug>/invitations/<int:pk>/resend/", views.study_invitation_resend, name="invitation_resend"),
     path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("studies/new/", views.study_new, name="study_new"),
     path("studies/<slug:slug>/study-file/", views.study_file, name="study_file"),

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from surveys.forms import (
@@ -46,7 +47,7 @@ from surveys.services import (
     answers_submit,
     invitation_accept,
     invitation_check,
-    invitation_create,
+    invitations_create,
     invitation_revoke,
     reminders_send,
     round_create_next,
@@ -196,20 +197,23 @@ def study_invitations(request, slug: str):
     if request.method == "POST":
         form = InvitationForm(request.POST)
         if form.is_valid():
+            emails = form.cleaned_data["emails"]
             try:
-                invitation_create(
+                invitations_create(
                     study=study,
-                    email=form.cleaned_data["email"],
+                    emails=emails,
                     role=form.cleaned_data["role"],
                     by=request.user,
-                    accept_url=lambda token: request.build_absolute_uri(
-                        reverse("surveys:invitation", kwargs={"token": token})
-                    ),
+                    accept_url=_accept_url(request),
                 )
             except ServiceError as error:
-                form.add_error("email", str(error))
+                form.add_error("emails", str(error))
             else:
-                messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+                messages.success(
+                    request,
+                    ngettext("Invitation sent to %(email)s.", "%(count)d invitations sent.", len(emails))
+                    % {"email": emails[0], "count": len(emails)},
+                )
                 return redirect("surveys:study_invitations", slug=slug)
         status = 400
     else:
@@ -218,6 +222,27 @@ def study_invitations(request, slug: str):
     return render(
         request, "surveys/invitations.html", {"study": study, "form": form, "invitations": invitations}, status=status
     )
+
+
+def _accept_url(request):
+    return lambda token: request.build_absolute_uri(reverse("surveys:invitation", kwargs={"token": token}))
+
+
+@require_POST
+@login_required
+def study_invitation_resend(request, slug: str, pk: int):
+    """A fresh link for the same person and role; the old one stops working."""
+    study = _get_study_for_facilitator(request, slug)
+    invitation = get_object_or_404(Invitation, study=study, pk=pk)
+    try:
+        invitations_create(
+            study=study, emails=[invitation.email], role=invitation.role, by=request.user, accept_url=_accept_url(request)
+        )
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("A new link went to %(email)s.") % {"email": invitation.email})
+    return redirect("surveys:study_invitations", slug=slug)
 
 
 @require_POST

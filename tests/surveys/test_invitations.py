@@ -19,7 +19,7 @@ PASSWORD = "cardinal-violet-42"
 
 def invite(client, study, email="dr.new@example.org", role="panelist"):
     url = reverse("surveys:study_invitations", kwargs={"slug": study.slug})
-    return client.post(url, {"email": email, "role": role})
+    return client.post(url, {"emails": email, "role": role})
 
 
 def link_in(message) -> str:
@@ -160,7 +160,7 @@ def test_inviting_the_same_address_again_replaces_the_pending_link(
 
 def test_a_bad_email_or_a_clashing_role_gets_a_message_at_the_field(facilitator_client, study, panelist):
     response = invite(facilitator_client, study, email="not-an-email")
-    assert response.status_code == 400 and "Enter a valid email address." in response.content.decode()
+    assert response.status_code == 400 and "Not email addresses: not-an-email" in response.content.decode()
 
     response = invite(facilitator_client, study, email=panelist.email, role="analyst")
     assert response.status_code == 400 and "already a panelist of this study" in response.content.decode()
@@ -215,3 +215,40 @@ def test_a_member_changes_their_password(client, panelist):
     )
 
     assert "Your password is changed" in response.content.decode()
+
+
+def test_a_pasted_list_invites_everyone_on_it_once(facilitator_client, study, django_capture_on_commit_callbacks):
+    pasted = "a@example.org, b@example.org;\nC@example.org\n\nb@example.org"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(facilitator_client, study, email=pasted)
+
+    assert response.status_code == 302
+    assert sorted(Invitation.objects.values_list("email", flat=True)) == ["a@example.org", "b@example.org", "c@example.org"]
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.org", "b@example.org", "c@example.org"]
+
+
+def test_one_bad_address_in_a_list_invites_nobody(facilitator_client, study, panelist):
+    response = invite(facilitator_client, study, email="a@example.org\nnope\nb@example.org")
+    assert response.status_code == 400 and "Not email addresses: nope" in response.content.decode()
+
+    response = invite(facilitator_client, study, email=f"a@example.org\n{panelist.email}", role="analyst")
+    assert response.status_code == 400 and "Nobody was invited" in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_resending_gives_a_new_link_and_stops_the_old_one(facilitator_client, study, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(facilitator_client, study, email="late@example.org")
+    first = Invitation.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = facilitator_client.post(
+            reverse("surveys:invitation_resend", kwargs={"slug": study.slug, "pk": first.pk})
+        )
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.state == "revoked"
+    assert Invitation.objects.filter(email="late@example.org", revoked_at=None).count() == 1
+    assert len(mail.outbox) == 2 and mail.outbox[0].body != mail.outbox[1].body
