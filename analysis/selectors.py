@@ -7,6 +7,8 @@ analysis once a round holds hundreds of thousands of ratings.
 
 from __future__ import annotations
 
+import secrets
+
 import pandas as pd
 from django.db import connections
 from django.db.models import Count, F, Q, QuerySet
@@ -161,3 +163,24 @@ def lineage_frame(*, rounds: list[Round]) -> pd.DataFrame:
         ItemLink.objects.filter(child__round__in=rounds).values_list("parent_id", "child_id", "operation"),
         ["parent_id", "child_id", "operation"],
     )
+
+
+def comments_by_vignette(*, round: Round) -> list[tuple[str, list[str]]]:
+    """The round's submitted comments per vignette, unattributed and shuffled (SPEC 5)."""
+    rows = (
+        Answer.objects.filter(
+            item__round=round,
+            item__type=Item.Type.COMMENT,
+            participant__submissions__round=F("item__round"),
+        )
+        .exclude(text="")
+        .order_by("item__vignette__position", "item__vignette_id")
+        .values_list("item__vignette__title", "text")
+    )
+    grouped: dict[str, list[str]] = {}
+    for title, text in rows:
+        grouped.setdefault(title or "", []).append(text)
+    shuffle = secrets.SystemRandom().shuffle
+    for texts in grouped.values():
+        shuffle(texts)
+    return list(grouped.items())

@@ -25,7 +25,7 @@ from analysis import charts
 from analysis.exports import CONTENT_TYPES, EXTENSIONS, export_table, export_workbook
 from analysis.forms import METHODS, WORKBOOK, DownloadForm, ResultsForm
 from analysis.methods import methods_summary
-from analysis.selectors import NoRoundToAnalyse, options_frame, round_for_analysis, study_rounds
+from analysis.selectors import NoRoundToAnalyse, comments_by_vignette, options_frame, round_for_analysis, study_rounds
 from analysis.tables import TABLES, build_table, build_tables
 from surveys.models import Item, Membership, Round, Study
 
@@ -197,6 +197,7 @@ def _results(study: Study, round_: Round, *, rule: str | None, include_all: bool
         "statements": statements,
         "has_rated_items": not items.empty,
         "heatmap": mark_safe(heatmap) if heatmap else None,
+        "comments": comments_by_vignette(round=round_),
         "heatmap_url": reverse("analysis:chart", args=[study.slug, round_.number, "heatmap"]),
         "download_url": reverse("analysis:download", args=[study.slug]),
         "workbook_query": _query(round_.number, rule, include_all, table=WORKBOOK, fmt="xlsx"),

@@ -35,8 +35,8 @@ RATINGS = {
 #  8 options, 9 items, 10 vignettes, 11 option counts (not recommended and
 #  top choices together), 12 ranked options, 13 submissions; for the round
 #  comparison 14 the rounds up to this one, 15 their items, 16 lineage,
-#  17 their ratings; and 18 option names for the heatmap.
-PAGE_QUERIES = 18
+#  17 their ratings; 18 option names for the heatmap; and 19 the comments.
+PAGE_QUERIES = 19
 
 
 def member(study, role, username):
@@ -590,3 +590,27 @@ def test_a_table_downloads_in_a_pinned_number_of_queries(
     with django_assert_max_num_queries(11):
         response = reader.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
     assert response.status_code == 200
+
+
+def test_the_page_shows_each_vignettes_comments_without_names_escaped(client, mayo_study, mayo_analyst):
+    from surveys.models import Answer, Item
+    from tests.analysis.panels import close, panel, rate
+
+    round_ = mayo_study.rounds.get(number=1)
+    rate(round_, {"base-main": [9, 9, 9]})
+    people = panel(mayo_study, 4)
+    comment = Item.objects.get(round=round_, code="base:comment")
+    Answer.objects.create(participant=people[0], item=comment, text="<script>alert(1)</script> TMS first")
+    Answer.objects.create(participant=people[1], item=comment, text="Ketamine is hard to get here")
+    Answer.objects.create(participant=people[3], item=comment, text="A draft nobody submitted")
+    close(round_)
+    client.force_login(mayo_analyst)
+
+    page = client.get(reverse("analysis:results", kwargs={"slug": mayo_study.slug})).content.decode()
+    comments = page[page.index('id="comments"'):]
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; TMS first" in comments
+    assert "<script>alert(1)" not in page
+    assert "Ketamine is hard to get here" in comments
+    assert "A draft nobody submitted" not in page
+    assert "P01" not in comments and "P02" not in comments
