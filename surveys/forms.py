@@ -322,9 +322,28 @@ class NextRoundForm(forms.Form):
     merge_code = forms.SlugField(label=_("Code of the merged item"), required=False, max_length=100)
     merge_text = forms.CharField(label=_("Text of the merged item"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, round: Round, items: list[Item], **kwargs):
+    def __init__(self, *args, round: Round, items: list[Item], drafts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
+        self.draft_fields = []
+        study_options = [(str(o.pk), o.short) for o in round.study.options.all()] if drafts else []
+        for draft in drafts:
+            vid = draft.vignette.pk
+            self.fields[f"draft_text_{vid}"] = forms.CharField(
+                label=draft.vignette.title,
+                initial=draft.text,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("A new statement for the next round; leave blank for none."),
+            )
+            self.fields[f"draft_options_{vid}"] = forms.MultipleChoiceField(
+                label=_("Options it names"),
+                choices=study_options,
+                initial=[str(o.pk) for o in draft.options],
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.draft_fields.append((draft.vignette, f"draft_text_{vid}", f"draft_options_{vid}"))
         choices = [(str(item.pk), f"{item.code}: {item.text[:90]}") for item in items]
         self.fields["carry"].choices = choices
         self.fields["merge"].choices = choices
@@ -350,9 +369,19 @@ class NextRoundForm(forms.Form):
                 self.add_error("merge_code", _("Give the merged item a code."))
             if not (data.get("merge_text") or "").strip():
                 self.add_error("merge_text", _("Give the merged item its text."))
-        if data.get("mode") == self.SELECTED and not data.get("carry") and len(merge) < 2:
+        drafted = any((data.get(text_name) or "").strip() for _v, text_name, _o in self.draft_fields)
+        if data.get("mode") == self.SELECTED and not data.get("carry") and len(merge) < 2 and not drafted:
             self.add_error("carry", _("Tick the items to carry forward."))
         return data
+
+    def new_statements(self) -> list[tuple[object, str, list[int]]]:
+        """(vignette, text, option ids) of each drafted statement the facilitator kept."""
+        kept = []
+        for vignette, text_name, options_name in self.draft_fields:
+            text = (self.cleaned_data.get(text_name) or "").strip()
+            if text:
+                kept.append((vignette, text, [int(pk) for pk in self.cleaned_data.get(options_name) or []]))
+        return kept
 
     def rewordings(self) -> dict[int, str]:
         by_pk = {item.pk: item for item in self.items}

@@ -432,3 +432,40 @@ def study_file_data(*, study: Study) -> dict:
         "vignettes": vignettes,
         "statements": statements,
     }
+
+
+@dataclass
+class StatementDraft:
+    vignette: object
+    options: list
+    text: str
+
+
+def statement_drafts(*, round: Round, threshold: float) -> list[StatementDraft]:
+    """Per vignette, a consensus statement naming the options at least `threshold`% of the panel put in their top choices.
+
+    The Mayo panel drafted its consensus questionnaire this way from surveys 2-3.
+    """
+    from analysis.tables import build_table
+
+    table = build_table("top-choices", round=round)
+    if table.empty:
+        return []
+    vignettes = {v.code: v for v in round.study.vignettes.all()}
+    options = {o.code: o for o in round.study.options.all()}
+    drafts = []
+    for code, rows in table.groupby("vignette", sort=False):
+        chosen = [options[c] for c in rows.loc[rows["percent"] >= threshold, "option"]]
+        text = ""
+        if chosen:
+            listed = _spoken_list([o.short for o in chosen])
+            text = f"{listed} would be my main choice(s) as the next treatment recommendation for this patient."
+        drafts.append(StatementDraft(vignette=vignettes[code], options=chosen, text=text))
+    return drafts
+
+
+def _spoken_list(names: list[str]) -> str:
+    """"A", "A or B", "A, B, or C", as the Mayo statements read."""
+    if len(names) <= 2:
+        return " or ".join(names)
+    return ", ".join(names[:-1]) + ", or " + names[-1]

@@ -652,6 +652,7 @@ def round_create_next(
     rewordings: Mapping[int, str] | None = None,
     merges: Sequence[Merge] = (),
     drop_vignettes: Collection[int] = (),
+    new_statements: Sequence[tuple[Vignette, str, Sequence[int]]] = (),
     kind: str | None = None,
     by=None,
 ) -> Round:
@@ -660,8 +661,9 @@ def round_create_next(
     `carry` names the items of round N to ask again (all of them, those
     without consensus, or a selection: the caller chooses); `rewordings`
     gives a carried item new text; a merge asks several items as one; items
-    of a dropped vignette (variation) are not carried. New items are added
-    to the draft afterwards.
+    of a dropped vignette (variation) are not carried. `new_statements`
+    (vignette, text, option ids) become new Likert items with no lineage,
+    e.g. statements drafted from a development round's top choices.
     """
     round = _round_locked(round)
     if round.status != Round.Status.CLOSED:
@@ -699,6 +701,24 @@ def round_create_next(
         edges += [(parent.pk, child, ItemLink.Operation.MERGED) for parent in parents]
         union = list(dict.fromkeys(link.option_id for parent in parents for link in parent.item_options.all()))
         options.append((child, union))
+    study = round.study
+    codes_used = {child.code for child in children}
+    for vignette, text, option_ids in new_statements:
+        if vignette.study_id != study.pk:
+            raise ServiceError(_("A new statement names a vignette of another study."))
+        code = _free_code(f"{vignette.code}-main", codes_used)
+        codes_used.add(code)
+        statement = Item(
+            round=following,
+            code=code,
+            type=Item.Type.LIKERT,
+            text=text.strip(),
+            vignette=vignette,
+            scale_min=study.scale_min,
+            scale_max=study.scale_max,
+        )
+        children.append(statement)
+        options.append((statement, list(option_ids)))
     for position, child in enumerate(children):
         child.position = position
     Item.objects.bulk_create(children)
@@ -713,11 +733,21 @@ def round_create_next(
         action=AuditEvent.Action.MERGE if merges else AuditEvent.Action.EDIT,
         summary=(
             f"Drafted round {following.number} from round {round.number}: {len(children)} items "
-            f"({counts['carried']} carried, {counts['reworded']} reworded, {len(merges)} merged)"
+            f"({counts['carried']} carried, {counts['reworded']} reworded, {len(merges)} merged, "
+            f"{len(new_statements)} new)"
         ),
         detail={"round": following.number, "from": round.number, "items": len(children)},
     )
     return following
+
+
+def _free_code(code: str, taken: set[str]) -> str:
+    suffix = 2
+    candidate = code
+    while candidate in taken:
+        candidate = f"{code}-{suffix}"
+        suffix += 1
+    return candidate
 
 
 def _item_copy(item: Item, *, round: Round, text: str, code: str | None = None) -> Item:

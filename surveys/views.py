@@ -36,6 +36,7 @@ from surveys.selectors import (
     round_feedback,
     round_items,
     round_items_with_lineage,
+    statement_drafts,
     study_file_data,
     study_history,
 )
@@ -434,7 +435,9 @@ def round_next(request, slug: str, number: int):
     """Drafts round N+1 from this round: carry, reword, merge, drop."""
     round = _get_round_for_facilitator(request, slug, number)
     items = round_items_with_lineage(round=round)
-    form = NextRoundForm(request.POST if request.method == "POST" else None, round=round, items=items)
+    threshold = _draft_threshold(request)
+    drafts = statement_drafts(round=round, threshold=threshold) if round.status == Round.Status.CLOSED else []
+    form = NextRoundForm(request.POST if request.method == "POST" else None, round=round, items=items, drafts=drafts)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -456,6 +459,7 @@ def round_next(request, slug: str, number: int):
                     rewordings=form.rewordings(),
                     merges=merges,
                     drop_vignettes={int(pk) for pk in data["drop"]},
+                    new_statements=form.new_statements(),
                     kind=data["kind"],
                     by=request.user,
                 )
@@ -467,7 +471,20 @@ def round_next(request, slug: str, number: int):
                 return redirect("surveys:round_manage", slug=slug, number=following.number)
         else:
             status = 400
-    return render(request, "surveys/round_next.html", {"study": round.study, "round": round, "form": form}, status=status)
+    context = {"study": round.study, "round": round, "form": form, "threshold": threshold}
+    return render(request, "surveys/round_next.html", context, status=status)
+
+
+DEFAULT_DRAFT_THRESHOLD = 50
+
+
+def _draft_threshold(request) -> float:
+    """The share of the panel (GET ?threshold=) whose top choices make a drafted statement; bad values fall back."""
+    try:
+        value = float(request.GET.get("threshold", DEFAULT_DRAFT_THRESHOLD))
+    except ValueError:
+        return DEFAULT_DRAFT_THRESHOLD
+    return value if 0 < value <= 100 else DEFAULT_DRAFT_THRESHOLD
 
 
 TEMPLATE_STUDY = settings.BASE_DIR / "examples" / "mayo-trd.yaml"

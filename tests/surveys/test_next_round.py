@@ -188,3 +188,57 @@ def test_panelists_see_round_ones_results_beside_the_carried_statement(mayo_faci
     page = client.get(url("vote", second)).content.decode()
 
     assert "The panel in round 1 (n = 5)" in page
+
+
+@pytest.fixture
+def development_round(mayo_study):
+    """A closed development round asking for the top 3 choices on the base and CAD vignettes, four panelists."""
+    from tests.analysis.panels import panel, select, submit
+    from tests.factories import ItemFactory
+
+    round_ = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
+    for code in ("base", "cad"):
+        item = ItemFactory(round=round_, code=f"{code}:top", type="top_k", max_choices=3, scale_min=None,
+                           scale_max=None, vignette=mayo_study.vignettes.get(code=code))
+        item.options.set(mayo_study.options.all())
+    select(round_, "base:top", {"P01": ["tms", "sga", "ketamine"], "P02": ["tms", "ketamine"], "P03": ["sga", "tms"],
+                                "P04": ["ect"]})
+    select(round_, "cad:top", {"P01": ["tms"], "P02": ["sri", "tms"], "P03": ["sri"], "P04": ["ect"]})
+    submit(round_, panel(mayo_study, 4))
+    return close(round_)
+
+
+def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_consensus_round(
+    mayo_facilitator, development_round, mayo_study
+):
+    page = mayo_facilitator.get(url("round_next", development_round))
+
+    text = page.content.decode()
+    assert "TMS, Augmentation with SGA, or Ketamine/esketamine would be my main choice(s)" in text
+    # Tied at 50%, SRI comes first: two panelists put it first, one put TMS first.
+    assert "SRI not yet tried or TMS would be my main choice(s)" in text
+
+    base, cad = mayo_study.vignettes.get(code="base"), mayo_study.vignettes.get(code="cad")
+    ids = {o.code: str(o.pk) for o in mayo_study.options.all()}
+    response = mayo_facilitator.post(
+        url("round_next", development_round),
+        form(mode="selected", carry=[], kind="consensus", **{
+            f"draft_text_{base.pk}": "TMS or an SGA would be my main choice(s).",
+            f"draft_options_{base.pk}": [ids["tms"], ids["sga"]],
+            f"draft_text_{cad.pk}": "",
+        }),
+    )
+
+    assert response.status_code == 302
+    third = Round.objects.get(study=mayo_study, number=3)
+    assert third.kind == "consensus"
+    (statement,) = third.items.all()
+    assert (statement.code, statement.type, statement.text) == ("base-main", "likert", "TMS or an SGA would be my main choice(s).")
+    assert list(statement.item_options.values_list("option__code", flat=True)) == ["tms", "sga"]
+
+
+def test_a_higher_share_drafts_fewer_options(mayo_facilitator, development_round):
+    text = mayo_facilitator.get(url("round_next", development_round) + "?threshold=75").content.decode()
+
+    assert "TMS would be my main choice(s)" in text
+    assert "TMS, Augmentation with SGA" not in text
