@@ -428,3 +428,25 @@ class StudyFileForm(forms.Form):
         if upload is not None and upload.size > self.MAX_BYTES:
             self.add_error("file", _("The file is larger than 1 MB; a study file is a few kilobytes."))
         return data
+
+
+class MatrixForm(forms.Form):
+    """Vignettes x options in one item type, for a development round."""
+
+    vignettes = forms.ModelMultipleChoiceField(label=_("Vignettes"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    options = forms.ModelMultipleChoiceField(label=_("Options"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    item_type = forms.ChoiceField(label=_("Ask as"), choices=Item.Type.choices)
+    max_choices = forms.IntegerField(
+        label=_("Top how many"), required=False, min_value=1, max_value=20, help_text=_("For top choices only.")
+    )
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["vignettes"].queryset = study.vignettes.all()
+        self.fields["options"].queryset = study.options.all()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("item_type") == Item.Type.TOP_K and not data.get("max_choices"):
+            self.add_error("max_choices", _("Say how many top choices each panelist picks."))
+        return data

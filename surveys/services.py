@@ -794,3 +794,75 @@ def statement_add(*, round: Round, vignette: Vignette, code: str, text: str, opt
         detail={"round": round.number},
     )
     return item
+
+
+MATRIX_TEXT = {
+    Item.Type.LIKERT: "{option} would be my main choice as the next treatment recommendation for this patient.",
+    Item.Type.CATEGORICAL: "How would you rate {option} as the next treatment for this patient?",
+    Item.Type.TOP_K: "Which option(s) would be your top choice(s) for this patient?",
+    Item.Type.NOT_RECOMMENDED: "Which of these options would you not recommend for this patient?",
+    Item.Type.RANKING: "Rank these options for this patient, best first.",
+    Item.Type.COMMENT: "Comments on your reasoning (optional, shown to the panel without your name).",
+}
+PER_OPTION_TYPES = (Item.Type.LIKERT, Item.Type.CATEGORICAL)
+
+
+@transaction.atomic
+def matrix_add(
+    *,
+    round: Round,
+    vignettes: Sequence[Vignette],
+    options: Sequence[Option],
+    item_type: str,
+    max_choices: int | None = None,
+    by=None,
+) -> list[Item]:
+    """Items over vignettes x options in a draft round, as the Mayo development surveys asked them.
+
+    Likert and 4-point items: one per vignette and option. Top choices,
+    not-recommended and ranking: one per vignette, offering every option.
+    Comments: one per vignette.
+    """
+    round = _round_locked(round)
+    study = round.study
+    if round.status != Round.Status.DRAFT:
+        raise ServiceError(_("Items can be added only to a draft round."))
+    if any(v.study_id != study.pk for v in vignettes) or any(o.study_id != study.pk for o in options):
+        raise ServiceError(_("The vignettes and options must belong to this study."))
+    if item_type == Item.Type.TOP_K and not (max_choices and 1 <= max_choices <= len(options)):
+        raise ServiceError(_("Top choices need a number between 1 and the number of options."))
+    rated = item_type == Item.Type.LIKERT
+    planned: list[tuple[Item, list[Option]]] = []
+    for vignette in vignettes:
+        if item_type in PER_OPTION_TYPES:
+            for option in options:
+                text = MATRIX_TEXT[item_type].format(option=option.name)
+                planned.append((Item(round=round, code=f"{vignette.code}-{option.code}", type=item_type, text=text,
+                                     vignette=vignette), [option]))
+        else:
+            code = f"{vignette.code}:{item_type.replace('_', '-')}"
+            offered = [] if item_type == Item.Type.COMMENT else list(options)
+            planned.append((Item(round=round, code=code, type=item_type, text=MATRIX_TEXT[item_type], vignette=vignette,
+                                 max_choices=max_choices if item_type == Item.Type.TOP_K else None,
+                                 required=item_type in (Item.Type.TOP_K, Item.Type.RANKING)), offered))
+    taken = set(round.items.values_list("code", flat=True))
+    clashes = sorted(item.code for item, _o in planned if item.code in taken)
+    if clashes:
+        raise ServiceError(_("The round already has items %(codes)s.") % {"codes": ", ".join(clashes[:5])})
+    start = round.items.count()
+    for position, (item, _o) in enumerate(planned, start=start):
+        item.position = position
+        if rated:
+            item.scale_min, item.scale_max = study.scale_min, study.scale_max
+    items = Item.objects.bulk_create([item for item, _o in planned])
+    ItemOption.objects.bulk_create(
+        ItemOption(item=item, option=option, position=i) for item, offered in planned for i, option in enumerate(offered)
+    )
+    audit_record(
+        study=study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Added {len(items)} {Item.Type(item_type).label.lower()} item(s) to round {round.number}",
+        detail={"round": round.number, "items": len(items)},
+    )
+    return items

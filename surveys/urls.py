@@ -23,4 +23,5 @@ urlpatterns = [
     path("studies/<slug:slug>/rounds/<int:number>/remind/", views.round_remind_view, name="round_remind"),
     path("studies/<slug:slug>/rounds/<int:number>/next/", views.round_next, name="round_next"),
     path("studies/<slug:slug>/rounds/<int:number>/statements/", views.statement_add_view, name="statement_add"),
+    path("studies/<slug:slug>/rounds/<int:number>/matrix/", views.matrix_add_view, name="matrix_add"),
 ]

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from surveys.forms import (
     DeadlineForm,
     InvitationForm,
+    MatrixForm,
     NextRoundForm,
     ReminderForm,
     RoundAnswersForm,
@@ -50,6 +51,7 @@ from surveys.services import (
     invitation_check,
     invitations_create,
     invitation_revoke,
+    matrix_add,
     reminders_send,
     round_create_next,
     round_close,
@@ -324,6 +326,7 @@ def _round_page(request, round: Round, *, status: int = 200, **forms):
         "extend_form": forms.get("extend_form") or DeadlineForm(required=True),
         "reminder_form": forms.get("reminder_form") or _reminder_form(round),
         "statement_form": forms.get("statement_form") or StatementForm(study=round.study),
+        "matrix_form": forms.get("matrix_form") or MatrixForm(study=round.study),
         "items": round_items_with_lineage(round=round) if round.status == Round.Status.DRAFT else [],
     }
     return render(request, "surveys/round_manage.html", context, status=status)
@@ -527,3 +530,22 @@ def study_file(request, slug: str):
     response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}.yaml"'
     return response
+
+
+@require_POST
+@login_required
+def matrix_add_view(request, slug: str, number: int):
+    round = _get_round_for_facilitator(request, slug, number)
+    form = MatrixForm(request.POST, study=round.study)
+    if not form.is_valid():
+        return _round_page(request, round, status=400, matrix_form=form)
+    return _round_step(
+        request,
+        round,
+        matrix_add,
+        vignettes=list(form.cleaned_data["vignettes"]),
+        options=list(form.cleaned_data["options"]),
+        item_type=form.cleaned_data["item_type"],
+        max_choices=form.cleaned_data["max_choices"],
+        success=_("The items are added."),
+    )
