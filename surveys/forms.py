@@ -9,7 +9,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Answer, Item, Membership, Round
+from consensus import Scale, describe, validate_params
+from surveys.models import Answer, Item, Membership, Round, Study
 from surveys.services import AnswerInput
 
 COMMENT_MAX_LENGTH = 2000
@@ -449,4 +450,48 @@ class MatrixForm(forms.Form):
         data = super().clean()
         if data.get("item_type") == Item.Type.TOP_K and not data.get("max_choices"):
             self.add_error("max_choices", _("Say how many top choices each panelist picks."))
+        return data
+
+
+class StudySettingsForm(forms.ModelForm):
+    """The study's scale, consensus rule and threshold; the rule's parameters as JSON, checked by consensus."""
+
+    consensus_params = forms.JSONField(
+        label=_("Rule parameters"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_('For example {"above_neutral": 5, "mean_above": 7}; leave {} for the rule defaults.'),
+    )
+
+    class Meta:
+        model = Study
+        fields = ["title", "description", "scale_min", "scale_neutral", "scale_max", "consensus_rule",
+                  "consensus_params", "not_recommended_threshold"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, scale_locked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if scale_locked:
+            for name in ("scale_min", "scale_neutral", "scale_max"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed: the panel has already rated on this scale.")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            scale = Scale(min=data["scale_min"], max=data["scale_max"], neutral=data["scale_neutral"])
+        except (KeyError, TypeError, ValueError) as error:
+            if not self.errors:
+                self.add_error("scale_neutral", str(error))
+            return data
+        params = data.get("consensus_params") or {}
+        if not isinstance(params, dict):
+            self.add_error("consensus_params", _("Give the parameters as a JSON object."))
+            return data
+        try:
+            data["consensus_params"] = validate_params(data.get("consensus_rule") or "mayo", params, scale)
+        except ValueError as error:
+            self.add_error("consensus_params", str(error))
+            return data
+        self.preview = describe(data["consensus_rule"], data["consensus_params"], scale)
         return data

@@ -866,3 +866,32 @@ def matrix_add(
         detail={"round": round.number, "items": len(items)},
     )
     return items
+
+
+STUDY_SETTINGS = (
+    "title", "description", "scale_min", "scale_neutral", "scale_max", "consensus_rule", "consensus_params",
+    "not_recommended_threshold",
+)
+
+
+@transaction.atomic
+def study_settings_update(*, study: Study, values: Mapping[str, object], by=None) -> Study:
+    """Saves the study's settings; the scale stays fixed once anyone has rated on it."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    scale_fields = ("scale_min", "scale_neutral", "scale_max")
+    rescaled = any(values[name] != getattr(study, name) for name in scale_fields)
+    if rescaled and Answer.objects.filter(item__round__study=study, rating__isnull=False).exists():
+        raise ServiceError(_("The panel has already rated on this scale; it cannot change."))
+    changed = [name for name in STUDY_SETTINGS if values[name] != getattr(study, name)]
+    for name in changed:
+        setattr(study, name, values[name])
+    study.save()
+    if changed:
+        audit_record(
+            study=study,
+            by=by,
+            action=AuditEvent.Action.EDIT,
+            summary="Changed the study's " + ", ".join(name.replace("_", " ") for name in changed),
+            detail={"fields": changed},
+        )
+    return study

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from consensus import Scale, describe
 from surveys.forms import (
     DeadlineForm,
     InvitationForm,
@@ -22,8 +23,9 @@ from surveys.forms import (
     RoundAnswersForm,
     StatementForm,
     StudyFileForm,
+    StudySettingsForm,
 )
-from surveys.models import Invitation, Membership, Round, RoundCompletion, Submission
+from surveys.models import Answer, Invitation, Membership, Round, RoundCompletion, Study, Submission
 from surveys.selectors import (
     answered_counts,
     answers_of,
@@ -60,6 +62,7 @@ from surveys.services import (
     round_results_release,
     statement_add,
     study_import,
+    study_settings_update,
 )
 from surveys.studyfile import StudyFileError, parse_study_text, render_study_file
 
@@ -549,3 +552,32 @@ def matrix_add_view(request, slug: str, number: int):
         max_choices=form.cleaned_data["max_choices"],
         success=_("The items are added."),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def study_settings(request, slug: str):
+    """Scale, consensus rule and threshold, with the rule in plain words before it is saved."""
+    study = _get_study_for_facilitator(request, slug)
+    locked = Answer.objects.filter(item__round__study=study, rating__isnull=False).exists()
+    if request.method == "GET":
+        form = StudySettingsForm(instance=study, scale_locked=locked)
+        form.preview = _describe_study(study)
+        return render(request, "surveys/study_settings.html", {"study": study, "form": form})
+    form = StudySettingsForm(request.POST, instance=Study.objects.get(pk=study.pk), scale_locked=locked)
+    if not form.is_valid():
+        return render(request, "surveys/study_settings.html", {"study": study, "form": form}, status=400)
+    if "preview" in request.POST:
+        return render(request, "surveys/study_settings.html", {"study": study, "form": form})
+    try:
+        study_settings_update(study=study, values=form.cleaned_data, by=request.user)
+    except ServiceError as error:
+        form.add_error(None, str(error))
+        return render(request, "surveys/study_settings.html", {"study": study, "form": form}, status=409)
+    messages.success(request, _("The study's settings are saved."))
+    return redirect("surveys:study_settings", slug=slug)
+
+
+def _describe_study(study) -> str:
+    scale = Scale(min=study.scale_min, max=study.scale_max, neutral=study.scale_neutral)
+    return describe(study.consensus_rule, study.consensus_params, scale)
