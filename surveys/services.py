@@ -895,3 +895,18 @@ def study_settings_update(*, study: Study, values: Mapping[str, object], by=None
             detail={"fields": changed},
         )
     return study
+
+
+@transaction.atomic
+def round_add(*, study: Study, kind: str, by=None) -> Round:
+    """A new, empty draft round after the study's last one, to build item by item."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    last = study.rounds.order_by("-number").first()
+    if last is not None and last.status != Round.Status.CLOSED:
+        raise ServiceError(_("Round %(number)s is still %(status)s; close it first.")
+                           % {"number": last.number, "status": last.get_status_display().lower()})
+    number = last.number + 1 if last else 1
+    round = Round.objects.create(study=study, number=number, kind=kind)
+    audit_record(study=study, by=by, action=AuditEvent.Action.EDIT,
+                 summary=f"Added round {number} ({round.get_kind_display().lower()})", detail={"round": number})
+    return round

@@ -55,6 +55,7 @@ from surveys.services import (
     invitation_revoke,
     matrix_add,
     reminders_send,
+    round_add,
     round_create_next,
     round_close,
     round_extend,
@@ -581,3 +582,19 @@ def study_settings(request, slug: str):
 def _describe_study(study) -> str:
     scale = Scale(min=study.scale_min, max=study.scale_max, neutral=study.scale_neutral)
     return describe(study.consensus_rule, study.consensus_params, scale)
+
+
+@require_POST
+@login_required
+def round_new(request, slug: str):
+    study = _get_study_for_facilitator(request, slug)
+    kind = request.POST.get("kind", Round.Kind.CONSENSUS)
+    if kind not in Round.Kind.values:
+        return HttpResponse(_("Unknown kind of round."), status=400)
+    try:
+        round = round_add(study=study, kind=kind, by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("surveys:home")
+    messages.success(request, _("Round %(number)s is drafted; add its items.") % {"number": round.number})
+    return redirect("surveys:round_manage", slug=slug, number=round.number)

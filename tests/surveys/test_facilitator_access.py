@@ -1,0 +1,58 @@
+"""Every facilitator page answers 404 to outsiders, panelists and analysts of the study, whatever the method.
+
+The list is read from the URLconf: a new facilitator route that is not
+classified here fails the test until someone decides who may reach it.
+"""
+
+import pytest
+from django.urls import get_resolver, reverse
+
+from surveys.models import Invitation, Membership, Round
+from tests.factories import InvitationFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+FACILITATOR_ONLY = {
+    "study_invitations", "invitation_revoke", "invitation_resend", "study_file", "history", "study_settings",
+    "round_manage", "round_open", "round_extend", "round_close", "round_release", "round_remind", "round_next",
+    "statement_add", "matrix_add", "round_new",
+}
+# Reached by other roles on purpose: the home page, the panelist's voting and
+# released results, the invitation link itself and creating a new study.
+OTHERS = {"home", "vote", "results", "invitation", "study_new"}
+
+
+def test_every_surveys_route_is_classified():
+    names = {p.name for p in get_resolver().url_patterns[0].url_patterns}
+    assert names == FACILITATOR_ONLY | OTHERS
+
+
+@pytest.mark.parametrize("who", ["outsider", "panelist", "analyst"])
+def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
+    round_ = mayo_study.rounds.get(number=1)
+    round_.status = Round.Status.CLOSED
+    round_.save()
+    invitation = InvitationFactory(study=mayo_study)
+    user = UserFactory(username=who)
+    if who != "outsider":
+        MembershipFactory(study=mayo_study, user=user, role=who)
+    client.force_login(user)
+    slug = mayo_study.slug
+
+    for name in sorted(FACILITATOR_ONLY):
+        kwargs = {"slug": slug}
+        if name.startswith(("round_", "statement_", "matrix_")) and name != "round_new":
+            kwargs["number"] = 1
+        if name in ("invitation_revoke", "invitation_resend"):
+            kwargs["pk"] = invitation.pk
+        url = reverse(f"surveys:{name}", kwargs=kwargs)
+        for method in ("get", "post"):
+            status = getattr(client, method)(url).status_code
+            assert status in (404, 405), f"{who} {method.upper()} {name}: {status}"
+            if method == "get" and status == 405:
+                assert client.post(url).status_code == 404, f"{who} POST {name}"
+    round_.refresh_from_db()
+    assert (round_.status, round_.results_released_at) == (Round.Status.CLOSED, None)
+    assert Round.objects.filter(study=mayo_study).count() == 1
+    assert Invitation.objects.get().revoked_at is None
+    assert Membership.objects.filter(study=mayo_study, role="facilitator").count() == 0
