@@ -31,8 +31,8 @@ def sign_in(page, username, password="a-long-test-password"):
     page.wait_for_url("**/")
 
 
-def screenshot(page, request):
+def screenshot(page, request, step: str = ""):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{request.node.name}.png"
+    path = SCREENSHOTS / f"{request.node.name}{'-' + step if step else ''}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
