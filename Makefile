@@ -41,3 +41,4 @@ clean:
 .PHONY: bench
 bench: venv
 	$(BIN)/python manage.py bench $(BENCH_ARGS)
+	$(BIN)/python manage.py bench_invitations

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +31,7 @@ from surveys.models import (
     Submission,
 )
 from surveys.studyfile import StudyFileError, StudySpec
-from surveys.tasks import email_send
+from surveys.tasks import email_send, emails_send
 from vignettes.models import Option, Vignette
 
 
@@ -387,7 +388,6 @@ def invitation_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
 def invitation_create(
     *,
     study: Study,
@@ -397,65 +397,113 @@ def invitation_create(
     accept_url: Callable[[str], str],
     valid_for: timedelta = INVITATION_VALID_FOR,
 ) -> Invitation:
-    """Makes the person a member of the study and emails them a single-use link.
+    """Invites one person; see invitations_create."""
+    (invitation,) = invitations_create(
+        study=study, emails=[email], role=role, by=by, accept_url=accept_url, valid_for=valid_for
+    )
+    return invitation
+
+
+# Messages per queued mail task: 500 invitations are five tasks, not 500.
+MAIL_BATCH = 100
+
+
+@transaction.atomic
+def invitations_create(
+    *,
+    study: Study,
+    emails: Sequence[str],
+    role: str = Membership.Role.PANELIST,
+    by=None,
+    accept_url: Callable[[str], str],
+    valid_for: timedelta = INVITATION_VALID_FOR,
+) -> list[Invitation]:
+    """Makes each person a member of the study and queues them a single-use link: everyone, or nobody.
 
     A person without an account gets one with no usable password; the link
     lets them choose it. Inviting the same address again replaces the links
     still pending, so only the newest works. `accept_url` turns the token
     into the absolute link for the email; the token itself is never stored.
+    The queries do not grow with the list (a panel of 500 is one request).
     """
     User = get_user_model()
-    email = User.objects.normalize_email(email).strip()
-    user = User.objects.filter(email__iexact=email).order_by("pk").first()
-    if user is None:
-        if User.objects.filter(username__iexact=email).exists():
-            raise ServiceError(_("An account named %(email)s exists with another address.") % {"email": email})
-        user = User(username=email, email=email)
-        user.set_unusable_password()
-        user.save()
-    membership, _created = Membership.objects.get_or_create(study=study, user=user, defaults={"role": role})
-    if membership.role != role:
+    emails = list(dict.fromkeys(User.objects.normalize_email(e).strip() for e in emails))
+    wanted = {e.lower() for e in emails}
+    users: dict[str, object] = {}
+    for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted).order_by("-pk"):
+        users[user.email_lower] = user
+    missing = [e for e in emails if e.lower() not in users]
+    clashes = set(
+        User.objects.annotate(name_lower=Lower("username"))
+        .filter(name_lower__in=[e.lower() for e in missing])
+        .values_list("name_lower", flat=True)
+    )
+    if clashes:
         raise ServiceError(
-            _("%(email)s is already a %(role)s of this study.")
-            % {"email": email, "role": membership.get_role_display().lower()}
+            _("Nobody was invited: an account named %(email)s exists with another address.")
+            % {"email": sorted(clashes)[0]}
         )
+    fresh = [User(username=e, email=e) for e in missing]
+    for user in fresh:
+        user.set_unusable_password()
+    for user in User.objects.bulk_create(fresh):
+        users[user.email.lower()] = user
+    people = [users[e.lower()] for e in emails]
+
+    memberships = {m.user_id: m for m in Membership.objects.filter(study=study, user__in=people)}
+    for email, user in zip(emails, people):
+        member = memberships.get(user.pk)
+        if member is not None and member.role != role:
+            raise ServiceError(
+                _("Nobody was invited: %(email)s is already a %(role)s of this study.")
+                % {"email": email, "role": member.get_role_display().lower()}
+            )
+    created = Membership.objects.bulk_create(
+        Membership(study=study, user=user, role=role) for user in people if user.pk not in memberships
+    )
+    memberships.update({m.user_id: m for m in created})
+
     now = timezone.now()
-    Invitation.objects.filter(study=study, membership=membership, used_at=None, revoked_at=None).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        study=study,
-        email=email,
-        role=role,
-        membership=membership,
-        token_hash=invitation_token_hash(token),
-        expires_at=now + valid_for,
-        invited_by=by,
+    Invitation.objects.filter(
+        study=study, membership__in=list(memberships.values()), used_at=None, revoked_at=None
+    ).update(revoked_at=now)
+    tokens = [secrets.token_urlsafe(32) for _email in emails]
+    invitations = Invitation.objects.bulk_create(
+        Invitation(
+            study=study,
+            email=email,
+            role=role,
+            membership=memberships[user.pk],
+            token_hash=invitation_token_hash(token),
+            expires_at=now + valid_for,
+            invited_by=by,
+        )
+        for email, user, token in zip(emails, people, tokens)
     )
-    context = {"study": study, "link": accept_url(token), "expires_at": invitation.expires_at, "user": user}
-    subject = render_to_string("surveys/email/invitation_subject.txt", context).strip()
-    body = render_to_string("surveys/email/invitation.txt", context)
-    transaction.on_commit(lambda: email_send.enqueue(subject=subject, body=body, to=[email]))
-    audit_record(
-        study=study,
-        by=by,
-        action=AuditEvent.Action.INVITE,
-        summary=f"Invited {email} as {membership.get_role_display().lower()}",
-        detail={"email": email, "role": role},
+    messages = []
+    for email, user, token in zip(emails, people, tokens):
+        context = {"study": study, "link": accept_url(token), "expires_at": now + valid_for, "user": user}
+        messages.append(
+            {
+                "subject": render_to_string("surveys/email/invitation_subject.txt", context).strip(),
+                "body": render_to_string("surveys/email/invitation.txt", context),
+                "to": email,
+            }
+        )
+    for start in range(0, len(messages), MAIL_BATCH):
+        batch = messages[start : start + MAIL_BATCH]
+        transaction.on_commit(lambda batch=batch: emails_send.enqueue(messages=batch))
+    role_label = Membership.Role(role).label.lower()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            study=study,
+            actor=by,
+            action=AuditEvent.Action.INVITE,
+            summary=f"Invited {email} as {role_label}",
+            detail={"email": email, "role": role},
+        )
+        for email in emails
     )
-    return invitation
-
-
-@transaction.atomic
-def invitations_create(
-    *, study: Study, emails: Sequence[str], role: str, by=None, accept_url: Callable[[str], str]
-) -> list[Invitation]:
-    """Invites a pasted list: everyone or, if one address cannot be invited, no one."""
-    invitations = []
-    for email in emails:
-        try:
-            invitations.append(invitation_create(study=study, email=email, role=role, by=by, accept_url=accept_url))
-        except ServiceError as error:
-            raise ServiceError(_("Nobody was invited: %(reason)s") % {"reason": error}) from error
     return invitations
 
 

@@ -252,3 +252,15 @@ def test_resending_gives_a_new_link_and_stops_the_old_one(facilitator_client, st
     assert first.state == "revoked"
     assert Invitation.objects.filter(email="late@example.org", revoked_at=None).count() == 1
     assert len(mail.outbox) == 2 and mail.outbox[0].body != mail.outbox[1].body
+
+
+def test_inviting_a_long_list_takes_the_same_queries_as_a_short_one(facilitator_client, study):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(addresses):
+        with CaptureQueriesContext(connection) as captured:
+            assert invite(facilitator_client, study, email="\n".join(addresses)).status_code == 302
+        return len(captured)
+
+    assert queries([f"few{i}@example.org" for i in range(3)]) == queries([f"many{i}@example.org" for i in range(60)])
