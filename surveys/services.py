@@ -958,3 +958,21 @@ def round_add(*, study: Study, kind: str, by=None) -> Round:
     audit_record(study=study, by=by, action=AuditEvent.Action.EDIT,
                  summary=f"Added round {number} ({round.get_kind_display().lower()})", detail={"round": number})
     return round
+
+
+@transaction.atomic
+def content_add(*, form, by=None):
+    """Saves a vignette, variation or option form of the study's content library, with its audit entry."""
+    instance = form.save(commit=False)
+    model = type(instance)
+    instance.position = model.objects.filter(study=instance.study).count()
+    instance.save()
+    kind = "option" if model is Option else "variation" if getattr(instance, "base_id", None) else "vignette"
+    audit_record(
+        study=instance.study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Added {kind} {instance.code}",
+        detail={"code": instance.code},
+    )
+    return instance

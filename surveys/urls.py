@@ -16,6 +16,7 @@ urlpatterns = [
     path("studies/<slug:slug>/study-file/", views.study_file, name="study_file"),
     path("studies/<slug:slug>/history/", views.history, name="history"),
     path("studies/<slug:slug>/settings/", views.study_settings, name="study_settings"),
+    path("studies/<slug:slug>/content/", views.study_content, name="study_content"),
     path("studies/<slug:slug>/rounds/new/", views.round_new, name="round_new"),
     path("studies/<slug:slug>/rounds/<int:number>/manage/", views.round_manage, name="round_manage"),
     path("studies/<slug:slug>/rounds/<int:number>/open/", views.round_open_view, name="round_open"),

@@ -18,6 +18,8 @@ from surveys.forms import (
     DeadlineForm,
     InvitationForm,
     MatrixForm,
+    OptionForm,
+    VignetteForm,
     NextRoundForm,
     ReminderForm,
     RoundAnswersForm,
@@ -53,6 +55,7 @@ from surveys.services import (
     invitation_check,
     invitations_create,
     invitation_revoke,
+    content_add,
     matrix_add,
     reminders_send,
     round_add,
@@ -598,3 +601,31 @@ def round_new(request, slug: str):
         return redirect("surveys:home")
     messages.success(request, _("Round %(number)s is drafted; add its items.") % {"number": round.number})
     return redirect("surveys:round_manage", slug=slug, number=round.number)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def study_content(request, slug: str):
+    """The study's vignettes, variations against their base, and treatment options; add to them."""
+    study = _get_study_for_facilitator(request, slug)
+    kind = request.POST.get("kind")
+    vignette_form = VignetteForm(request.POST if kind == "vignette" else None, study=study, prefix="vignette")
+    option_form = OptionForm(request.POST if kind == "option" else None, study=study, prefix="option")
+    status = 200
+    if request.method == "POST":
+        form = {"vignette": vignette_form, "option": option_form}.get(kind)
+        if form is None:
+            return HttpResponse(_("Say what to add."), status=400)
+        if form.is_valid():
+            added = content_add(form=form, by=request.user)
+            messages.success(request, _("%(code)s is added.") % {"code": added.code})
+            return redirect("surveys:study_content", slug=slug)
+        status = 400
+    context = {
+        "study": study,
+        "vignettes": study.vignettes.select_related("base").order_by("position", "pk"),
+        "options": study.options.order_by("group", "position", "pk"),
+        "vignette_form": vignette_form,
+        "option_form": option_form,
+    }
+    return render(request, "surveys/study_content.html", context, status=status)

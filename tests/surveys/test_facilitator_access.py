@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 FACILITATOR_ONLY = {
     "study_invitations", "invitation_revoke", "invitation_resend", "study_file", "history", "study_settings",
     "round_manage", "round_open", "round_extend", "round_close", "round_release", "round_remind", "round_next",
-    "statement_add", "matrix_add", "round_new",
+    "statement_add", "matrix_add", "round_new", "study_content",
 }
 # Reached by other roles on purpose: the home page, the panelist's voting and
 # released results, the invitation link itself and creating a new study.
