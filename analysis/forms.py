@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from analysis.exports import FORMATS
-from analysis.tables import TABLES
+from analysis.tables import RAW_TABLES, TABLES
 from surveys.models import Study
 
 FORMAT_LABELS = {
@@ -23,6 +23,7 @@ METHODS = "methods"
 WORKBOOK = "all"
 DOWNLOADS = {
     **TABLES,
+    **RAW_TABLES,
     METHODS: _("Methods summary"),
     WORKBOOK: _("Every table and the methods, one sheet each (XLSX)"),
 }

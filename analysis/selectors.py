@@ -184,3 +184,32 @@ def comments_by_vignette(*, round: Round) -> list[tuple[str, list[str]]]:
     for texts in grouped.values():
         shuffle(texts)
     return list(grouped.items())
+
+
+def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
+    """SPEC 4.2 ratings.csv rows of the round: pseudonym, statement code, rating (blank kept as empty)."""
+    return frame(
+        Answer.objects.filter(
+            item__round=round,
+            item__type__in=RATED_TYPES,
+            participant__submissions__round=F("item__round"),
+        )
+        .order_by("participant__label", "item__position", "item_id")
+        .values_list("item__round__number", "participant__label", "item__code", "rating"),
+        ["round", "panelist", "statement", "rating"],
+    )
+
+
+def raw_selections_frame(*, round: Round) -> pd.DataFrame:
+    """SPEC 4.2 not_recommended.csv rows of the round: pseudonym, vignette code, option code."""
+    return frame(
+        AnswerOption.objects.filter(
+            answer__item__round=round,
+            answer__item__type=Item.Type.NOT_RECOMMENDED,
+            answer__participant__submissions__round=F("answer__item__round"),
+        )
+        .order_by("answer__participant__label", "answer__item__position", "option__position")
+        .values_list("answer__item__round__number", "answer__participant__label", "answer__item__vignette__code",
+                     "option__code"),
+        ["round", "panelist", "vignette", "option"],
+    )

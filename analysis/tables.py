@@ -29,6 +29,14 @@ TABLES = {
     "rankings": _("Rankings and Kendall's W"),
 }
 
+# The anonymised answers themselves, in the long format of SPEC 4.2 that
+# import_responses reads back. Downloads and the command only: a page of
+# every answer would be of no use to a reader.
+RAW_TABLES = {
+    "raw-ratings": _("Anonymised ratings (SPEC 4.2)"),
+    "raw-not-recommended": _("Anonymised not-recommended selections (SPEC 4.2)"),
+}
+
 RECOMMENDATION_COLUMNS = [
     "vignette", "vignette_title", "statement", "text", "options",
     "n", "min", "mean", "median", "all_above_neutral", "consensus",
@@ -351,7 +359,25 @@ BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
+def raw_ratings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    frame = selectors.raw_ratings_frame(round=data.round)
+    frame["rating"] = frame["rating"].astype("Int64")
+    return frame
+
+
+def raw_not_recommended(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    return selectors.raw_selections_frame(round=data.round)
+
+
+RAW_BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "raw-ratings": raw_ratings,
+    "raw-not-recommended": raw_not_recommended,
+}
+
+
 def build_table(name: str, *, round: Round, include_all: bool = False, rule: str | None = None) -> pd.DataFrame:
+    if name in RAW_BUILDERS:
+        return RAW_BUILDERS[name](RoundData(round, rule=rule))
     if name not in BUILDERS:
         raise ValueError(f"unknown table {name!r}; choose one of {', '.join(BUILDERS)}")
     return BUILDERS[name](RoundData(round, rule=rule), include_all=include_all)

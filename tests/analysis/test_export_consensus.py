@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from analysis.tables import TABLES
+from analysis.tables import RAW_TABLES, TABLES
 from surveys.models import Round
 from tests.analysis.panels import carry, close, not_recommend, panel, rate, select, submit
 from tests.factories import ItemFactory
@@ -303,7 +303,7 @@ def two_rounds(mayo_study):
     return close(second)
 
 
-@pytest.mark.parametrize("table", [*TABLES, "methods"])
+@pytest.mark.parametrize("table", [*TABLES, *RAW_TABLES, "methods"])
 def test_every_table_exports_in_every_format_that_opens(two_rounds, table, tmp_path):
     csv = pd.read_csv(io.StringIO(export("mayo-trd", "--table", table, "--format", "csv")))
     rows = export_json("mayo-trd", "--table", table)
@@ -471,3 +471,46 @@ def test_a_statement_nobody_rated_leaves_empty_cells_in_the_workbook(mayo_study,
     assert "mean" in header
     assert by_code["cad-main"]["n"] == 0 and by_code["cad-main"]["mean"] is None
     assert by_code["base-main"]["mean"] == 9
+
+
+def test_the_raw_answers_export_in_spec_4_2_form_under_pseudonyms_only(mayo_round, tmp_path):
+    from django.contrib.auth import get_user_model
+
+    from surveys.models import Membership, Participant
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(study=mayo_round.study, role=Membership.Role.PANELIST)
+    ratings = pd.read_csv(io.StringIO(export("mayo-trd", "--table", "raw-ratings")), dtype={"rating": "Int64"})
+    selections = pd.read_csv(io.StringIO(export("mayo-trd", "--table", "raw-not-recommended")))
+
+    assert list(ratings.columns) == ["round", "panelist", "statement", "rating"]
+    assert list(selections.columns) == ["round", "panelist", "vignette", "option"]
+    assert len(ratings) == 69 and len(selections) == sum(sum(c.values()) for c in MAYO_NOT_RECOMMENDED.values())
+    assert set(ratings["panelist"]) <= set(Participant.objects.values_list("label", flat=True))
+    mine = ratings[(ratings["panelist"] == "P01") & (ratings["statement"] == "cad-main")]
+    assert mine["rating"].tolist() == [9]
+    text = export("mayo-trd", "--table", "raw-ratings") + export("mayo-trd", "--table", "raw-not-recommended")
+    for user in get_user_model().objects.all():
+        assert user.username not in text and (not user.email or user.email not in text)
+
+
+def test_raw_answers_import_back_into_another_study_unchanged(mayo_round, tmp_path):
+    (tmp_path / "ratings.csv").write_text(export("mayo-trd", "--table", "raw-ratings"))
+    (tmp_path / "not_recommended.csv").write_text(export("mayo-trd", "--table", "raw-not-recommended"))
+    call_command("import_study", str(_copy_of_mayo(tmp_path)))
+
+    call_command("import_responses", "mayo-copy", "--ratings", str(tmp_path / "ratings.csv"),
+                 "--not-recommended", str(tmp_path / "not_recommended.csv"))
+
+    original = export_json("mayo-trd", "--table", "not-recommended")
+    copied = export_json("mayo-copy", "--table", "not-recommended")
+    assert copied == original
+    assert export_json("mayo-copy", "--table", "recommendations") == export_json("mayo-trd", "--table", "recommendations")
+
+
+def _copy_of_mayo(tmp_path):
+    from tests.conftest import MAYO_FILE
+
+    path = tmp_path / "copy.yaml"
+    path.write_text(MAYO_FILE.read_text().replace("slug: mayo-trd", "slug: mayo-copy"))
+    return path

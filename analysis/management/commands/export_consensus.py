@@ -7,7 +7,7 @@ import consensus
 from analysis.exports import FORMATS, export_table
 from analysis.methods import methods_summary
 from analysis.selectors import NoRoundToAnalyse, round_for_analysis
-from analysis.tables import TABLES, build_table
+from analysis.tables import RAW_TABLES, TABLES, build_table
 from surveys.models import Study
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", help="the study's slug")
         parser.add_argument("--round", type=int, help="round number; default: the last closed round")
-        parser.add_argument("--table", required=True, choices=[*TABLES, "methods"])
+        parser.add_argument("--table", required=True, choices=[*TABLES, *RAW_TABLES, "methods"])
         parser.add_argument("--format", default="csv", choices=FORMATS)
         parser.add_argument("--all", action="store_true", help="every statement with its consensus flag")
         parser.add_argument("--rule", choices=list(consensus.RULES), help="judge by this rule instead of the study's")
