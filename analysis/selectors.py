@@ -83,6 +83,25 @@ def item_options_frame(*, rounds: list[Round]) -> pd.DataFrame:
     )
 
 
+def _rated(*, rounds: list[Round]) -> QuerySet:
+    """Ratings of these rounds given by participants who submitted them (drafts never count)."""
+    return Answer.objects.filter(
+        item__round__in=rounds,
+        item__type__in=RATED_TYPES,
+        rating__isnull=False,
+        participant__submissions__round=F("item__round"),
+    )
+
+
+def _chosen(*, rounds: list[Round], types: tuple[str, ...]) -> QuerySet:
+    """Options chosen in items of these types by participants who submitted the round."""
+    return AnswerOption.objects.filter(
+        answer__item__round__in=rounds,
+        answer__item__type__in=types,
+        answer__participant__submissions__round=F("answer__item__round"),
+    )
+
+
 def ratings_frame(*, rounds: list[Round]) -> pd.DataFrame:
     """Ratings given by participants who submitted the item's round; blanks are absent.
 
@@ -90,12 +109,7 @@ def ratings_frame(*, rounds: list[Round]) -> pd.DataFrame:
     joining their labels would cost a third of the query on a large round.
     """
     return frame(
-        Answer.objects.filter(
-            item__round__in=rounds,
-            item__type__in=RATED_TYPES,
-            rating__isnull=False,
-            participant__submissions__round=F("item__round"),
-        ).values_list("item_id", "participant_id", "rating"),
+        _rated(rounds=rounds).values_list("item_id", "participant_id", "rating"),
         ["item_id", "participant", "rating"],
     )
 
@@ -107,12 +121,7 @@ def rating_counts_frame(*, rounds: list[Round]) -> pd.DataFrame:
     database counts and sends a few rows per item, not one per rating.
     """
     return frame(
-        Answer.objects.filter(
-            item__round__in=rounds,
-            item__type__in=RATED_TYPES,
-            rating__isnull=False,
-            participant__submissions__round=F("item__round"),
-        )
+        _rated(rounds=rounds)
         .values("item_id", "rating")
         .annotate(count=Count("pk"))
         .order_by()
@@ -124,11 +133,7 @@ def rating_counts_frame(*, rounds: list[Round]) -> pd.DataFrame:
 def choice_counts_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
     """Per item and option: how many submitted panelists chose it, and how many ranked it first."""
     return frame(
-        AnswerOption.objects.filter(
-            answer__item__round__in=rounds,
-            answer__item__type__in=types,
-            answer__participant__submissions__round=F("answer__item__round"),
-        )
+        _chosen(rounds=rounds, types=types)
         .values("answer__item_id", "option_id")
         .annotate(count=Count("pk"), first_choice=Count("pk", filter=Q(rank=1)))
         .order_by()
@@ -140,11 +145,7 @@ def choice_counts_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.Da
 def selections_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
     """Options chosen in items of these types, by participants who submitted the round."""
     return frame(
-        AnswerOption.objects.filter(
-            answer__item__round__in=rounds,
-            answer__item__type__in=types,
-            answer__participant__submissions__round=F("answer__item__round"),
-        ).values_list("answer__item_id", "answer__participant_id", "option_id", "rank"),
+        _chosen(rounds=rounds, types=types).values_list("answer__item_id", "answer__participant_id", "option_id", "rank"),
         ["item_id", "participant", "option_id", "rank"],
     )
 
