@@ -415,6 +415,8 @@ class AuditEvent(models.Model):
         INVITE = "invite", _("Invited")
         EDIT = "edit", _("Edited")
         MERGE = "merge", _("Merged items")
+        REVOKE = "revoke", _("Revoked an invitation")
+        CREATE = "create", _("Created the study")
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="audit_events", verbose_name=_("study"))
     actor = models.ForeignKey(

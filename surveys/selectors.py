@@ -469,3 +469,16 @@ def _spoken_list(names: list[str]) -> str:
     if len(names) <= 2:
         return " or ".join(names)
     return ", ".join(names[:-1]) + ", or " + names[-1]
+
+
+def round_item(*, round: Round, pk: int) -> Item | None:
+    """One item of the round, with its options in order and the items it continues."""
+    return (
+        Item.objects.filter(round=round, pk=pk)
+        .select_related("vignette")
+        .prefetch_related(
+            Prefetch("item_options", queryset=ItemOption.objects.select_related("option").order_by("position")),
+            Prefetch("parent_links", queryset=ItemLink.objects.select_related("parent__round")),
+        )
+        .first()
+    )

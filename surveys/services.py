@@ -130,7 +130,16 @@ def study_import(*, spec: StudySpec, by=None) -> Study:
     if spec.statements:
         _consensus_round_create(study=study, spec=spec, vignettes=vignettes, options=options)
     if by is not None:
+        # Only a facilitator's import through the pages is their action; the
+        # import_study command is the operator's and has no one to record.
         Membership.objects.create(study=study, user=by, role=Membership.Role.FACILITATOR)
+        audit_record(
+            study=study,
+            by=by,
+            action=AuditEvent.Action.CREATE,
+            summary=f"Created the study from the study file {spec.source}",
+            detail={"source": str(spec.source)},
+        )
     return study
 
 
@@ -553,13 +562,20 @@ def invitation_accept(*, token: str, password: str | None = None):
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, by=None) -> Invitation:
     """Stops a pending link from working. The membership stays: remove it in the admin if needed."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.state != "pending":
         raise ServiceError(_("This invitation is already %(state)s.") % {"state": invitation.state})
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at", "modified"])
+    audit_record(
+        study=invitation.study,
+        by=by,
+        action=AuditEvent.Action.REVOKE,
+        summary=f"Revoked the invitation of {invitation.email}",
+        detail={"email": invitation.email, "role": invitation.role},
+    )
     return invitation
 
 
@@ -976,3 +992,193 @@ def content_add(*, form, by=None):
         detail={"code": instance.code},
     )
     return instance
+
+
+# -- facilitators: a study from scratch, a draft round's items, merged options (issue 5) --------
+
+
+@transaction.atomic
+def study_create(*, values: Mapping[str, object], by) -> Study:
+    """An empty study with its scale, rule and threshold; its creator becomes its facilitator.
+
+    Vignettes, options and rounds follow on the study's own pages.
+    """
+    study = Study.objects.create(slug=values["slug"], **{name: values[name] for name in STUDY_SETTINGS})
+    Membership.objects.create(study=study, user=by, role=Membership.Role.FACILITATOR)
+    audit_record(study=study, by=by, action=AuditEvent.Action.CREATE, summary="Created the study", detail={})
+    return study
+
+
+def _draft_locked(round: Round) -> Round:
+    round = _round_locked(round)
+    if round.status != Round.Status.DRAFT:
+        raise ServiceError(
+            _("Round %(number)s is %(status)s; only a draft round's items can change.")
+            % {"number": round.number, "status": round.get_status_display().lower()}
+        )
+    return round
+
+
+# Item types whose options the facilitator chooses; a 4-point item is about its one option.
+OPTION_LIST_TYPES = (Item.Type.TOP_K, Item.Type.NOT_RECOMMENDED, Item.Type.RANKING)
+
+
+@transaction.atomic
+def item_update(*, item: Item, text: str, options: Sequence[Option] | None = None, by=None) -> Item:
+    """Rewords an item of a draft round and, where it offers or names options, sets them.
+
+    A carried item whose words now differ from the item it continues is
+    "reworded" in its lineage, and "carried" again if the old words come back.
+    """
+    round = _draft_locked(item.round)
+    item = Item.objects.get(pk=item.pk, round=round)
+    text = text.strip()
+    if not text:
+        raise ServiceError(_("An item needs its text."))
+    changed = []
+    if text != item.text:
+        item.text = text
+        item.save(update_fields=["text"])
+        changed.append("text")
+    if options is not None and item.type in (Item.Type.LIKERT, *OPTION_LIST_TYPES):
+        if any(option.study_id != round.study_id for option in options):
+            raise ServiceError(_("The options must belong to this study."))
+        if item.type in OPTION_LIST_TYPES and not options:
+            raise ServiceError(_("This item needs at least one option to offer."))
+        if item.type == Item.Type.TOP_K and len(options) < item.max_choices:
+            raise ServiceError(_("Offer at least as many options as the panel picks."))
+        # Options the item already has keep their place (a statement names them
+        # in its own order); new ones follow in the order given.
+        current = list(item.item_options.order_by("position").values_list("option_id", flat=True))
+        given = [option.pk for option in options]
+        wanted = [pk for pk in current if pk in given] + [pk for pk in given if pk not in current]
+        if current != wanted:
+            item.item_options.all().delete()
+            ItemOption.objects.bulk_create(
+                ItemOption(item=item, option_id=pk, position=position) for position, pk in enumerate(wanted)
+            )
+            changed.append("options")
+    links = ItemLink.objects.filter(child=item)
+    links.filter(operation=ItemLink.Operation.CARRIED).exclude(parent__text=item.text).update(
+        operation=ItemLink.Operation.REWORDED
+    )
+    links.filter(operation=ItemLink.Operation.REWORDED, parent__text=item.text).update(
+        operation=ItemLink.Operation.CARRIED
+    )
+    if changed:
+        audit_record(
+            study=round.study,
+            by=by,
+            action=AuditEvent.Action.EDIT,
+            summary=f"Edited the {' and '.join(changed)} of item {item.code} in round {round.number}",
+            detail={"round": round.number, "item": item.code, "fields": changed},
+        )
+    return item
+
+
+@transaction.atomic
+def item_remove(*, item: Item, by=None) -> None:
+    """Takes an item out of a draft round; nobody has answered it, and no later round continues it."""
+    round = _draft_locked(item.round)
+    code = item.code
+    Item.objects.filter(pk=item.pk, round=round).delete()
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Removed item {code} from round {round.number}",
+        detail={"round": round.number, "item": code},
+    )
+
+
+@transaction.atomic
+def options_merge(
+    *, round: Round, options: Sequence[Option], code: str, name: str, short: str, group: str, by=None
+) -> Option:
+    """Asks several options as one from this draft round on, as the Mayo panel folded vortioxetine and
+    vilazodone into "SRI not yet tried".
+
+    The new option records what it was merged from. Items asked per option
+    (a 4-point or Likert item about one option) become one item per vignette
+    and type whose lineage names every item it replaces, as "merged"; items
+    offering several options offer the new one in place of the old ones.
+    The queries do not grow with the number of items.
+    """
+    round = _draft_locked(round)
+    study = round.study
+    old = {option.pk: option for option in options}
+    if len(old) < 2:
+        raise ServiceError(_("Choose at least two options to merge."))
+    if any(option.study_id != study.pk for option in options):
+        raise ServiceError(_("The options must belong to this study."))
+    if Option.objects.filter(study=study, code=code).exists():
+        raise ServiceError(_("This study already has %(code)s.") % {"code": code})
+    merged = Option.objects.create(
+        study=study, code=code, name=name, short=short, group=group, position=min(o.position for o in options)
+    )
+    merged.merged_from.set(options)
+
+    items = list(
+        round.items.select_related("vignette")
+        .prefetch_related("item_options", "parent_links")
+        .order_by("position", "pk")
+    )
+    per_option: dict[tuple, list[Item]] = {}
+    listing: list[tuple[Item, list[ItemOption]]] = []
+    for item in items:
+        links = list(item.item_options.all())
+        hit = [link for link in links if link.option_id in old]
+        if not hit:
+            continue
+        if item.type in PER_OPTION_TYPES and len(links) == 1:
+            per_option.setdefault((item.vignette_id, item.type), []).append(item)
+        else:
+            listing.append((item, hit))
+
+    taken = {item.code for item in items}
+    keepers, dropped, edges = [], [], []
+    for group_items in per_option.values():
+        keeper, rest = group_items[0], group_items[1:]
+        former = old[keeper.item_options.all()[0].option_id]
+        if keeper.vignette is not None and keeper.code == f"{keeper.vignette.code}-{former.code}":
+            keeper.code = _free_code(f"{keeper.vignette.code}-{code}", taken)
+            taken.add(keeper.code)
+        if keeper.text == MATRIX_TEXT[keeper.type].format(option=former.name):
+            keeper.text = MATRIX_TEXT[keeper.type].format(option=name)
+        keepers.append(keeper)
+        dropped += rest
+        own = {link.parent_id for link in keeper.parent_links.all()}
+        inherited = {link.parent_id for item in rest for link in item.parent_links.all()} - own
+        edges += [ItemLink(parent_id=pk, child=keeper, operation=ItemLink.Operation.MERGED) for pk in sorted(inherited)]
+    Item.objects.filter(pk__in=[item.pk for item in dropped]).delete()
+    Item.objects.bulk_update(keepers, ["code", "text"])
+    ItemOption.objects.filter(item__in=keepers).update(option=merged)
+    ItemLink.objects.filter(child__in=keepers).update(operation=ItemLink.Operation.MERGED)
+    ItemLink.objects.bulk_create(edges)
+
+    ItemOption.objects.filter(item__in=[item for item, _hit in listing], option_id__in=old).delete()
+    ItemOption.objects.bulk_create(
+        ItemOption(item=item, option=merged, position=min(link.position for link in hit)) for item, hit in listing
+    )
+    # A top-3 of options of which two became one may now offer fewer than three.
+    narrowed = []
+    for item, hit in listing:
+        offered = len(item.item_options.all()) - len(hit) + 1
+        if item.type == Item.Type.TOP_K and item.max_choices > offered:
+            item.max_choices = offered
+            narrowed.append(item)
+    Item.objects.bulk_update(narrowed, ["max_choices"])
+
+    codes = [old[pk].code for pk in sorted(old, key=lambda pk: (old[pk].position, pk))]
+    audit_record(
+        study=study,
+        by=by,
+        action=AuditEvent.Action.MERGE,
+        summary=(
+            f"Merged options {', '.join(codes)} into {code} in round {round.number}: "
+            f"{len(keepers) + len(dropped)} items asked per option became {len(keepers)}, "
+            f"{len(listing)} items offer {code} instead"
+        ),
+        detail={"round": round.number, "option": code, "from": codes},
+    )
+    return merged

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import views
+from surveys import views, views_facilitator
 
 app_name = "surveys"
 
@@ -27,4 +27,20 @@ urlpatterns = [
     path("studies/<slug:slug>/rounds/<int:number>/next/", views.round_next, name="round_next"),
     path("studies/<slug:slug>/rounds/<int:number>/statements/", views.statement_add_view, name="statement_add"),
     path("studies/<slug:slug>/rounds/<int:number>/matrix/", views.matrix_add_view, name="matrix_add"),
+    path("studies/new/empty/", views_facilitator.study_create_view, name="study_create"),
+    path(
+        "studies/<slug:slug>/rounds/<int:number>/items/<int:pk>/",
+        views_facilitator.round_item_edit,
+        name="round_item_edit",
+    ),
+    path(
+        "studies/<slug:slug>/rounds/<int:number>/items/<int:pk>/remove/",
+        views_facilitator.round_item_remove,
+        name="round_item_remove",
+    ),
+    path(
+        "studies/<slug:slug>/rounds/<int:number>/merge-options/",
+        views_facilitator.round_options_merge,
+        name="round_options_merge",
+    ),
 ]

@@ -261,7 +261,7 @@ def study_invitation_revoke(request, slug: str, pk: int):
     study = _get_study_for_facilitator(request, slug)
     invitation = get_object_or_404(Invitation, study=study, pk=pk)
     try:
-        invitation_revoke(invitation=invitation)
+        invitation_revoke(invitation=invitation, by=request.user)
     except ServiceError as error:
         messages.error(request, str(error))
     else:

@@ -16,10 +16,11 @@ FACILITATOR_ONLY = {
     "study_invitations", "invitation_revoke", "invitation_resend", "study_file", "history", "study_settings",
     "round_manage", "round_open", "round_extend", "round_close", "round_release", "round_remind", "round_next",
     "statement_add", "matrix_add", "round_new", "study_content",
+    "round_item_edit", "round_item_remove", "round_options_merge",
 }
 # Reached by other roles on purpose: the home page, the panelist's voting and
 # released results, the invitation link itself and creating a new study.
-OTHERS = {"home", "vote", "results", "invitation", "study_new"}
+OTHERS = {"home", "vote", "results", "invitation", "study_new", "study_create"}
 
 
 def test_every_surveys_route_is_classified():
@@ -45,6 +46,8 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
             kwargs["number"] = 1
         if name in ("invitation_revoke", "invitation_resend"):
             kwargs["pk"] = invitation.pk
+        if name in ("round_item_edit", "round_item_remove"):
+            kwargs["pk"] = round_.items.first().pk
         url = reverse(f"surveys:{name}", kwargs=kwargs)
         for method in ("get", "post"):
             status = getattr(client, method)(url).status_code
@@ -54,5 +57,6 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
     round_.refresh_from_db()
     assert (round_.status, round_.results_released_at) == (Round.Status.CLOSED, None)
     assert Round.objects.filter(study=mayo_study).count() == 1
+    assert round_.items.count() == 21 and mayo_study.options.count() == 11
     assert Invitation.objects.get().revoked_at is None
     assert Membership.objects.filter(study=mayo_study, role="facilitator").count() == 0

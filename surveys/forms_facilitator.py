@@ -1,0 +1,70 @@
+"""Forms of the facilitator's pages for a study from scratch, a draft round's items and merged options."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from surveys.forms import OptionForm, StudySettingsForm
+from surveys.models import Item
+from surveys.services import OPTION_LIST_TYPES
+
+
+class StudyCreateForm(StudySettingsForm):
+    """A new, empty study: its slug with the settings of StudySettingsForm and their plain-words preview."""
+
+    class Meta(StudySettingsForm.Meta):
+        fields = ["slug", *StudySettingsForm.Meta.fields]
+        help_texts = {"slug": _("A short name for the study's web addresses, e.g. trd-next-step.")}
+
+
+class ItemEditForm(forms.Form):
+    """An item's text and, for items that name or offer options, which ones."""
+
+    text = forms.CharField(label=_("Text"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    options = forms.ModelMultipleChoiceField(
+        label=_("Options"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, item: Item, study, **kwargs):
+        kwargs.setdefault(
+            "initial", {"text": item.text, "options": [link.option_id for link in item.item_options.all()]}
+        )
+        super().__init__(*args, **kwargs)
+        self.item = item
+        if item.type == Item.Type.LIKERT:
+            self.fields["options"].label = _("Options the statement names")
+        elif item.type in OPTION_LIST_TYPES:
+            self.fields["options"].label = _("Options offered")
+            self.fields["options"].required = True
+        else:
+            del self.fields["options"]
+            return
+        self.fields["options"].queryset = study.options.all()
+
+    def clean_options(self):
+        options = self.cleaned_data["options"]
+        if self.item.type == Item.Type.TOP_K and len(options) < self.item.max_choices:
+            raise forms.ValidationError(
+                _("Offer at least %(k)s options: each panelist picks up to %(k)s.") % {"k": self.item.max_choices}
+            )
+        return options
+
+
+class OptionMergeForm(OptionForm):
+    """Two or more options to ask as one from this round on, and the option they become."""
+
+    merge = forms.ModelMultipleChoiceField(
+        label=_("Options to merge"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    field_order = ["merge", "code", "name", "short", "group"]
+
+    def __init__(self, *args, study, **kwargs):
+        super().__init__(*args, study=study, **kwargs)
+        self.fields["merge"].queryset = study.options.all()
+        self.fields["code"].label = _("Code of the merged option")
+        self.fields["name"].label = _("Name of the merged option")
+
+    def clean_merge(self):
+        options = self.cleaned_data["merge"]
+        if len(options) < 2:
+            raise forms.ValidationError(_("Tick at least two options to merge."))
+        return options

@@ -1,0 +1,211 @@
+"""The facilitator's study pages take a fixed number of queries, however large the panel, history or study.
+
+Each test loads a page, grows what it lists, loads it again, and expects the
+same count, pinned with the queries it stands for.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from surveys.models import AuditEvent, Item, ItemOption, Membership, Round
+from surveys.services import matrix_add
+from tests.analysis.panels import close, panel, rate, select, submit
+from tests.factories import InvitationFactory, MembershipFactory, UserFactory, VignetteFactory
+from vignettes.models import Option
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fac_client(client, mayo_study):
+    user = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR, user=UserFactory(username="fac")).user
+    client.force_login(user)
+    return client
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def pinned(client, url: str, grow, expected: int, django_assert_max_num_queries) -> None:
+    before = queries(client, url)
+    grow()
+    with django_assert_max_num_queries(expected):
+        assert client.get(url).status_code == 200
+    assert queries(client, url) == before == expected
+
+
+def study_url(name: str, study, **kwargs) -> str:
+    return reverse(f"surveys:{name}", kwargs={"slug": study.slug, **kwargs})
+
+
+def more_options(study, count: int) -> None:
+    Option.objects.bulk_create(
+        Option(study=study, code=f"extra-{i}", name=f"Extra {i}", short=f"X{i}", group="add", position=20 + i)
+        for i in range(count)
+    )
+
+
+def test_the_history_page_is_constant_in_the_number_of_events(fac_client, mayo_study, django_assert_max_num_queries):
+    def grow():
+        actors = UserFactory.create_batch(20)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(study=mayo_study, actor=actors[i % 20], action="edit", summary=f"Step {i}") for i in range(300)
+        )
+
+    # Expect 4: session, user, the facilitator's membership with the study, events with their actors.
+    pinned(fac_client, study_url("history", mayo_study), grow, 4, django_assert_max_num_queries)
+
+
+def test_the_invitations_page_is_constant_in_the_number_of_invitations(
+    fac_client, mayo_study, django_assert_max_num_queries
+):
+    # Expect 4: session, user, the facilitator's membership with the study, the invitations.
+    pinned(
+        fac_client,
+        study_url("study_invitations", mayo_study),
+        lambda: InvitationFactory.create_batch(60, study=mayo_study),
+        4,
+        django_assert_max_num_queries,
+    )
+
+
+def test_the_content_page_is_constant_in_the_number_of_vignettes_and_options(
+    fac_client, mayo_study, django_assert_max_num_queries
+):
+    def grow():
+        base = mayo_study.vignettes.get(code="base")
+        for i in range(30):
+            VignetteFactory(
+                study=mayo_study, code=f"var-{i}", text="", base=base, change=f"Change {i}", position=10 + i
+            )
+        more_options(mayo_study, 30)
+
+    # Expect 6: session, user, the facilitator's membership with the study,
+    # vignettes with their bases, the base vignettes offered to a new
+    # variation, options.
+    pinned(fac_client, study_url("study_content", mayo_study), grow, 6, django_assert_max_num_queries)
+
+
+def test_the_settings_page_is_constant_in_the_size_of_the_panel(fac_client, mayo_study, django_assert_max_num_queries):
+    round_ = mayo_study.rounds.get()
+
+    # Expect 4: session, user, the facilitator's membership with the study,
+    # whether anyone has rated yet (which fixes the scale).
+    pinned(
+        fac_client,
+        study_url("study_settings", mayo_study),
+        lambda: rate(round_, {"base-main": [8] * 80, "cad-main": [7] * 80}),
+        4,
+        django_assert_max_num_queries,
+    )
+
+
+def test_the_study_file_is_constant_in_the_number_of_items(fac_client, mayo_study, django_assert_max_num_queries):
+    round_ = mayo_study.rounds.get()
+
+    def grow():
+        matrix_add(round=round_, vignettes=list(mayo_study.vignettes.all()), options=list(mayo_study.options.all()),
+                   item_type=Item.Type.LIKERT)
+        more_options(mayo_study, 20)
+
+    # Expect 8: session, user, the facilitator's membership with the study,
+    # the latest round, its statements with their vignettes, their options,
+    # vignettes with their bases, options.
+    pinned(fac_client, study_url("study_file", mayo_study), grow, 8, django_assert_max_num_queries)
+
+
+def test_the_draft_rounds_page_is_constant_in_the_number_of_items(
+    fac_client, mayo_study, django_assert_max_num_queries
+):
+    round_ = mayo_study.rounds.get()
+
+    def grow():
+        matrix_add(round=round_, vignettes=list(mayo_study.vignettes.all()), options=list(mayo_study.options.all()),
+                   item_type=Item.Type.CATEGORICAL)
+        MembershipFactory.create_batch(40, study=mayo_study)
+
+    # Expect 10: session, user, round with study (the facilitator check), the
+    # panel with each member's completion, items with their vignettes, their
+    # lineage, and vignettes and options twice (the statement and the matrix
+    # forms each list them).
+    pinned(fac_client, study_url("round_manage", mayo_study, number=1), grow, 10, django_assert_max_num_queries)
+
+
+def test_the_item_page_is_constant_in_the_number_of_options(fac_client, mayo_study, django_assert_max_num_queries):
+    item = mayo_study.rounds.get().items.get(code="base:not-recommended")
+
+    def grow():
+        more_options(mayo_study, 30)
+        ItemOption.objects.bulk_create(
+            ItemOption(item=item, option=option, position=20 + i)
+            for i, option in enumerate(mayo_study.options.filter(code__startswith="extra-"))
+        )
+
+    # Expect 7: session, user, round with study (the facilitator check), the
+    # item with its vignette, its options, its lineage, the study's options.
+    url = study_url("round_item_edit", mayo_study, number=1, pk=item.pk)
+    pinned(fac_client, url, grow, 7, django_assert_max_num_queries)
+
+
+def test_the_merge_page_is_constant_in_the_number_of_options(fac_client, mayo_study, django_assert_max_num_queries):
+    # Expect 4: session, user, round with study (the facilitator check), the study's options.
+    pinned(
+        fac_client,
+        study_url("round_options_merge", mayo_study, number=1),
+        lambda: more_options(mayo_study, 30),
+        4,
+        django_assert_max_num_queries,
+    )
+
+
+def test_preparing_the_next_round_is_constant_in_the_size_of_the_panel(
+    fac_client, mayo_study, django_assert_max_num_queries
+):
+    round_ = close(mayo_study.rounds.get())
+    rate(round_, {"base-main": [9, 9, 8], "cad-main": [9, 5, 9]})
+
+    def grow():
+        rate(round_, {"sud-main": [9] * 80, "age70-main": [8] * 80}, submitted=False)
+        submit(round_, panel(mayo_study, 80)[3:])
+
+    # Expect 11: session, user, round with study (the facilitator check),
+    # items with their vignettes, their lineage; then the top-choices table,
+    # empty for a consensus round but read all the same: item options,
+    # options, items, vignettes, chosen options counted in the database,
+    # submissions.
+    pinned(fac_client, study_url("round_next", mayo_study, number=1), grow, 11, django_assert_max_num_queries)
+
+
+def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_panel(
+    fac_client, mayo_study, django_assert_max_num_queries
+):
+    round_ = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
+    close(mayo_study.rounds.get(number=1))
+    matrix_add(round=round_, vignettes=list(mayo_study.vignettes.all()), options=list(mayo_study.options.all()),
+               item_type=Item.Type.TOP_K, max_choices=3)
+    close(round_)
+    select(round_, "base:top-k", {"P01": ["tms", "sga", "ketamine"], "P02": ["tms"]})
+    submit(round_, panel(mayo_study, 2))
+
+    def grow():
+        select(round_, "cad:top-k", {f"P{n:02d}": ["tms", "sri"] for n in range(1, 81)})
+        submit(round_, panel(mayo_study, 80)[2:])
+
+    url = study_url("round_next", mayo_study, number=2)
+    assert "or Ketamine/esketamine would be my main choice(s)" in fac_client.get(url).content.decode()
+    # Expect 14: the 11 of a consensus round (above), then the study's
+    # vignettes and options for the drafts, and the options each drafted
+    # statement may name.
+    pinned(fac_client, url, grow, 14, django_assert_max_num_queries)
+
+
+def test_the_empty_study_page_needs_no_study_query(client, django_assert_max_num_queries):
+    client.force_login(UserFactory())
+    # Expect 2: session, user.
+    with django_assert_max_num_queries(2):
+        assert client.get(reverse("surveys:study_create")).status_code == 200
