@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import itertools
 import secrets
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,8 +54,14 @@ def participant_link_hash(*, study_id: int, user_id: int) -> str:
 
 
 def _next_labels(*, study: Study, count: int) -> list[str]:
-    taken = Participant.objects.filter(study=study).count()
-    return [f"P{number:02d}" for number in range(taken + 1, taken + count + 1)]
+    """The first `count` labels P01, P02 ... that no pseudonym of the study holds.
+
+    Imported answer files may bring labels out of sequence (P07 alone, or
+    "A3"), so the labels are checked, not counted.
+    """
+    taken = set(Participant.objects.filter(study=study).values_list("label", flat=True))
+    labels = (f"P{number:02d}" for number in itertools.count(1))
+    return list(itertools.islice((label for label in labels if label not in taken), count))
 
 
 @transaction.atomic

@@ -1,0 +1,27 @@
+"""Pseudonyms given on the web never clash with labels an answer file brought in."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from surveys.models import Membership, Participant
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_round_opened_after_an_import_skips_the_imported_labels(mayo_study, client, tmp_path):
+    # An answer file with panelists known only as P02 and P05, out of sequence.
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("round,panelist,statement,rating\n1,P02,base-main,8\n1,P05,base-main,9\n", encoding="utf-8")
+    call_command("import_responses", "mayo-trd", "--ratings", str(ratings))
+    facilitator = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR).user
+    for number in range(3):
+        MembershipFactory(study=mayo_study, role=Membership.Role.PANELIST, user=UserFactory(username=f"web{number}"))
+
+    client.force_login(facilitator)
+    response = client.post(reverse("surveys:round_open", args=["mayo-trd", 1]), {"deadline": "2030-01-01T12:00"})
+
+    assert response.status_code == 302
+    labels = sorted(Participant.objects.filter(study=mayo_study).values_list("label", flat=True))
+    assert labels == ["P01", "P02", "P03", "P04", "P05"]
