@@ -36,3 +36,11 @@ def screenshot(page, request, step: str = ""):
     path = SCREENSHOTS / f"{request.node.name}{'-' + step if step else ''}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def shot(locator, request, step: str):
+    """A screenshot of one part of a page (a long phone page whole is too tall to read)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{request.node.name}-{step}.png"
+    locator.screenshot(path=str(path))
+    return path
