@@ -42,3 +42,15 @@ clean:
 bench: venv
 	$(BIN)/python manage.py bench $(BENCH_ARGS)
 	$(BIN)/python manage.py bench_invitations
+
+# Security checks CI runs before the tests: bandit's medium and high findings
+# over the apps, and `check --deploy` with the production variables of
+# docs/deploy.md (throwaway values of the right shape).
+.PHONY: security
+security: venv-dev
+	$(BIN)/bandit -q -r consensus surveys vignettes analysis config -ll
+	DEBUG=0 ALLOWED_HOSTS=delphi.example.org \
+	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	PARTICIPANT_LINK_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING

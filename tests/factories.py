@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Invitation, Item, ItemOption, Membership, Round, Study
@@ -183,3 +184,10 @@ def matrix_round(
         ItemOption(item=item, option=option, position=i % options) for i, (item, option) in enumerate(links)
     )
     return round_
+
+
+def sign_in(client, username: str, password: str) -> bool:
+    """Signs in through the login page, as a person does (and as django-axes needs:
+    `client.login` authenticates without a request, which axes refuses)."""
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302 and "_auth_user_id" in client.session

@@ -40,15 +40,27 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """Opens a page of the given viewport on the live server; closes them all afterwards."""
+    """Opens a page of the given viewport on the live server; closes them all afterwards.
+
+    Every page also fails the test if the browser reports a breach of the
+    Content-Security-Policy (an inline script or style that the policy blocks).
+    """
     contexts = []
+    violations = []
+
+    def watch(message):
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def open_(viewport=PHONE):
         context = browser.new_context(viewport=viewport, base_url=live_server.url)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield open_
     for context in contexts:
         context.close()
+    assert not violations, f"the Content-Security-Policy blocked: {violations}"

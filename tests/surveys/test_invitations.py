@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Invitation, Membership
-from tests.factories import InvitationFactory, UserFactory
+from tests.factories import InvitationFactory, UserFactory, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_the_invitee_sets_a_password_and_lands_on_their_studies(
     assert get_user_model().objects.get(email="dr.new@example.org").check_password(PASSWORD)
     assert Invitation.objects.get().used_at is not None
     client.logout()
-    assert client.login(username="dr.new@example.org", password=PASSWORD)
+    assert sign_in(client, "dr.new@example.org", PASSWORD)
 
 
 def test_mismatched_passwords_get_a_message_and_keep_the_link_usable(client, study):

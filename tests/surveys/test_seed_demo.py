@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from surveys.models import Membership, Participant, Round, Study
+from tests.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -31,8 +32,8 @@ def test_it_loads_the_mayo_study_with_a_panel_of_ten_and_opens_round_1():
 def test_its_accounts_sign_in_with_the_printed_passwords(client):
     seed()
 
-    assert client.login(username="panelist07", password="demo-panelist07")
-    assert client.login(username="facilitator", password="demo-facilitator")
+    assert sign_in(client, "panelist07", "demo-panelist07")
+    assert sign_in(client, "facilitator", "demo-facilitator")
 
 
 def test_it_is_safe_to_run_twice():

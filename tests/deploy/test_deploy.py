@@ -1,0 +1,133 @@
+"""The deployment is locked down: `check --deploy`, security headers, cookies, sign-in throttling."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The production variables docs/deploy.md lists, with values of the right shape.
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "PARTICIPANT_LINK_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "delphi.example.org",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
+    "SECURE_HSTS_PRELOAD": "1",
+}
+
+
+def check_deploy(**overrides) -> subprocess.CompletedProcess:
+    # Only what a server would have: the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE,
+    # for one, is rightly a deployment warning.
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "DATABASE_URL") if key in os.environ}
+    env.update(PRODUCTION_ENV)
+    env.update(overrides)
+    env = {key: value for key, value in env.items() if value is not None}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_the_documented_production_settings_pass_check_deploy_with_no_warning():
+    result = check_deploy()
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_hsts_is_left_off():
+    result = check_deploy(SECURE_HSTS_SECONDS=None)
+
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr
+
+
+def test_check_deploy_fails_with_a_short_secret_key():
+    result = check_deploy(SECRET_KEY="short")
+
+    assert result.returncode != 0
+    assert "security.W009" in result.stderr
+
+
+@pytest.mark.django_db
+def test_every_page_carries_a_policy_that_allows_no_inline_script(client):
+    response = client.get(reverse("login"))
+
+    policy = dict(
+        (directive.split(" ", 1) + [""])[:2] for directive in response["Content-Security-Policy"].split("; ")
+    )
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src-elem"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_the_session_cookie_is_http_only_and_lasts_a_working_day(client):
+    UserFactory(username="dr.a", password="a-long-test-password")
+
+    client.post(reverse("login"), {"username": "dr.a", "password": "a-long-test-password"})
+
+    cookie = client.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["max-age"] == 8 * 60 * 60
+
+
+@pytest.mark.django_db
+def test_hsts_and_secure_cookies_are_sent_when_switched_on(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SESSION_COOKIE_SECURE = True
+    UserFactory(username="dr.a", password="a-long-test-password")
+
+    response = client.post(
+        reverse("login"), {"username": "dr.a", "password": "a-long-test-password"}, secure=True
+    )
+
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert client.cookies["sessionid"]["secure"] is True
+
+
+class TestSignInThrottling:
+    @pytest.fixture
+    def accounts(self, db, settings):
+        settings.AXES_FAILURE_LIMIT = 3
+        UserFactory(username="dr.a", password="a-long-test-password")
+        UserFactory(username="dr.b", password="a-long-test-password")
+
+    def attempt(self, client, username, password):
+        return client.post(reverse("login"), {"username": username, "password": password})
+
+    def test_wrong_passwords_pause_that_account_with_a_clear_429_page(self, client, accounts):
+        for _ in range(2):
+            assert self.attempt(client, "dr.a", "wrong").status_code == 200
+
+        locked = self.attempt(client, "dr.a", "wrong")
+        assert locked.status_code == 429
+        assert "Sign-in paused" in locked.content.decode()
+
+        # Even the right password waits for the cool-off now.
+        right = self.attempt(client, "dr.a", "a-long-test-password")
+        assert right.status_code == 429
+        assert "_auth_user_id" not in client.session
+
+    def test_another_panelist_at_the_same_address_still_signs_in(self, client, accounts):
+        for _ in range(3):
+            self.attempt(client, "dr.a", "wrong")
+
+        response = self.attempt(client, "dr.b", "a-long-test-password")
+
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"]
