@@ -54,3 +54,13 @@ security: venv-dev
 	PARTICIPANT_LINK_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# 200 simulated panelists in 5 studies against gunicorn (4 workers) on the
+# local PostgreSQL, then a count of every answer; see docs/performance.md.
+.PHONY: loadtest
+$(VENV)/.load: requirements-load.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-load.txt
+	touch $@
+
+loadtest: venv $(VENV)/.load
+	bash tests/load/run.sh
