@@ -1,4 +1,5 @@
 import dataclasses
+import logging
 from itertools import groupby
 
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -70,6 +72,8 @@ from surveys.services import (
 )
 from surveys.studyfile import StudyFileError, parse_study_text, render_study_file
 
+logger = logging.getLogger(__name__)
+
 
 @require_GET
 @login_required
@@ -121,21 +125,38 @@ def vote(request, slug: str, number: int):
         form = RoundAnswersForm(
             request.POST, items=items, answers={}, neutral=round.study.scale_neutral, submitting=submitting
         )
-        if form.is_valid():
+        if not form.is_valid():
+            status = 400
+        else:
             write = answers_submit if submitting else answers_save
             try:
                 write(round=round, membership=membership, answers=form.answers())
             except ServiceError as error:
                 messages.error(request, str(error))
                 return render(request, "surveys/round_closed.html", {"round": round}, status=403)
-            if submitting:
-                messages.success(
-                    request, _("Thank you: your answers are submitted. You can change them until the round closes.")
+            except DatabaseError:
+                # The service's transaction has rolled back, so nothing of this
+                # POST is stored. The page shows the panelist's input again, so
+                # pressing the button once more is all it takes.
+                logger.exception("A vote could not be written; its transaction was rolled back")
+                messages.error(
+                    request,
+                    _(
+                        "Your answers could not be saved because of a problem on our side. Nothing of this "
+                        "attempt was stored. Your answers are still on this page: please press the button "
+                        "again in a moment."
+                    ),
                 )
-                return redirect("surveys:home")
-            messages.success(request, _("Draft saved. Nothing is submitted until you press “Submit”."))
-            return redirect("surveys:vote", slug=slug, number=number)
-        status = 400
+                status = 503
+            else:
+                if submitting:
+                    messages.success(
+                        request,
+                        _("Thank you: your answers are submitted. You can change them until the round closes."),
+                    )
+                    return redirect("surveys:home")
+                messages.success(request, _("Draft saved. Nothing is submitted until you press “Submit”."))
+                return redirect("surveys:vote", slug=slug, number=number)
     else:
         form = RoundAnswersForm(
             items=items, answers=answers_of(user=request.user, round=round), neutral=round.study.scale_neutral

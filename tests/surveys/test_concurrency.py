@@ -1,0 +1,234 @@
+"""Votes and round steps racing each other on PostgreSQL (issue 6, part 2).
+
+Real threads, each with its own database connection, post through the
+pages as the people would. Where a race needs a window to be a race, the
+service is slowed from inside its transaction (a sleep while it holds its
+locks), and the test waits until PostgreSQL itself reports the other side
+waiting for that lock, so the interleaving is the one the test names, not
+the one the scheduler happened to pick.
+
+SQLite takes one writer at a time for the whole file and has no row locks,
+so these races cannot happen there; the module runs on PostgreSQL only,
+which CI always provides.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test import Client
+
+from surveys import services
+from surveys.models import Answer, AnswerOption, AuditEvent, Membership, Round, RoundCompletion, Submission
+from surveys.services import participant_for
+from tests.factories import MembershipFactory, UserFactory, round_with_every_item_type
+from tests.surveys.test_voting import full_answers, items_by_code, vote_url
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and concurrent writers need PostgreSQL"),
+]
+
+HOLD = 0.3  # seconds a slowed service keeps its transaction (and its locks) open
+
+
+def _in_thread(work):
+    """Runs `work` in a thread with its own connection; `.result` holds its return value or exception."""
+
+    def run():
+        try:
+            thread.result = work()
+        except BaseException as error:  # noqa: BLE001 - reported by the test, not swallowed
+            thread.result = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.result = None
+    thread.start()
+    return thread
+
+
+def _finish(*threads):
+    for thread in threads:
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "a request never came back"
+    return [thread.result for thread in threads]
+
+
+def _wait_for_lock_waiters(count, timeout=10):
+    """Until `count` other sessions of this database wait for a lock, as PostgreSQL reports it."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.01)
+    pytest.fail(f"{count} session(s) never queued for the lock")
+
+
+def _slowed(monkeypatch, name, entered=None, commits=None, hold=HOLD):
+    """Makes services.<name> hold its transaction `hold` seconds longer, after doing its work.
+
+    With `commits`, each transaction that called it appends (name, moment) once it has committed.
+    """
+    real = getattr(services, name)
+
+    def slow(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if commits is not None:
+            transaction.on_commit(lambda: commits.append((name, time.monotonic())))
+        if entered is not None:
+            entered.set()
+        time.sleep(hold)
+        return result
+
+    monkeypatch.setattr(services, name, slow)
+
+
+def _client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _post_status(client, url, data):
+    return lambda: client.post(url, data).status_code
+
+
+@pytest.fixture
+def open_round(study):
+    return round_with_every_item_type(study)
+
+
+def _panelists(study, count, prefix):
+    return [
+        MembershipFactory(study=study, role=Membership.Role.PANELIST, user=UserFactory(username=f"{prefix}{i}")).user
+        for i in range(count)
+    ]
+
+
+def _stored_answers(participant):
+    return {
+        code: (rating, text, options)
+        for code, rating, text, options in (
+            (
+                answer.item.code,
+                answer.rating,
+                answer.text,
+                sorted((chosen.option_id, chosen.rank) for chosen in answer.chosen.all()),
+            )
+            for answer in Answer.objects.filter(participant=participant).select_related("item").prefetch_related("chosen")
+        )
+    }
+
+
+def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, study, panelist, open_round):
+    items = items_by_code(open_round)
+    first = full_answers(open_round)
+    second = {
+        **full_answers(open_round),
+        f"item-{items['likert'].pk}": "2",
+        f"item-{items['categorical'].pk}": "1",
+        f"item-{items['comment'].pk}": "Second tab",
+    }
+    entered = threading.Event()
+    _slowed(monkeypatch, "_answers_write", entered)
+    tabs = [_client_for(panelist), _client_for(panelist)]
+
+    one = _in_thread(_post_status(tabs[0], vote_url(open_round), first))
+    assert entered.wait(10)
+    two = _in_thread(_post_status(tabs[1], vote_url(open_round), second))
+    _wait_for_lock_waiters(1)
+
+    assert _finish(one, two) == [302, 302]
+    participant = participant_for(study=study, user=panelist)
+    stored = _stored_answers(participant)
+    # The second tab waited for the first and then replaced its answers whole.
+    assert stored["likert"][0] == 2 and stored["categorical"][0] == 1 and stored["comment"][1] == "Second tab"
+    assert len(stored["top"][2]) == 2 and len(stored["rank"][2]) == 3 and len(stored["avoid"][2]) == 1
+    assert Answer.objects.count() == 6
+    assert Submission.objects.count() == 1 and RoundCompletion.objects.get().status == "submitted"
+
+
+def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, open_round):
+    tabs = [_client_for(panelist) for _ in range(4)]
+    barrier = threading.Barrier(len(tabs))
+
+    def submit(tab):
+        def work():
+            barrier.wait()
+            return tab.post(vote_url(open_round), full_answers(open_round)).status_code
+
+        return work
+
+    assert _finish(*[_in_thread(submit(tab)) for tab in tabs]) == [302] * 4
+    assert study.participants.count() == 1
+    assert Answer.objects.count() == 6 and Submission.objects.count() == 1
+
+
+def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(monkeypatch, study, open_round):
+    facilitator = MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user
+    early, late = _panelists(study, 3, "early"), _panelists(study, 3, "late")
+    # Signed in beforehand: a sign-in writes rows that would queue behind the votes' locks.
+    early_clients, late_clients = [_client_for(user) for user in early], [_client_for(user) for user in late]
+    facilitator_client = _client_for(facilitator)
+    entered, commits = threading.Event(), []
+    _slowed(monkeypatch, "_answers_write", entered, commits)
+    # The close writes its audit event inside its transaction: its commit is the moment of closing.
+    _slowed(monkeypatch, "audit_record", commits=commits, hold=0)
+    url = vote_url(open_round)
+
+    in_flight = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in early_clients]
+    assert entered.wait(10)
+    _wait_for_lock_waiters(len(early) - 1)
+    close = _in_thread(
+        _post_status(facilitator_client, f"/studies/{study.slug}/rounds/{open_round.number}/close/", {})
+    )
+    _wait_for_lock_waiters(len(early))
+    # These arrive while the close is queued for the round: they must see it closed.
+    after = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in late_clients]
+    _wait_for_lock_waiters(len(early) + len(late))
+
+    early_status, [close_status], late_status = _finish(*in_flight), _finish(close), _finish(*after)
+    assert close_status == 302
+    assert early_status == [302] * len(early)
+    assert late_status == [403] * len(late)
+    open_round.refresh_from_db()
+    assert open_round.status == Round.Status.CLOSED
+    for user in early:
+        participant = participant_for(study=study, user=user)
+        assert len(_stored_answers(participant)) == 6
+        assert Submission.objects.filter(participant=participant).exists()
+    landed = {participant_for(study=study, user=user).pk for user in early}
+    assert set(Answer.objects.values_list("participant", flat=True)) == landed
+    assert set(AnswerOption.objects.values_list("answer__participant", flat=True)) == landed
+    assert Submission.objects.count() == len(early)
+    assert RoundCompletion.objects.count() == len(early)
+    # Every vote that landed committed before the close did.
+    assert [name for name, _moment in sorted(commits, key=lambda c: c[1])] == ["_answers_write"] * len(early) + [
+        "audit_record"
+    ]
+
+
+def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, study, open_round):
+    facilitators = [MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user for _ in range(2)]
+    entered = threading.Event()
+    _slowed(monkeypatch, "audit_record", entered)
+    url = f"/studies/{study.slug}/rounds/{open_round.number}/close/"
+
+    first = _in_thread(_post_status(_client_for(facilitators[0]), url, {}))
+    assert entered.wait(10)
+    second = _in_thread(_post_status(_client_for(facilitators[1]), url, {}))
+    _wait_for_lock_waiters(1)
+
+    # The second waited for the first, then found the round closed: a refusal, not a second close.
+    assert _finish(first, second) == [302, 409]
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.CLOSE).count() == 1
+    open_round.refresh_from_db()
+    assert open_round.status == Round.Status.CLOSED
