@@ -59,6 +59,20 @@ def test_check_deploy_fails_with_a_short_secret_key():
     assert "security.W009" in result.stderr
 
 
+def test_check_deploy_fails_when_the_participant_link_key_falls_back_to_the_secret_key():
+    result = check_deploy(PARTICIPANT_LINK_KEY=None)
+
+    assert result.returncode != 0
+    assert "surveys.W001" in result.stderr and "PARTICIPANT_LINK_KEY is the SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_fails_with_a_short_participant_link_key():
+    result = check_deploy(PARTICIPANT_LINK_KEY="short-key")
+
+    assert result.returncode != 0
+    assert "surveys.W002" in result.stderr
+
+
 @pytest.mark.django_db
 def test_every_page_carries_a_policy_that_allows_no_inline_script(client):
     response = client.get(reverse("login"))
