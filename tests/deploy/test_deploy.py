@@ -145,3 +145,34 @@ class TestSignInThrottling:
 
         assert response.status_code == 302
         assert client.session["_auth_user_id"]
+
+    def attempt_from(self, client, address, username, password):
+        # What the proxy of docs/deploy.md sends: the client's address in X-Forwarded-For.
+        return client.post(
+            reverse("login"), {"username": username, "password": password}, HTTP_X_FORWARDED_FOR=address
+        )
+
+    def test_behind_the_proxy_a_stranger_cannot_pause_a_panelists_account(self, client, accounts, settings):
+        settings.BEHIND_TLS_PROXY = True
+        for _ in range(3):
+            assert self.attempt_from(client, "203.0.113.66", "dr.a", "wrong").status_code in (200, 429)
+        assert self.attempt_from(client, "203.0.113.66", "dr.a", "a-long-test-password").status_code == 429
+
+        # The panelist, from their own address, signs in.
+        response = self.attempt_from(client, "198.51.100.7", "dr.a", "a-long-test-password")
+        assert response.status_code == 302
+
+    def test_behind_the_proxy_a_forged_forwarded_address_does_not_dodge_the_lock(self, client, accounts, settings):
+        settings.BEHIND_TLS_PROXY = True
+        for n in range(3):
+            # A client that writes its own X-Forwarded-For: a proxy that appends puts the real address last.
+            self.attempt_from(client, f"10.9.9.{n}, 203.0.113.66", "dr.a", "wrong")
+
+        assert self.attempt_from(client, "10.9.9.99, 203.0.113.66", "dr.a", "a-long-test-password").status_code == 429
+
+    def test_without_the_proxy_the_forwarded_header_is_ignored(self, client, accounts, settings):
+        settings.BEHIND_TLS_PROXY = False
+        for n in range(3):
+            self.attempt_from(client, f"203.0.113.{n}", "dr.a", "wrong")
+
+        assert self.attempt_from(client, "198.51.100.7", "dr.a", "a-long-test-password").status_code == 429
