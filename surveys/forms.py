@@ -494,7 +494,9 @@ class StudySettingsForm(forms.ModelForm):
         except ValueError as error:
             self.add_error("consensus_params", str(error))
             return data
-        self.preview = describe(data["consensus_rule"], data["consensus_params"], scale)
+        # A missing rule already carries its "required" error; there is nothing to preview.
+        if "consensus_rule" in data:
+            self.preview = describe(data["consensus_rule"], data["consensus_params"], scale)
         return data
 
 
