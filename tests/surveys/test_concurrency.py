@@ -18,6 +18,7 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 from django.test import Client
+from django.urls import reverse
 
 from surveys import services
 from surveys.models import Answer, AnswerOption, AuditEvent, Membership, Round, RoundCompletion, Submission
@@ -89,6 +90,10 @@ def _slowed(monkeypatch, name, entered=None, commits=None, hold=HOLD):
         return result
 
     monkeypatch.setattr(services, name, slow)
+
+
+def close_url(round_):
+    return reverse("surveys:round_close", kwargs={"slug": round_.study.slug, "number": round_.number})
 
 
 def _client_for(user):
@@ -188,7 +193,7 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     assert entered.wait(10)
     _wait_for_lock_waiters(len(early) - 1)
     close = _in_thread(
-        _post_status(facilitator_client, f"/studies/{study.slug}/rounds/{open_round.number}/close/", {})
+        _post_status(facilitator_client, close_url(open_round), {})
     )
     _wait_for_lock_waiters(len(early))
     # These arrive while the close is queued for the round: they must see it closed.
@@ -220,7 +225,7 @@ def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, stud
     facilitators = [MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user for _ in range(2)]
     entered = threading.Event()
     _slowed(monkeypatch, "audit_record", entered)
-    url = f"/studies/{study.slug}/rounds/{open_round.number}/close/"
+    url = close_url(open_round)
 
     first = _in_thread(_post_status(_client_for(facilitators[0]), url, {}))
     assert entered.wait(10)
