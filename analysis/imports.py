@@ -29,6 +29,9 @@ from vignettes.models import Option
 RATINGS_COLUMNS = ("round", "panelist", "statement", "rating")
 NOT_RECOMMENDED_COLUMNS = ("round", "panelist", "vignette", "option")
 LABEL_MAX_LENGTH = Participant._meta.get_field("label").max_length
+# Round.number is a PositiveSmallIntegerField; a larger number is no round,
+# and would size the checker's per-round arrays.
+MAX_ROUND = 32767
 RATED_TYPES = (Item.Type.LIKERT, Item.Type.CATEGORICAL)
 NOT_RECOMMENDED_SUFFIX = ":not-recommended"
 CHUNK_ROWS = 100_000
@@ -230,7 +233,8 @@ def _is_empty(values: pd.Categorical) -> np.ndarray:
 
 
 def _whole_number(value: str) -> float:
-    return float(int(value)) if _WHOLE_NUMBER.match(value) else np.nan
+    # float(), not int(): int() refuses more than 4300 digits, and a huge int overflows float().
+    return float(value) if _WHOLE_NUMBER.match(value) else np.nan
 
 
 @dataclass
@@ -269,7 +273,7 @@ class _SelectionRows(_Rows):
 def _rounds_and_labels(csv: _Csv, errors: _Errors) -> tuple[np.ndarray, np.ndarray]:
     """Round numbers (0 where invalid) and a mask of rows with a valid round and panelist."""
     numbers = csv.per_value("round", _whole_number)
-    bad_round = ~(numbers >= 1)
+    bad_round = ~((numbers >= 1) & (numbers <= MAX_ROUND))
     errors.rows(
         csv.name,
         csv.lines[bad_round],
@@ -280,13 +284,18 @@ def _rounds_and_labels(csv: _Csv, errors: _Errors) -> tuple[np.ndarray, np.ndarr
     )
     length = csv.per_value("panelist", len)
     empty, too_long = length == 0, length > LABEL_MAX_LENGTH
+    # PostgreSQL can neither store nor look up a text holding a NUL.
+    nul = (csv.per_value("panelist", lambda label: "\x00" in label) == 1) & ~too_long
+    errors.rows(
+        csv.name, csv.lines[nul], [f"panelist {p!r} contains a NUL character" for p in csv.text("panelist")[nul]]
+    )
     errors.rows(csv.name, csv.lines[empty], ["the panelist is empty"] * int(empty.sum()))
     errors.rows(
         csv.name,
         csv.lines[too_long],
         [f"panelist {p!r} is longer than {LABEL_MAX_LENGTH} characters" for p in csv.text("panelist")[too_long]],
     )
-    return np.where(bad_round, 0, numbers).astype(np.int64), ~(bad_round | empty | too_long)
+    return np.where(bad_round, 0, numbers).astype(np.int64), ~(bad_round | empty | too_long | nul)
 
 
 def _check_columns(csv: _Csv, expected: tuple[str, ...], errors: _Errors) -> bool:
@@ -434,7 +443,9 @@ class _Checker:
 
     def check(self, ratings: _RatingRows | None, selections: _SelectionRows | None) -> ResponsesPlan | None:
         files = [rows for rows in (ratings, selections) if rows is not None]
-        self.labels = sorted({label for rows in files for label in rows.panelist.categories if label})
+        self.labels = sorted(
+            {label for rows in files for label in rows.panelist.categories if label and "\x00" not in label}
+        )
         for rows in files:
             rows.panelist_code = np.append(pd.Index(self.labels).get_indexer(rows.panelist.categories), -1)[
                 rows.panelist.codes
@@ -609,7 +620,7 @@ class _Checker:
             rows.name,
             rows.line[outside],
             [
-                f"rating {int(r)} for {statements[c]!r} is outside the scale {lo}-{hi}"
+                f"rating {r:.0f} for {statements[c]!r} is outside the scale {lo}-{hi}"
                 for r, c, lo, hi in zip(
                     rows.rating[outside], codes[outside], row_low[outside], row_high[outside], strict=True
                 )

@@ -372,7 +372,8 @@ def validate_params(rule: str, params: Params | None, scale: Scale = Scale()) ->
     spec = _rule(rule)
     given = dict(params or {})
     known = {param.name: param for param in spec.params}
-    unknown = sorted(set(given) - set(known))
+    # key=str: a study file's mapping may mix text and number keys.
+    unknown = sorted(set(given) - set(known), key=str)
     if unknown:
         raise ValueError(
             f"unknown parameter {unknown[0]!r} for rule {rule}; "

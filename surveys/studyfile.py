@@ -8,6 +8,7 @@ command `import_study` and the facilitator's upload form share both.
 
 import json
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -81,10 +82,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     PyYAML keeps the last value silently, which would hide a typo.
     """
 
+    def compose_node(self, parent, index):
+        # A study file never needs anchors; refusing aliases keeps a "billion
+        # laughs" file from being walked, or printed in an error message.
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (*name) are not allowed", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
+
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be text, not {type(key).__name__}", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} is given twice", key_node.start_mark
@@ -119,8 +133,11 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        # One line: PyYAML's own text spans several, and the report is one problem a line.
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise StudyFileError([f"{source}: {where}invalid YAML: {problem}"]) from exc
+    except RecursionError as exc:
+        raise StudyFileError([f"{source}: lists or mappings are nested too deeply"]) from exc
     return _Checker(source).check(data)
 
 
@@ -173,7 +190,9 @@ class _Checker:
     def _unknown_keys(self, mapping: dict, allowed: set, prefix: str) -> None:
         for key in mapping:
             if key not in allowed:
-                self.error(f"{prefix}{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+                # A key that is not plain text is quoted, so that it cannot break the report's lines.
+                name = key if isinstance(key, str) and key and key.isprintable() and key.strip() == key else repr(key)
+                self.error(f"{prefix}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
     def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None) -> str:
         value = mapping.get(field)
@@ -185,6 +204,10 @@ class _Checker:
             self.error(key, f"must be text, not {type(value).__name__}")
             return ""
         value = value.strip()
+        # PostgreSQL cannot store a NUL, and no study text needs one.
+        if "\x00" in value:
+            self.error(key, "contains a NUL character")
+            return ""
         if required and not value:
             self.error(key, "is empty")
         if max_length and len(value) > max_length:
@@ -274,6 +297,8 @@ class _Checker:
             if isinstance(value, bool):
                 raise InvalidOperation
             threshold = Decimal(str(value))
+            if threshold.is_nan():
+                raise InvalidOperation
         except InvalidOperation:
             self.error("not_recommended_threshold", f"must be a number, not {value!r}")
             return Decimal(50)
@@ -314,7 +339,7 @@ class _Checker:
                 continue
             if vignette.base == vignette.code:
                 self.error(f"vignettes[{i}].base", "a vignette cannot be its own base")
-            elif vignette.base not in codes:
+            elif not isinstance(vignette.base, str) or vignette.base not in codes:
                 self.error(f"vignettes[{i}].base", f"unknown vignette code {vignette.base!r}")
             elif vignette.base not in bases:
                 self.error(f"vignettes[{i}].base", f"{vignette.base!r} is itself a variation; name a base vignette")
@@ -329,7 +354,7 @@ class _Checker:
             code = self._code(entry, "code", f"{prefix}.code")
             self._unique(codes, code, f"{prefix}.code")
             vignette = entry.get("vignette")
-            if vignette not in vignette_codes:
+            if not isinstance(vignette, str) or vignette not in vignette_codes:
                 self.error(f"{prefix}.vignette", f"unknown vignette code {vignette!r}")
             text = self._text(entry, "text", f"{prefix}.text")
             options = entry.get("options", [])
@@ -337,7 +362,7 @@ class _Checker:
                 self.error(f"{prefix}.options", "must be a list of option codes")
                 options = []
             for j, option in enumerate(options):
-                if option not in option_codes:
+                if not isinstance(option, str) or option not in option_codes:
                     self.error(f"{prefix}.options[{j}]", f"unknown option code {option!r}")
             if len(set(map(str, options))) != len(options):
                 self.error(f"{prefix}.options", "names an option twice")
