@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.core.validators import validate_email
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator, validate_email
+from django.forms.fields import InvalidJSONInput
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -209,7 +211,8 @@ class RoundAnswersForm(forms.Form):
         value = self[field_name(item)].value()
         if item.type == Item.Type.RANKING:
             # A re-shown form holds the typed text; keep the ranks that are numbers.
-            return {option_id: int(rank) for option_id, rank in (value or {}).items() if str(rank).isdigit()}
+            typed = {option_id: _typed_rank(rank) for option_id, rank in (value or {}).items()}
+            return {option_id: rank for option_id, rank in typed.items() if rank is not None}
         return value
 
     def answers(self) -> list[AnswerInput]:
@@ -230,6 +233,17 @@ class RoundAnswersForm(forms.Form):
         return result
 
 
+def _typed_rank(raw) -> int | None:
+    # Not str.isdigit() alone: "²" is a digit that int() refuses, and int()
+    # refuses more than 4300 digits; either crashed the re-shown page.
+    if not str(raw).isdecimal():
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
 def _initial(item: Item, answer: Answer | None):
     if answer is None:
         return None
@@ -240,6 +254,41 @@ def _initial(item: Item, answer: Answer | None):
     if item.type == Item.Type.COMMENT:
         return answer.text
     return [str(chosen.option_id) for chosen in answer.chosen.all()]
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing ids beyond 64 bits before they reach the database.
+
+    Django guards `pk=` lookups against overflow but not the `pk__in` this
+    field runs: SQLite (the default database) raises OverflowError, a 500
+    instead of the field's "not a valid value". PostgreSQL finds no row.
+    """
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django's own check reports it
+            if not -(2**63) <= number < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username longer than any account's next to the field.
+
+    Django gives the field its max_length only after it is built, so no
+    validator checks it, and a longer username went on to django-axes, whose
+    log of failed sign-ins holds 255 characters: on PostgreSQL, a 500.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
 
 class InvitationForm(forms.Form):
@@ -400,7 +449,7 @@ class StatementForm(forms.Form):
     vignette = forms.ModelChoiceField(label=_("Vignette"), queryset=None)
     code = forms.SlugField(label=_("Code"), max_length=100)
     text = forms.CharField(label=_("Statement"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    options = forms.ModelMultipleChoiceField(
+    options = BoundedModelMultipleChoiceField(
         label=_("Options it names"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -435,8 +484,10 @@ class StudyFileForm(forms.Form):
 class MatrixForm(forms.Form):
     """Vignettes x options in one item type, for a development round."""
 
-    vignettes = forms.ModelMultipleChoiceField(label=_("Vignettes"), queryset=None, widget=forms.CheckboxSelectMultiple)
-    options = forms.ModelMultipleChoiceField(label=_("Options"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    vignettes = BoundedModelMultipleChoiceField(
+        label=_("Vignettes"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    options = BoundedModelMultipleChoiceField(label=_("Options"), queryset=None, widget=forms.CheckboxSelectMultiple)
     item_type = forms.ChoiceField(label=_("Ask as"), choices=Item.Type.choices)
     max_choices = forms.IntegerField(
         label=_("Top how many"), required=False, min_value=1, max_value=20, help_text=_("For top choices only.")
@@ -454,10 +505,27 @@ class MatrixForm(forms.Form):
         return data
 
 
+class ShallowJSONField(forms.JSONField):
+    """Django's, with JSON nested too deeply for Python's parser an invalid value, not a RecursionError (a 500)."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(_("The JSON is nested too deeply."), code="invalid") from None
+
+    def bound_data(self, data, initial):
+        # The page with the error shows the text again, and re-reads it here.
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+
 class StudySettingsForm(forms.ModelForm):
     """The study's scale, consensus rule and threshold; the rule's parameters as JSON, checked by consensus."""
 
-    consensus_params = forms.JSONField(
+    consensus_params = ShallowJSONField(
         label=_("Rule parameters"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),

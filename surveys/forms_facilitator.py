@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.forms import OptionForm, StudySettingsForm
+from surveys.forms import BoundedModelMultipleChoiceField, OptionForm, StudySettingsForm
 from surveys.models import Item
 from surveys.services import OPTION_LIST_TYPES
 
@@ -20,7 +20,7 @@ class ItemEditForm(forms.Form):
     """An item's text and, for items that name or offer options, which ones."""
 
     text = forms.CharField(label=_("Text"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
-    options = forms.ModelMultipleChoiceField(
+    options = BoundedModelMultipleChoiceField(
         label=_("Options"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -52,7 +52,7 @@ class ItemEditForm(forms.Form):
 class OptionMergeForm(OptionForm):
     """Two or more options to ask as one from this round on, and the option they become."""
 
-    merge = forms.ModelMultipleChoiceField(
+    merge = BoundedModelMultipleChoiceField(
         label=_("Options to merge"), queryset=None, widget=forms.CheckboxSelectMultiple
     )
     field_order = ["merge", "code", "name", "short", "group"]
