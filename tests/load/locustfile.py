@@ -12,6 +12,7 @@ import random
 from collections import defaultdict
 from html.parser import HTMLParser
 
+import gevent
 from locust import HttpUser, between, events, task
 from locust.exception import StopUser
 
@@ -56,8 +57,18 @@ class Panelist(HttpUser):
                 response.failure(f"{name}: status {response.status_code}")
                 raise StopUser()
 
+    voted = False
+
     @task
     def vote(self):
+        if self.voted:
+            # A panelist who has voted stays, idle. One that stopped would be
+            # replaced at once: during the ramp-up the runner tops the live
+            # users up to its target every second, so the panelists voting at
+            # once would grow by one a second (77 by the end of a 200-panelist
+            # run) instead of holding near LOADTEST_RATE x the 6-8 s one
+            # panelist takes.
+            return
         if not PENDING:
             raise StopUser()
         account = PENDING.pop()
@@ -94,9 +105,11 @@ class Panelist(HttpUser):
                 },
             }
         )
+        self.voted = True
         if len(SENT) == len(ACCOUNTS):
-            self.environment.runner.quit()
-        raise StopUser()
+            # The last panelist ends the run, from a greenlet of its own:
+            # quitting kills every user's, and would stop halfway in this one.
+            gevent.spawn(self.environment.runner.quit)
 
 
 @events.test_stop.add_listener
