@@ -162,13 +162,21 @@ def vote(request, slug: str, number: int):
             items=items, answers=answers_of(user=request.user, round=round), neutral=round.study.scale_neutral
         )
 
-    feedback = round_feedback(round=round, items=items, user=request.user, panel=round.previous_panel, lineage=True)
+    if status == 503:
+        # The database may be what failed: the page is built from what is
+        # already in hand, the panelist's input, without the panel's feedback.
+        feedback, comments = {}, {}
+    else:
+        feedback = round_feedback(
+            round=round, items=items, user=request.user, panel=round.previous_panel, lineage=True
+        )
+        comments = comments_for(round=round, previous=True)
     entries = form.entries()
     context = {
         "round": round,
         "study": round.study,
         "form": form,
-        "groups": _by_vignette(entries, feedback, comments_for(round=round, previous=True)),
+        "groups": _by_vignette(entries, feedback, comments),
         "submitted": submitted,
         "answered": sum(1 for entry in entries if entry.value not in (None, "", [], {})),
     }

@@ -2,10 +2,10 @@
 
 Real threads, each with its own database connection, post through the
 pages as the people would. Where a race needs a window to be a race, the
-service is slowed from inside its transaction (a sleep while it holds its
-locks), and the test waits until PostgreSQL itself reports the other side
-waiting for that lock, so the interleaving is the one the test names, not
-the one the scheduler happened to pick.
+service is held inside its transaction, with its locks, until the test has
+seen PostgreSQL itself report the other side waiting for that lock; then
+the test lets go. The interleaving is the one the test names, not the one
+the scheduler happened to pick, however slow the machine.
 
 SQLite takes one writer at a time for the whole file and has no row locks,
 so these races cannot happen there; the module runs on PostgreSQL only,
@@ -31,7 +31,8 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks and concurrent writers need PostgreSQL"),
 ]
 
-HOLD = 0.3  # seconds a slowed service keeps its transaction (and its locks) open
+# Requests still running when a test ends, joined before the database is flushed.
+_STARTED: list[threading.Thread] = []
 
 
 def _in_thread(work):
@@ -48,6 +49,7 @@ def _in_thread(work):
     thread = threading.Thread(target=run)
     thread.result = None
     thread.start()
+    _STARTED.append(thread)
     return thread
 
 
@@ -64,8 +66,8 @@ def _wait_for_lock_waiters(count, timeout=10):
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
             )
             if cursor.fetchone()[0] >= count:
                 return
@@ -73,23 +75,35 @@ def _wait_for_lock_waiters(count, timeout=10):
     pytest.fail(f"{count} session(s) never queued for the lock")
 
 
-def _slowed(monkeypatch, name, entered=None, commits=None, hold=HOLD):
-    """Makes services.<name> hold its transaction `hold` seconds longer, after doing its work.
+@pytest.fixture
+def release():
+    """Lets held services go on; set by the test once the others queue, and at the end whatever happened."""
+    event = threading.Event()
+    yield event
+    event.set()
+    for thread in _STARTED:
+        thread.join(timeout=30)
+    _STARTED.clear()
+
+
+def _held(monkeypatch, name, *, release=None, entered=None, commits=None):
+    """Makes services.<name>, once it has done its work, keep its transaction open until `release` is set.
 
     With `commits`, each transaction that called it appends (name, moment) once it has committed.
     """
     real = getattr(services, name)
 
-    def slow(*args, **kwargs):
+    def held(*args, **kwargs):
         result = real(*args, **kwargs)
         if commits is not None:
             transaction.on_commit(lambda: commits.append((name, time.monotonic())))
         if entered is not None:
             entered.set()
-        time.sleep(hold)
+        if release is not None:
+            assert release.wait(30), "the test never let the held service go on"
         return result
 
-    monkeypatch.setattr(services, name, slow)
+    monkeypatch.setattr(services, name, held)
 
 
 def close_url(round_):
@@ -119,21 +133,15 @@ def _panelists(study, count, prefix):
 
 
 def _stored_answers(participant):
-    return {
-        code: (rating, text, options)
-        for code, rating, text, options in (
-            (
-                answer.item.code,
-                answer.rating,
-                answer.text,
-                sorted((chosen.option_id, chosen.rank) for chosen in answer.chosen.all()),
-            )
-            for answer in Answer.objects.filter(participant=participant).select_related("item").prefetch_related("chosen")
-        )
-    }
+    """item code -> (rating, text, sorted (option, rank) pairs) of the participant's answers."""
+    stored = {}
+    for answer in Answer.objects.filter(participant=participant).select_related("item").prefetch_related("chosen"):
+        options = sorted((chosen.option_id, chosen.rank) for chosen in answer.chosen.all())
+        stored[answer.item.code] = (answer.rating, answer.text, options)
+    return stored
 
 
-def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, study, panelist, open_round):
+def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, release, study, panelist, open_round):
     items = items_by_code(open_round)
     first = full_answers(open_round)
     second = {
@@ -143,13 +151,14 @@ def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, stu
         f"item-{items['comment'].pk}": "Second tab",
     }
     entered = threading.Event()
-    _slowed(monkeypatch, "_answers_write", entered)
+    _held(monkeypatch, "_answers_write", release=release, entered=entered)
     tabs = [_client_for(panelist), _client_for(panelist)]
 
     one = _in_thread(_post_status(tabs[0], vote_url(open_round), first))
     assert entered.wait(10)
     two = _in_thread(_post_status(tabs[1], vote_url(open_round), second))
     _wait_for_lock_waiters(1)
+    release.set()
 
     assert _finish(one, two) == [302, 302]
     participant = participant_for(study=study, user=panelist)
@@ -177,16 +186,16 @@ def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, open
     assert Answer.objects.count() == 6 and Submission.objects.count() == 1
 
 
-def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(monkeypatch, study, open_round):
+def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(monkeypatch, release, study, open_round):
     facilitator = MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user
     early, late = _panelists(study, 3, "early"), _panelists(study, 3, "late")
     # Signed in beforehand: a sign-in writes rows that would queue behind the votes' locks.
     early_clients, late_clients = [_client_for(user) for user in early], [_client_for(user) for user in late]
     facilitator_client = _client_for(facilitator)
     entered, commits = threading.Event(), []
-    _slowed(monkeypatch, "_answers_write", entered, commits)
+    _held(monkeypatch, "_answers_write", release=release, entered=entered, commits=commits)
     # The close writes its audit event inside its transaction: its commit is the moment of closing.
-    _slowed(monkeypatch, "audit_record", commits=commits, hold=0)
+    _held(monkeypatch, "audit_record", commits=commits)
     url = vote_url(open_round)
 
     in_flight = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in early_clients]
@@ -199,6 +208,7 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     # These arrive while the close is queued for the round: they must see it closed.
     after = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in late_clients]
     _wait_for_lock_waiters(len(early) + len(late))
+    release.set()
 
     early_status, [close_status], late_status = _finish(*in_flight), _finish(close), _finish(*after)
     assert close_status == 302
@@ -221,16 +231,17 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     ]
 
 
-def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, study, open_round):
+def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, release, study, open_round):
     facilitators = [MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user for _ in range(2)]
     entered = threading.Event()
-    _slowed(monkeypatch, "audit_record", entered)
+    _held(monkeypatch, "audit_record", release=release, entered=entered)
     url = close_url(open_round)
 
     first = _in_thread(_post_status(_client_for(facilitators[0]), url, {}))
     assert entered.wait(10)
     second = _in_thread(_post_status(_client_for(facilitators[1]), url, {}))
     _wait_for_lock_waiters(1)
+    release.set()
 
     # The second waited for the first, then found the round closed: a refusal, not a second close.
     assert _finish(first, second) == [302, 409]

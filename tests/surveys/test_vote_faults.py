@@ -9,8 +9,7 @@ the database must hold exactly what it held before the attempt.
 import re
 
 import pytest
-from django.db import connection
-from django.urls import reverse
+from django.db import OperationalError, connection
 
 from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
 from surveys.services import participant_for
@@ -112,5 +111,28 @@ def test_a_database_error_while_saving_a_draft_stores_nothing_either(panelist_cl
     assert response.status_code == 503
     assert not Answer.objects.exists() and not AnswerOption.objects.exists()
     assert not RoundCompletion.objects.exists() and not Submission.objects.exists()
-    home = panelist_client.get(reverse("surveys:home")).content.decode()
-    assert "Draft saved" not in home
+
+
+def test_the_page_for_a_failed_submit_needs_no_database(panelist_client, voting_round, monkeypatch):
+    """A lost connection fails every query after the failed write too; the page must still come back."""
+    gone = []
+
+    def refuse_once_gone(execute, sql, params, many, context):
+        if gone:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    def submit_as_the_connection_drops(**kwargs):
+        gone.append(True)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("surveys.views.answers_submit", submit_as_the_connection_drops)
+    data = {**full_answers(voting_round), f"item-{items_by_code(voting_round)['comment'].pk}": "Keep this text."}
+
+    with connection.execute_wrapper(refuse_once_gone):
+        response = panelist_client.post(vote_url(voting_round), data)
+
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "could not be saved because of a problem on our side" in page
+    assert "Keep this text." in page

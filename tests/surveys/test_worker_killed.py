@@ -87,8 +87,8 @@ def _other_sessions() -> list[tuple]:
         # Inside a transaction PostgreSQL keeps showing the activity it first read, unless told to forget it.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT pid, state, wait_event_type FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT pid, state, wait_event_type FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         )
         return cursor.fetchall()
 
