@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -176,3 +177,21 @@ class TestSignInThrottling:
             self.attempt_from(client, f"203.0.113.{n}", "dr.a", "wrong")
 
         assert self.attempt_from(client, "198.51.100.7", "dr.a", "a-long-test-password").status_code == 429
+
+    def test_a_user_name_longer_than_any_account_gets_no_500_at_the_admin_sign_in(self, client, accounts):
+        # The admin's form does not limit the field; axes stores 255 characters.
+        for _ in range(3):
+            response = client.post(reverse("admin:login"), {"username": "x" * 300, "password": "wrong"})
+            assert response.status_code in (200, 429)
+
+        assert AccessAttempt.objects.get().username == "x" * 255
+
+    def test_behind_the_proxy_a_forwarded_value_that_is_no_address_falls_back_to_the_peer(
+        self, client, accounts, settings
+    ):
+        settings.BEHIND_TLS_PROXY = True
+
+        response = self.attempt_from(client, "unknown, <script>", "dr.a", "wrong")
+
+        assert response.status_code == 200
+        assert AccessAttempt.objects.get().ip_address == "127.0.0.1"
