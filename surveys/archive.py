@@ -268,8 +268,9 @@ class Restored:
 class _Restorer:
     """Writes the rows of one archive, keeping the map from each archived id to the new one."""
 
-    def __init__(self, records: dict):
+    def __init__(self, records: dict, *, drop_links: bool):
         self.records = records
+        self.drop_links = drop_links
         self.ids: dict[str, dict[int, int]] = {table.name: {} for table in TABLES}
         self.study: Study | None = None
 
@@ -320,11 +321,25 @@ class _Restorer:
                         links_dropped=dropped)
 
     def users(self) -> int:
-        """Accounts by user name: a person who already has one keeps it as it is, password and all."""
+        """Accounts by user name and email: a person who already has one keeps it as it is, password and all.
+
+        The same user name under another email may be another person, who
+        would be handed the archived person's memberships and pseudonyms:
+        such a restore is refused rather than guessed at.
+        """
         table = TABLES_BY_NAME["users"]
         rows = self.rows("users")
         names = [row["username"] for row in rows]
-        existing = dict(User.objects.filter(username__in=names).values_list("username", "pk"))
+        here = {username: (pk, email) for username, pk, email in
+                User.objects.filter(username__in=names).values_list("username", "pk", "email")}
+        clashes = sorted(row["username"] for row in rows if row["username"] in here
+                         and here[row["username"]][1].casefold() != (row["email"] or "").casefold())
+        if clashes:
+            raise ArchiveError(
+                f"accounts {', '.join(map(repr, clashes))} exist here with another email; they may be other "
+                "people, so rename them or restore into a database without them"
+            )
+        existing = {username: pk for username, (pk, _email) in here.items()}
         new_rows = [row for row in rows if row["username"] not in existing]
         created = User.objects.bulk_create(User(**self.values(table, row)) for row in new_rows)
         pks = {**existing, **{user.username: user.pk for user in created}}
@@ -408,15 +423,27 @@ class _Restorer:
                 restored += values["link_hash"] is not None
                 dropped += values["link_hash"] is None
             objects.append(Participant(**values))
+        if dropped and not self.drop_links:
+            # Restored without its link, a panelist who votes again gets a
+            # second pseudonym, splitting their answers across rounds.
+            raise ArchiveError(
+                f"{dropped} of {restored + dropped} participants cannot be re-linked to their accounts: "
+                "PARTICIPANT_LINK_KEY is not the key the archive was made under, or their accounts are not "
+                "in it; restore under that key, or pass --drop-links to restore without those links"
+            )
         self.insert(table, rows, objects)
         return restored, dropped
 
 
-def study_archive_restore(*, records: dict, source: str = "archive") -> Restored:
-    """Writes a read archive as a new study in one transaction; ArchiveError and nothing written if it does not fit."""
+def study_archive_restore(*, records: dict, source: str = "archive", drop_links: bool = False) -> Restored:
+    """Writes a read archive as a new study in one transaction; ArchiveError and nothing written if it does not fit.
+
+    Participant links that the current key cannot reproduce refuse the
+    restore, unless `drop_links` says to restore without them.
+    """
     try:
         with transaction.atomic():
-            return _Restorer(records).restore()
+            return _Restorer(records, drop_links=drop_links).restore()
     except ArchiveError as exc:
         raise ArchiveError(f"{source}: {exc}") from exc
     except (DatabaseError, ValidationError, ValueError, TypeError, KeyError) as exc:

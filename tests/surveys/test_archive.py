@@ -3,8 +3,10 @@
 import io
 import json
 import re
+import stat
 import zipfile
 from io import StringIO
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -377,10 +379,16 @@ class TestTheParticipantLink:
         delete_the_study_and_everyone(SLUG)
         settings.PARTICIPANT_LINK_KEY = "another-key-" + "x" * 50
 
-        out = run("import_study", "--archive", archive)
+        # Unasked, a restore that would lose the links is refused whole.
+        before_counts = counts()
+        with pytest.raises(CommandError, match="7 of 7 participants cannot be re-linked.*--drop-links"):
+            run("import_study", "--archive", archive)
+        assert counts() == before_counts
+
+        out = run("import_study", "--archive", archive, drop_links=True)
 
         assert "Re-linked 0 of 7 participants to their accounts." in out
-        assert "7 participants were not re-linked: PARTICIPANT_LINK_KEY is not the key" in out
+        assert "7 participants were not re-linked (--drop-links)" in out
         assert Participant.objects.filter(link_hash__isnull=False).count() == 0
         after = snapshot(SLUG)
         assert after.pop("links") == [(label, None) for label, _user in before.pop("links")]
@@ -536,7 +544,8 @@ class TestTheCommands:
             run("import_study", *arguments)
 
     def test_an_account_already_here_is_kept_as_it_is(self, small_archive, tmp_path):
-        kept = UserFactory(username=PANEL[0], email="new-address@example.org", password="another-password")
+        # The same person: the archived user name and email (in another case).
+        kept = UserFactory(username=PANEL[0], email=f"{PANEL[0]}@EXAMPLE.org", password="another-password")
         path = tmp_path / "restore.zip"
         path.write_bytes(small_archive)
 
@@ -544,10 +553,37 @@ class TestTheCommands:
 
         assert "(1 already here and kept as they were)" in out
         kept.refresh_from_db()
-        assert kept.email == "new-address@example.org" and kept.check_password("another-password")
+        assert kept.email == f"{PANEL[0]}@EXAMPLE.org" and kept.check_password("another-password")
         assert Membership.objects.get(study__slug=SLUG, user=kept).role == Membership.Role.PANELIST
         # The link follows the account to its id here, not the archived one.
         assert "Re-linked 2 of 2 participants" in out
         participant = Participant.objects.get(study__slug=SLUG, link_hash=participant_link_hash(
             study_id=Study.objects.get(slug=SLUG).pk, user_id=kept.pk))
         assert participant.answers.exists()
+
+    def test_an_account_of_the_same_name_with_another_email_refuses_the_restore(self, small_archive, tmp_path):
+        # Perhaps someone else: they must not be handed the archived panelist's pseudonym and answers.
+        stranger = UserFactory(username=PANEL[0], email="someone-else@example.org")
+
+        message = restore_error(tmp_path, small_archive)
+
+        assert f"accounts {PANEL[0]!r} exist here with another email" in message
+        assert not Membership.objects.filter(user=stranger).exists()
+
+
+class TestTheArchiveFile:
+    def test_it_is_readable_by_its_owner_only(self, mayo_study, tmp_path):
+        path = Path(export_archive(tmp_path))
+
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+    def test_an_earlier_backup_is_replaced_only_when_asked(self, mayo_study, tmp_path):
+        path = tmp_path / "backup.zip"
+        path.write_bytes(b"last night's backup")
+
+        with pytest.raises(CommandError, match=r"backup.zip exists: name another file, or pass --force"):
+            run("export_study", SLUG, "--output", str(path))
+        assert path.read_bytes() == b"last night's backup"
+
+        run("export_study", SLUG, "--output", str(path), force=True)
+        assert zipfile.is_zipfile(path)

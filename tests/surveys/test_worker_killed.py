@@ -39,6 +39,9 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+# gunicorn's database sessions carry this name, telling them apart from the
+# test run's own (the live server of the browser tests keeps one open).
+APPLICATION_NAME = "killed-worker-test"
 
 
 def _free_port() -> int:
@@ -82,24 +85,37 @@ def _workers(master_pid: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def _other_sessions() -> list[tuple]:
+def _gunicorn_sessions() -> list[tuple]:
+    """(pid, state, wait event type) of each database session gunicorn's workers hold."""
     with connection.cursor() as cursor:
         # Inside a transaction PostgreSQL keeps showing the activity it first read, unless told to forget it.
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
-            "SELECT pid, state, wait_event_type FROM pg_stat_activity WHERE datname = current_database()"
-            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            "SELECT pid, state, wait_event_type FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = %s",
+            [APPLICATION_NAME],
         )
         return cursor.fetchall()
 
 
-def _wait_for(condition, what, timeout=15):
+def _session_report() -> str:
+    """What gunicorn's sessions are doing and who blocks them, for a failure message."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), left(query, 80)"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return "; ".join(map(str, cursor.fetchall())) or "no other sessions"
+
+
+def _wait_for(condition, what, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what}: {_session_report()}")
 
 
 @pytest.fixture
@@ -109,7 +125,10 @@ def gunicorn(transactional_db):
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"?application_name={APPLICATION_NAME}"
+        ),
         "DEBUG": "1",
     }
     process = subprocess.Popen(
@@ -129,7 +148,7 @@ def gunicorn(transactional_db):
             process.kill()
             process.wait()
         # The test database is flushed next; no session of gunicorn's may hold it.
-        _wait_for(lambda: not _other_sessions(), "gunicorn's database sessions to end")
+        _wait_for(lambda: not _gunicorn_sessions(), "gunicorn's database sessions to end")
 
 
 def test_a_worker_killed_mid_submit_leaves_no_trace_and_the_retry_lands_whole(gunicorn, study, panelist):
@@ -159,13 +178,15 @@ def test_a_worker_killed_mid_submit_leaves_no_trace_and_the_retry_lands_whole(gu
         thread = threading.Thread(target=submit)
         thread.start()
         # The worker's answers are written and it now waits to record the Submission.
-        _wait_for(lambda: any(wait == "Lock" for _pid, _state, wait in _other_sessions()), "the submit to block")
+        _wait_for(lambda: any(wait == "Lock" for _pid, _state, wait in _gunicorn_sessions()), "the submit to block")
+        (blocked,) = [pid for pid, _state, wait in _gunicorn_sessions() if wait == "Lock"]
         # ...and it has written answers: it holds a write lock on their table.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_class.oid = pg_locks.relation"
                 " WHERE pg_class.relname = 'surveys_answer' AND pg_locks.mode = 'RowExclusiveLock'"
-                " AND pg_locks.granted AND pg_locks.pid <> pg_backend_pid()"
+                " AND pg_locks.granted AND pg_locks.pid = %s",
+                [blocked],
             )
             assert cursor.fetchone()[0] == 1
         (worker,) = _workers(master.pid)
@@ -176,7 +197,10 @@ def test_a_worker_killed_mid_submit_leaves_no_trace_and_the_retry_lands_whole(gu
     assert isinstance(outcome["error"], (OSError, http.client.HTTPException))
 
     # The orphaned database session ends once it finds its client gone, and takes the vote with it.
-    _wait_for(lambda: not _other_sessions(), "the killed worker's database session to end")
+    _wait_for(
+        lambda: blocked not in [pid for pid, _state, _wait in _gunicorn_sessions()],
+        "the killed worker's database session to end",
+    )
     assert not Answer.objects.exists() and not AnswerOption.objects.exists()
     assert not RoundCompletion.objects.exists() and not Submission.objects.exists()
 

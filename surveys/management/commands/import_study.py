@@ -14,12 +14,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", help="the study file")
         parser.add_argument("--archive", help="an archive written by export_study, restored whole")
+        parser.add_argument(
+            "--drop-links",
+            action="store_true",
+            help="restore an archive even where the participant links cannot be re-keyed (another key)",
+        )
 
-    def handle(self, *args, path, archive, **options):
+    def handle(self, *args, path, archive, drop_links, **options):
         if (path is None) == (archive is None):
             raise CommandError("name either a study file or an --archive")
         if archive is not None:
-            self.restore(archive)
+            self.restore(archive, drop_links=drop_links)
             return
         try:
             spec = load_study_file(path)
@@ -32,9 +37,9 @@ class Command(BaseCommand):
             f"{study.options.count()} options, {len(spec.statements)} statements, {rounds} round(s)."
         )
 
-    def restore(self, archive: str) -> None:
+    def restore(self, archive: str, *, drop_links: bool) -> None:
         try:
-            restored = study_archive_restore(records=study_archive_read(archive), source=archive)
+            restored = study_archive_restore(records=study_archive_read(archive), source=archive, drop_links=drop_links)
         except ArchiveError as exc:
             raise CommandError(str(exc)) from exc
         counts = restored.counts
@@ -49,8 +54,8 @@ class Command(BaseCommand):
         if restored.links_dropped:
             self.stdout.write(
                 self.style.WARNING(
-                    f"{restored.links_dropped} participants were not re-linked: PARTICIPANT_LINK_KEY is not the key "
-                    "the archive was made under. Their answers, tables and exports are intact, but those "
-                    "panelists will not see their earlier answers."
+                    f"{restored.links_dropped} participants were not re-linked (--drop-links). Their answers, "
+                    "tables and exports are intact, but those panelists will not see their earlier answers, "
+                    "and one who votes again starts a new pseudonym."
                 )
             )
