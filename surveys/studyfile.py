@@ -87,7 +87,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         # laughs" file from being walked, or printed in an error message.
         if self.check_event(yaml.AliasEvent):
             raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (*name) are not allowed", self.peek_event().start_mark
+                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
             )
         return super().compose_node(parent, index)
 

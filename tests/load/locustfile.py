@@ -1,8 +1,8 @@
 """The load test's panelists (`make loadtest`): sign in, open the round, save a draft, submit, revise.
 
 Each simulated panelist takes one account from LOADTEST_ACCOUNTS, goes
-through the scenario once, and stops; when every account is done the run
-ends. What each one last sent is written to LOADTEST_SENT for
+through the scenario once, and stays, idle; when every account is done the
+run ends. What each one last sent is written to LOADTEST_SENT for
 `manage.py loadtest_verify`, which checks the database against it.
 """
 
