@@ -156,9 +156,10 @@ def study_archive_records(*, study: Study) -> dict:
         }
     # The people of the study: its members, and whoever acted on it or
     # invited to it since, so the audit trail keeps its names.
-    user_ids = {row[1] for row in tables["memberships"]["rows"]}
-    user_ids |= {row[1] for row in tables["audit_events"]["rows"] if row[1] is not None}
-    user_ids |= {row[8] for row in tables["invitations"]["rows"] if row[8] is not None}
+    user_ids = set()
+    for name, column in (("memberships", "user_id"), ("audit_events", "actor_id"), ("invitations", "invited_by_id")):
+        at = TABLES_BY_NAME[name].columns.index(column)
+        user_ids |= {row[at] for row in tables[name]["rows"] if row[at] is not None}
     users = TABLES_BY_NAME["users"]
     tables = {
         "users": {"columns": list(users.columns), "rows": _rows(User.objects.filter(pk__in=user_ids), users.columns)},
