@@ -17,22 +17,27 @@ from tests.surveys.test_voting import full_answers, items_by_code, vote_url
 
 pytestmark = pytest.mark.django_db
 
-TRIGGER = {
-    "sqlite": [
-        """CREATE TRIGGER refuse_submission BEFORE INSERT ON surveys_submission
-           BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END""",
-    ],
-    "postgresql": [
-        """CREATE FUNCTION refuse_submission() RETURNS trigger LANGUAGE plpgsql AS $$
-           BEGIN RAISE EXCEPTION 'simulated disk failure' USING ERRCODE = 'disk_full'; END $$""",
-        """CREATE TRIGGER refuse_submission BEFORE INSERT ON surveys_submission
-           FOR EACH ROW EXECUTE FUNCTION refuse_submission()""",
-    ],
-}
-UNTRIGGER = {
-    "sqlite": ["DROP TRIGGER refuse_submission"],
-    "postgresql": ["DROP TRIGGER refuse_submission ON surveys_submission", "DROP FUNCTION refuse_submission()"],
-}
+def _refuse_inserts(table):
+    """SQL for a trigger that makes the database itself refuse every insert into `table`."""
+    return {
+        "sqlite": [
+            f"""CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}
+                BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END""",
+        ],
+        "postgresql": [
+            f"""CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'simulated disk failure' USING ERRCODE = 'disk_full'; END $$""",
+            f"""CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}
+                FOR EACH ROW EXECUTE FUNCTION refuse_{table}()""",
+        ],
+    }[connection.vendor]
+
+
+def _allow_inserts(table):
+    return {
+        "sqlite": [f"DROP TRIGGER refuse_{table}"],
+        "postgresql": [f"DROP TRIGGER refuse_{table} ON {table}", f"DROP FUNCTION refuse_{table}()"],
+    }[connection.vendor]
 
 
 def _execute(statements):
@@ -44,7 +49,9 @@ def _execute(statements):
 def _stored(participant):
     return (
         list(
-            Answer.objects.filter(participant=participant).order_by("item__code").values_list("item__code", "rating", "text")
+            Answer.objects.filter(participant=participant)
+            .order_by("item__code")
+            .values_list("item__code", "rating", "text")
         ),
         list(
             AnswerOption.objects.filter(answer__participant=participant)
@@ -67,7 +74,7 @@ def test_a_database_error_mid_submit_keeps_the_draft_and_gives_the_input_back(
 
     changed = {**full_answers(voting_round), f"item-{items_by_code(voting_round)['likert'].pk}": "3"}
     changed[f"item-{items_by_code(voting_round)['comment'].pk}"] = "Changed my mind: lithium first."
-    _execute(TRIGGER[connection.vendor])
+    _execute(_refuse_inserts("surveys_submission"))
     response = panelist_client.post(vote_url(voting_round), changed)
 
     assert response.status_code == 503
@@ -82,7 +89,7 @@ def test_a_database_error_mid_submit_keeps_the_draft_and_gives_the_input_back(
     assert _stored(participant) == before
     assert "A vote could not be written" in caplog.text
 
-    _execute(UNTRIGGER[connection.vendor])
+    _execute(_allow_inserts("surveys_submission"))
     assert panelist_client.post(vote_url(voting_round), changed).status_code == 302
     answers = dict(Answer.objects.filter(participant=participant).values_list("item__code", "rating"))
     assert answers["likert"] == 3
@@ -91,20 +98,7 @@ def test_a_database_error_mid_submit_keeps_the_draft_and_gives_the_input_back(
 
 
 def test_a_database_error_while_saving_a_draft_stores_nothing_either(panelist_client, panelist, voting_round):
-    _execute(
-        {
-            "sqlite": [
-                """CREATE TRIGGER refuse_completion BEFORE INSERT ON surveys_roundcompletion
-                   BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END"""
-            ],
-            "postgresql": [
-                """CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
-                   BEGIN RAISE EXCEPTION 'simulated disk failure' USING ERRCODE = 'disk_full'; END $$""",
-                """CREATE TRIGGER refuse_completion BEFORE INSERT ON surveys_roundcompletion
-                   FOR EACH ROW EXECUTE FUNCTION refuse_completion()""",
-            ],
-        }[connection.vendor]
-    )
+    _execute(_refuse_inserts("surveys_roundcompletion"))
 
     response = panelist_client.post(vote_url(voting_round), full_answers(voting_round, action="save"))
 
