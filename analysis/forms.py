@@ -56,7 +56,7 @@ class ResultsForm(forms.Form):
         ]
         self.fields["rule"].choices = [
             ("", _("The study's rule: %(rule)s") % {"rule": study.get_consensus_rule_display()})
-        ] + [(code, label) for code, label in Study.Rule.choices]
+        ] + list(Study._meta.get_field("consensus_rule").choices)
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_action = action

@@ -17,7 +17,7 @@ from django.db.models import Count
 
 import consensus
 from analysis import selectors
-from analysis.tables import RoundData, rule_and_params, statements_reaching_consensus, study_scale
+from analysis.tables import RoundData, statements_reaching_consensus
 from surveys.models import ItemLink, Membership, Round, Study
 
 
@@ -41,8 +41,8 @@ def _percent(part: int, whole: int) -> str:
 
 def methods_summary(*, study: Study) -> MethodsSummary:
     rounds = list(study.rounds.annotate(item_count=Count("items")).order_by("number"))
-    scale = study_scale(study)
-    rule, params = rule_and_params(study)
+    scale = study.scale
+    rule, params = study.rule_and_params()
     submissions = selectors.submissions_frame(study=study)
     panel = max(
         study.memberships.filter(role=Membership.Role.PANELIST).count(),

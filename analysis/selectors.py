@@ -11,13 +11,10 @@ import secrets
 
 import pandas as pd
 from django.db import connections
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from surveys.models import Answer, AnswerOption, Item, ItemLink, ItemOption, Round, Study, Submission
 from vignettes.models import Option, Vignette
-
-RATED_TYPES = (Item.Type.LIKERT, Item.Type.CATEGORICAL)
-
 
 class NoRoundToAnalyse(Exception):
     pass
@@ -87,7 +84,7 @@ def _rated(*, rounds: list[Round]) -> QuerySet:
     """Ratings of these rounds given by participants who submitted them (drafts never count)."""
     return Answer.objects.filter(
         item__round__in=rounds,
-        item__type__in=RATED_TYPES,
+        item__type__in=Item.RATED_TYPES,
         rating__isnull=False,
         participant__submissions__round=F("item__round"),
     )
@@ -192,7 +189,7 @@ def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
     return frame(
         Answer.objects.filter(
             item__round=round,
-            item__type__in=RATED_TYPES,
+            item__type__in=Item.RATED_TYPES,
             participant__submissions__round=F("item__round"),
         )
         .order_by("participant__label", "item__position", "item_id")
@@ -214,3 +211,47 @@ def raw_selections_frame(*, round: Round) -> pd.DataFrame:
                      "option__code"),
         ["round", "panelist", "vignette", "option"],
     )
+
+
+def study_file_data(*, study: Study) -> dict:
+    """The study as a study file (SPEC 4.1): its latest round's statements, so a study carries on as it stands."""
+    latest = study.rounds.order_by("-number").first()
+    statements = []
+    if latest is not None:
+        for item in (
+            Item.objects.filter(round=latest, type=Item.Type.LIKERT)
+            .select_related("vignette")
+            .prefetch_related(Prefetch("item_options", queryset=ItemOption.objects.select_related("option")))
+            .order_by("position", "pk")
+        ):
+            statements.append(
+                {
+                    "code": item.code,
+                    "vignette": item.vignette.code,
+                    "text": item.text,
+                    "options": [link.option.code for link in item.item_options.all()],
+                }
+            )
+    vignettes = []
+    for v in study.vignettes.select_related("base").order_by("position", "pk"):
+        entry = {"code": v.code, "title": v.title}
+        if v.base_id:
+            entry.update(base=v.base.code, change=v.change)
+        else:
+            entry["text"] = v.text
+        vignettes.append(entry)
+    threshold = float(study.not_recommended_threshold)
+    return {
+        "slug": study.slug,
+        "title": study.title,
+        **({"description": study.description} if study.description else {}),
+        "scale": {"min": study.scale_min, "max": study.scale_max, "neutral": study.scale_neutral},
+        "consensus": {"rule": study.consensus_rule, **study.consensus_params},
+        "not_recommended_threshold": int(threshold) if threshold.is_integer() else threshold,
+        "options": [
+            {"code": o.code, "name": o.name, "short": o.short, "group": o.group}
+            for o in study.options.order_by("position", "pk")
+        ],
+        "vignettes": vignettes,
+        "statements": statements,
+    }

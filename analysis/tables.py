@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 import consensus
 from analysis import selectors
-from surveys.models import Item, Round, Study
+from surveys.models import Item, Round
 
 TABLES = {
     "recommendations": _("Recommendations (Table 3)"),
@@ -48,32 +48,14 @@ TOP_CHOICE_COLUMNS = [
 
 COUNTED_CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
 
-# The 4-point categorical answers of a development round are summarised on
-# their own scale; "likely not" and "likely" form its middle band.
-CATEGORICAL_SCALE = consensus.Scale(min=1, max=4, neutral=2)
-
-
-def study_scale(study: Study) -> consensus.Scale:
-    return consensus.Scale(min=study.scale_min, max=study.scale_max, neutral=study.scale_neutral)
-
-
-def rule_and_params(study: Study, rule: str | None = None) -> tuple[str, dict]:
-    """The study's own rule and parameters, or another rule with its defaults."""
-    if rule is None or rule == study.consensus_rule:
-        return study.consensus_rule, consensus.validate_params(
-            study.consensus_rule, study.consensus_params, study_scale(study)
-        )
-    return rule, consensus.validate_params(rule, None, study_scale(study))
-
-
 class RoundData:
     """What the tables of one round read, each frame queried once on first use."""
 
     def __init__(self, round: Round, *, rule: str | None = None):
         self.round = round
         self.study = round.study
-        self.scale = study_scale(self.study)
-        self.rule, self.params = rule_and_params(self.study, rule)
+        self.scale = self.study.scale
+        self.rule, self.params = self.study.rule_and_params(rule)
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:
@@ -138,17 +120,13 @@ class RoundData:
         return selectors.choice_counts_frame(rounds=[self.round], types=COUNTED_CHOICE_TYPES)
 
 
-def _scale_of(item_type: str, scale: consensus.Scale) -> consensus.Scale:
-    return CATEGORICAL_SCALE if item_type == Item.Type.CATEGORICAL else scale
-
-
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
     """Per rated item: its statistics and its verdict under the chosen rule."""
     codes = data.option_codes()
     rows = []
     for item in data.items_of(*types).itertuples(index=False):
         ratings = data.ratings_of(item.item_id)
-        scale = _scale_of(item.type, data.scale)
+        scale = Item.scale_of_type(item.type, data.scale)
         if item.type == Item.Type.LIKERT:
             stats, verdict = consensus.assess(ratings, data.rule, data.params, scale)
         else:
@@ -246,7 +224,7 @@ def top_choices(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
 
 def items(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Every rated item with all its statistics and its verdict under the rule."""
-    rows = _statement_rows(data, types=selectors.RATED_TYPES)
+    rows = _statement_rows(data, types=Item.RATED_TYPES)
     return pd.DataFrame(rows)
 
 

@@ -27,9 +27,8 @@ from analysis.forms import METHODS, WORKBOOK, DownloadForm, ResultsForm
 from analysis.methods import methods_summary
 from analysis.selectors import NoRoundToAnalyse, comments_by_vignette, options_frame, round_for_analysis, study_rounds
 from analysis.tables import TABLES, build_table, build_tables
-from surveys.models import Item, Membership, Round, Study
-
-READER_ROLES = (Membership.Role.FACILITATOR, Membership.Role.ANALYST)
+from surveys.access import get_study_for_reader
+from surveys.models import Item, Round, Study
 
 STATUS_LABELS = {
     "consensus": gettext_lazy("Consensus"),
@@ -44,22 +43,10 @@ STATUS_LABELS = {
 ALWAYS_TWO_DECIMALS = ("mean",)
 
 
-def _get_study_for_reader(request, slug: str) -> Study:
-    """The study, if the user is one of its facilitators or analysts; 404 for anyone else."""
-    membership = (
-        Membership.objects.select_related("study")
-        .filter(user=request.user, study__slug=slug, role__in=READER_ROLES)
-        .first()
-    )
-    if membership is None:
-        raise Http404
-    return membership.study
-
-
 @require_GET
 @login_required
 def results(request, slug):
-    study = _get_study_for_reader(request, slug)
+    study = get_study_for_reader(request, slug)
     rounds = study_rounds(study=study)
     action = reverse("analysis:results", args=[study.slug])
     form = ResultsForm(request.GET, study=study, rounds=rounds, action=action)
@@ -86,7 +73,7 @@ def results(request, slug):
 @require_GET
 @login_required
 def download(request, slug):
-    study = _get_study_for_reader(request, slug)
+    study = get_study_for_reader(request, slug)
     rounds = study_rounds(study=study)
     form = DownloadForm(
         request.GET, study=study, rounds=rounds, action=reverse("analysis:download", args=[study.slug])
@@ -125,7 +112,7 @@ def download(request, slug):
 @login_required
 def chart(request, slug, number, name):
     """One chart of the results page as an SVG file: `heatmap` or `distribution-<statement>`."""
-    study = _get_study_for_reader(request, slug)
+    study = get_study_for_reader(request, slug)
     try:
         round_ = round_for_analysis(study=study, number=number)
     except NoRoundToAnalyse:
@@ -217,14 +204,12 @@ def _query(number: int, rule: str | None, include_all: bool, *, table: str, fmt:
 
 
 def _scale_of(study: Study, item_type: str) -> tuple[int, int, int | None]:
-    """Lowest point, highest point and neutral point of an item type's scale.
+    """Lowest point, highest point and neutral point of an item type's scale, as the charts draw it.
 
-    The 4-point categorical scale has no neutral answer: its middle falls
-    between "likely not" and "likely" to recommend.
+    The 4-point scale has no neutral answer, so its chart draws no neutral line.
     """
-    if item_type == Item.Type.CATEGORICAL:
-        return 1, 4, None
-    return study.scale_min, study.scale_max, study.scale_neutral
+    scale = Item.scale_of_type(item_type, study.scale)
+    return scale.min, scale.max, scale.neutral if item_type == Item.Type.LIKERT else None
 
 
 def _distributions(study: Study, round_: Round, items: pd.DataFrame, *, only: str | None = None) -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""What django-axes records of a sign-in attempt: the client's address and the user name."""
+"""Signing in: the sign-in form, and what django-axes records of an attempt (the client's address, the user name)."""
 
 import ipaddress
 
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 
 # The length of django-axes' own username columns (AccessAttempt, AccessLog).
 AXES_USERNAME_LENGTH = 255
@@ -38,3 +40,17 @@ def attempted_username(request, credentials=None) -> str | None:
     source = credentials if credentials else getattr(request, "data", request.POST)
     username = source.get(settings.AXES_USERNAME_FORM_FIELD)
     return username[:AXES_USERNAME_LENGTH] if isinstance(username, str) else username
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, refusing a username longer than any account's next to the field.
+
+    Django gives the field its max_length only after it is built, so no
+    validator checks it, and a longer username went on to django-axes, whose
+    log of failed sign-ins holds 255 characters: on PostgreSQL, a 500.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))

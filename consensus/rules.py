@@ -287,7 +287,7 @@ RULES: dict[str, Rule] = {
     for rule in (
         Rule(
             code="mayo",
-            name="All above neutral and mean above 7",
+            name="All ratings above neutral and mean above a threshold (Mayo)",
             source=(
                 "Mayo Clinic Depression Center modified Delphi study, "
                 "J Clin Psychiatry 2026;87(1):25cs16066"
@@ -303,7 +303,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             code="percent",
-            name="Percent agreement",
+            name="Percentage of ratings in the top band",
             source="Diamond et al. 2014, J Clin Epidemiol 67:401",
             params=(
                 Param("percent", lambda scale: 75, _percent_range),
@@ -316,7 +316,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             code="comet",
-            name="COMET consensus in / out",
+            name="COMET: consensus in / out",
             source="COMET initiative (Williamson et al., COMET Handbook)",
             params=(
                 Param("in_percent", lambda scale: 70, _percent_range),

@@ -49,10 +49,6 @@ class Vignette(models.Model):
     def __str__(self):
         return self.title
 
-    @property
-    def is_variation(self) -> bool:
-        return self.base_id is not None
-
 
 class Option(models.Model):
     """A treatment option a panel rates, grouped as in the Mayo Table 2."""

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from analysis.bench import BenchSize, generate, reference_tables
+from tests.perf.synthetic import BenchSize, generate, reference_tables
 from surveys.models import Answer, AnswerOption, Round, Submission
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_the_reference_leaves_blanks_out_and_lists_the_threshold_itself(tmp_path
 
 
 def test_the_timed_export_writes_the_same_files_as_the_command(tmp_path, capsys):
-    from analysis.bench_export import main as timed_export
+    from tests.perf.export_work import main as timed_export
 
     files = generate(tmp_path, TINY)
     call_command("import_study", str(files.study), stdout=StringIO())

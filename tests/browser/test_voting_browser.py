@@ -8,7 +8,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from surveys.models import Answer, ItemLink, Membership, Round, RoundCompletion, Submission
-from surveys.services import AnswerInput, answers_submit, participant_for, round_open
+from surveys.ballot import AnswerInput
+from surveys.services.participants import participant_for
+from surveys.services.rounds import round_open
+from surveys.services.voting import answers_submit
 from tests.browser.pages import DESKTOP, horizontal_overflow, screenshot, serious_accessibility_violations, sign_in
 from tests.factories import InvitationFactory, round_with_every_item_type
 

@@ -69,8 +69,8 @@ surveys:history             GET    login       404         404         404      
 surveys:history             POST   405         405         405         405         405         405         405
 surveys:study_settings      GET    login       404         404         404         404         200         404
 surveys:study_settings      POST   login       404         404         404         404         400         404
-surveys:study_content       GET    login       404         404         404         404         200         404
-surveys:study_content       POST   login       404         404         404         404         400         404
+vignettes:study_content       GET    login       404         404         404         404         200         404
+vignettes:study_content       POST   login       404         404         404         404         400         404
 surveys:round_new           GET    405         405         405         405         405         405         405
 surveys:round_new           POST   login       404         404         404         404         302         404
 surveys:round_manage        GET    login       404         404         404         404         200         404
@@ -153,7 +153,7 @@ PLACES = {
     "surveys:study_file": {"slug": SLUG},
     "surveys:history": {"slug": SLUG},
     "surveys:study_settings": {"slug": SLUG},
-    "surveys:study_content": {"slug": SLUG},
+    "vignettes:study_content": {"slug": SLUG},
     "surveys:round_new": {"slug": SLUG},
     "surveys:round_manage": {"slug": SLUG, "number": OPEN},
     "surveys:round_open": {"slug": SLUG, "number": DRAFT},

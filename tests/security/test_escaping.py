@@ -19,7 +19,8 @@ from django.test import Client
 from django.urls import reverse
 
 from surveys.models import Item, Membership, Round, Study
-from surveys.services import round_create_next, round_open
+from surveys.services.lineage import round_create_next
+from surveys.services.rounds import round_open
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +160,7 @@ def test_the_facilitators_pages_show_what_was_typed_as_text(hostile_study, peopl
             {"study_title", "statement_text", "vignette_title", "variation_title"},
         ),
         "content page": (
-            page(facilitator, "surveys:study_content", slug=SLUG),
+            page(facilitator, "vignettes:study_content", slug=SLUG),
             {"study_title", "vignette_title", "vignette_text", "variation_title", "variation_change", "option_name",
              "option_short"},
         ),

@@ -27,7 +27,7 @@ from django.utils.http import urlsafe_base64_encode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from surveys.forms import NO_ANSWER, field_name
+from surveys.forms.panelist import NO_ANSWER, field_name
 from surveys.models import Item, Membership, Round
 from tests.analysis.panels import rate
 from tests.conftest import MAYO_FILE
@@ -246,9 +246,9 @@ CASES = {
         "facilitator", lambda w: _study_url("surveys:study_settings", w), lambda w: form_data(_settings_fields(w)),
         examples=50,
     ),
-    "surveys:study_content": Case(
+    "vignettes:study_content": Case(
         "facilitator",
-        lambda w: _study_url("surveys:study_content", w),
+        lambda w: _study_url("vignettes:study_content", w),
         lambda w: form_data({
             "kind": hostile("vignette", "option"),
             "vignette-code": hostile("new-vignette", "base"),

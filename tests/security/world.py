@@ -30,7 +30,8 @@ from surveys.models import (
     Study,
     Submission,
 )
-from surveys.services import AnswerInput, answers_submit
+from surveys.ballot import AnswerInput
+from surveys.services.voting import answers_submit
 from tests.factories import InvitationFactory, MembershipFactory, StudyFactory, UserFactory, round_with_every_item_type
 from vignettes.models import Option, Vignette
 

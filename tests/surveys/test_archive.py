@@ -30,20 +30,13 @@ from surveys.models import (
     Study,
     Submission,
 )
-from surveys.services import (
-    AnswerInput,
-    Merge,
-    answers_save,
-    answers_submit,
-    invitations_create,
-    options_merge,
-    participant_link_hash,
-    reminders_send,
-    round_close,
-    round_create_next,
-    round_open,
-    round_results_release,
-)
+from surveys.ballot import AnswerInput
+from surveys.pseudonyms import participant_link_hash
+from surveys.services.builder import options_merge
+from surveys.services.invitations import invitations_create
+from surveys.services.lineage import Merge, round_create_next
+from surveys.services.rounds import reminders_send, round_close, round_open, round_results_release
+from surveys.services.voting import answers_save, answers_submit
 from tests.conftest import MAYO_FILE
 from tests.factories import ItemFactory, MembershipFactory, UserFactory, sign_in
 from vignettes.models import Option, Vignette

@@ -20,9 +20,9 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
-from surveys import services
+from surveys.services import rounds, voting
 from surveys.models import Answer, AnswerOption, AuditEvent, Membership, Round, RoundCompletion, Submission
-from surveys.services import participant_for
+from surveys.services.participants import participant_for
 from tests.factories import MembershipFactory, UserFactory, round_with_every_item_type
 from tests.surveys.test_voting import full_answers, items_by_code, vote_url
 
@@ -86,12 +86,12 @@ def release():
     _STARTED.clear()
 
 
-def _held(monkeypatch, name, *, release=None, entered=None, commits=None):
-    """Makes services.<name>, once it has done its work, keep its transaction open until `release` is set.
+def _held(monkeypatch, module, name, *, release=None, entered=None, commits=None):
+    """Makes <module>.<name>, once it has done its work, keep its transaction open until `release` is set.
 
     With `commits`, each transaction that called it appends (name, moment) once it has committed.
     """
-    real = getattr(services, name)
+    real = getattr(module, name)
 
     def held(*args, **kwargs):
         result = real(*args, **kwargs)
@@ -103,7 +103,7 @@ def _held(monkeypatch, name, *, release=None, entered=None, commits=None):
             assert release.wait(30), "the test never let the held service go on"
         return result
 
-    monkeypatch.setattr(services, name, held)
+    monkeypatch.setattr(module, name, held)
 
 
 def close_url(round_):
@@ -151,7 +151,7 @@ def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, rel
         f"item-{items['comment'].pk}": "Second tab",
     }
     entered = threading.Event()
-    _held(monkeypatch, "_answers_write", release=release, entered=entered)
+    _held(monkeypatch, voting, "_answers_write", release=release, entered=entered)
     tabs = [_client_for(panelist), _client_for(panelist)]
 
     one = _in_thread(_post_status(tabs[0], vote_url(open_round), first))
@@ -193,9 +193,9 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     early_clients, late_clients = [_client_for(user) for user in early], [_client_for(user) for user in late]
     facilitator_client = _client_for(facilitator)
     entered, commits = threading.Event(), []
-    _held(monkeypatch, "_answers_write", release=release, entered=entered, commits=commits)
+    _held(monkeypatch, voting, "_answers_write", release=release, entered=entered, commits=commits)
     # The close writes its audit event inside its transaction: its commit is the moment of closing.
-    _held(monkeypatch, "audit_record", commits=commits)
+    _held(monkeypatch, rounds, "audit_record", commits=commits)
     url = vote_url(open_round)
 
     in_flight = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in early_clients]
@@ -234,7 +234,7 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
 def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, release, study, open_round):
     facilitators = [MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user for _ in range(2)]
     entered = threading.Event()
-    _held(monkeypatch, "audit_record", release=release, entered=entered)
+    _held(monkeypatch, rounds, "audit_record", release=release, entered=entered)
     url = close_url(open_round)
 
     first = _in_thread(_post_status(_client_for(facilitators[0]), url, {}))

@@ -13,19 +13,26 @@ from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 FACILITATOR_ONLY = {
-    "study_invitations", "invitation_revoke", "invitation_resend", "study_file", "history", "study_settings",
-    "round_manage", "round_open", "round_extend", "round_close", "round_release", "round_remind", "round_next",
-    "statement_add", "matrix_add", "round_new", "study_content",
-    "round_item_edit", "round_item_remove", "round_options_merge",
+    *(f"surveys:{name}" for name in (
+        "study_invitations", "invitation_revoke", "invitation_resend", "study_file", "history", "study_settings",
+        "round_manage", "round_open", "round_extend", "round_close", "round_release", "round_remind", "round_next",
+        "statement_add", "matrix_add", "round_new",
+        "round_item_edit", "round_item_remove", "round_options_merge",
+    )),
+    "vignettes:study_content",
 }
 # Reached by other roles on purpose: the home page, the panelist's voting and
 # released results, the invitation link itself and creating a new study.
-OTHERS = {"home", "vote", "results", "invitation", "study_new", "study_create"}
+OTHERS = {f"surveys:{name}" for name in ("home", "vote", "results", "invitation", "study_new", "study_create")}
 
 
-def test_every_surveys_route_is_classified():
-    names = {p.name for p in get_resolver().url_patterns[0].url_patterns}
-    assert names == FACILITATOR_ONLY | OTHERS
+def _routes(namespace: str) -> set[str]:
+    _prefix, resolver = get_resolver().namespace_dict[namespace]
+    return {f"{namespace}:{pattern.name}" for pattern in resolver.url_patterns}
+
+
+def test_every_surveys_and_vignettes_route_is_classified():
+    assert _routes("surveys") | _routes("vignettes") == FACILITATOR_ONLY | OTHERS
 
 
 @pytest.mark.parametrize("who", ["outsider", "panelist", "analyst"])
@@ -40,7 +47,8 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
     client.force_login(user)
     slug = mayo_study.slug
 
-    for name in sorted(FACILITATOR_ONLY):
+    for route in sorted(FACILITATOR_ONLY):
+        name = route.split(":")[1]
         kwargs = {"slug": slug}
         if name.startswith(("round_", "statement_", "matrix_")) and name != "round_new":
             kwargs["number"] = 1
@@ -48,7 +56,7 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
             kwargs["pk"] = invitation.pk
         if name in ("round_item_edit", "round_item_remove"):
             kwargs["pk"] = round_.items.first().pk
-        url = reverse(f"surveys:{name}", kwargs=kwargs)
+        url = reverse(route, kwargs=kwargs)
         for method in ("get", "post"):
             status = getattr(client, method)(url).status_code
             assert status in (404, 405), f"{who} {method.upper()} {name}: {status}"

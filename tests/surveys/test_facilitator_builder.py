@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from surveys.models import AuditEvent, Item, ItemLink, Membership, Round, Study
-from surveys.services import round_open
+from surveys.services.rounds import round_open
 from tests.analysis.panels import close, rate
 from tests.factories import MembershipFactory, UserFactory
 
@@ -57,7 +57,7 @@ def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(user_c
 
     study = Study.objects.get(slug="trd-next-step")
     assert response.status_code == 302
-    assert response["Location"] == reverse("surveys:study_content", kwargs={"slug": study.slug})
+    assert response["Location"] == reverse("vignettes:study_content", kwargs={"slug": study.slug})
     assert (study.consensus_rule, study.consensus_params, study.not_recommended_threshold) == (
         "mayo", {"above_neutral": 5, "mean_above": 7}, 60
     )
@@ -103,7 +103,7 @@ def test_the_new_study_page_needs_a_signed_in_user_and_only_get_or_post(client, 
 def test_an_empty_study_is_built_page_by_page_and_its_first_round_opens(user_client):
     user_client.post(CREATE, NEW_STUDY)
     slug = NEW_STUDY["slug"]
-    content = reverse("surveys:study_content", kwargs={"slug": slug})
+    content = reverse("vignettes:study_content", kwargs={"slug": slug})
     assert user_client.post(content, {"kind": "vignette", "vignette-code": "base", "vignette-title": "Base",
                                       "vignette-text": "Ms X is a 30-year-old woman ..."}).status_code == 302
     assert user_client.post(content, {"kind": "option", "option-code": "tms", "option-name": "TMS",

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys.models import AuditEvent, Item, ItemLink, Membership, Round
-from surveys.services import round_close, round_open
+from surveys.services.rounds import round_close, round_open
 from tests.conftest import MAYO_FILE
 from tests.factories import MembershipFactory, UserFactory
 from vignettes.models import Option
@@ -62,7 +62,7 @@ def second_round(client, fellow) -> Round:
     """Round 2 (a draft) carrying every item of development round 1, which asked vortioxetine and vilazodone."""
     upload = SimpleUploadedFile("mayo.yaml", the_study_before_the_merge())
     post(client, reverse("surveys:study_new"), {"file": upload, "slug": SLUG})
-    content = reverse("surveys:study_content", kwargs={"slug": SLUG})
+    content = reverse("vignettes:study_content", kwargs={"slug": SLUG})
     for code, name in (("vortioxetine", "Vortioxetine"), ("vilazodone", "Vilazodone")):
         post(client, content, {"kind": "option", "option-code": code, "option-name": name, "option-short": name,
                                "option-group": "switch"})

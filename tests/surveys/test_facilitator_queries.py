@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys.models import AuditEvent, Item, ItemOption, Membership, Round
-from surveys.services import matrix_add
+from surveys.services.builder import matrix_add
 from tests.analysis.panels import close, panel, rate, select, submit
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory, VignetteFactory
 from vignettes.models import Option
@@ -88,7 +88,8 @@ def test_the_content_page_is_constant_in_the_number_of_vignettes_and_options(
     # Expect 6: session, user, the facilitator's membership with the study,
     # vignettes with their bases, the base vignettes offered to a new
     # variation, options.
-    pinned(fac_client, study_url("study_content", mayo_study), grow, 6, django_assert_max_num_queries)
+    url = reverse("vignettes:study_content", kwargs={"slug": mayo_study.slug})
+    pinned(fac_client, url, grow, 6, django_assert_max_num_queries)
 
 
 def test_the_settings_page_is_constant_in_the_size_of_the_panel(fac_client, mayo_study, django_assert_max_num_queries):

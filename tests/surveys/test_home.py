@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Membership, Round
-from surveys.services import AnswerInput, answers_save, answers_submit
+from surveys.ballot import AnswerInput
+from surveys.services.voting import answers_save, answers_submit
 from tests.factories import MembershipFactory, StudyFactory, round_with_every_item_type
 
 pytestmark = pytest.mark.django_db

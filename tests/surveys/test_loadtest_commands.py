@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from surveys.models import Answer, Item, Round
+from tests.load import setup, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def voted(tmp_path, client):
     """Two studies of two panelists; the first panelist submits the whole round."""
     accounts = tmp_path / "accounts.json"
-    call_command("loadtest_setup", "--studies", "2", "--panelists", "2", "--output", str(accounts))
+    call_command(setup.Command(), "--studies", "2", "--panelists", "2", "--output", str(accounts))
     account = json.loads(accounts.read_text())[0]
     round_ = Round.objects.get(study__slug=account["study"], number=1)
     sent = {}
@@ -42,7 +43,7 @@ def test_setup_opens_round_one_of_each_study_for_its_panel(voted):
 
 
 def test_the_check_passes_when_every_answer_is_the_last_one_sent(voted, capsys):
-    call_command("loadtest_verify", voted, "--panelists", "1")
+    call_command(verify.Command(), voted, "--panelists", "1")
 
     assert "problems: 0" in capsys.readouterr().out
 
@@ -53,16 +54,16 @@ def test_the_check_fails_on_an_altered_answer(voted):
     answer.save()
 
     with pytest.raises(CommandError, match="lost, doubled or altered"):
-        call_command("loadtest_verify", voted, "--panelists", "1")
+        call_command(verify.Command(), voted, "--panelists", "1")
 
 
 def test_the_check_fails_on_a_lost_answer(voted):
     Answer.objects.filter(rating=8).first().delete()
 
     with pytest.raises(CommandError, match="lost, doubled or altered"):
-        call_command("loadtest_verify", voted, "--panelists", "1")
+        call_command(verify.Command(), voted, "--panelists", "1")
 
 
 def test_the_check_fails_when_a_panelist_never_finished(voted):
     with pytest.raises(CommandError):
-        call_command("loadtest_verify", voted, "--panelists", "2")
+        call_command(verify.Command(), voted, "--panelists", "2")

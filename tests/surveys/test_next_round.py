@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from surveys.models import AuditEvent, ItemLink, Membership, Round
-from surveys.services import round_open
+from surveys.services.rounds import round_open
 from tests.analysis.panels import close, rate
 from tests.factories import MembershipFactory, UserFactory
 

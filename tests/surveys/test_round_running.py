@@ -81,7 +81,8 @@ def test_the_dashboard_counts_the_panel_and_names_who_has_not_submitted(
 
 def test_the_dashboard_never_shows_an_answer(facilitator_client, open_round, panelist):
     membership = Membership.objects.get(user=panelist)
-    from surveys.services import AnswerInput, answers_submit
+    from surveys.ballot import AnswerInput
+    from surveys.services.voting import answers_submit
 
     item = open_round.items.get(code="comment")
     answers_submit(round=open_round, membership=membership, answers=[AnswerInput(item_id=item.pk, text="A secret view")])
@@ -268,7 +269,9 @@ def test_reminding_a_panel_of_500_queues_the_mail_instead_of_sending_it(
 
 
 def test_the_history_holds_actions_never_answers_or_pseudonyms(facilitator_client, open_round, panelist):
-    from surveys.services import AnswerInput, answers_submit, participant_for
+    from surveys.ballot import AnswerInput
+    from surveys.services.participants import participant_for
+    from surveys.services.voting import answers_submit
 
     membership = Membership.objects.get(user=panelist)
     item = open_round.items.get(code="comment")

@@ -4,7 +4,10 @@ import pytest
 from django.test import override_settings
 
 from surveys.models import Membership, Participant, Round
-from surveys.services import ServiceError, participant_for, participant_link_hash, participants_assign, round_open
+from surveys.pseudonyms import participant_link_hash
+from surveys.services import ServiceError
+from surveys.services.participants import participant_for, participants_assign
+from surveys.services.rounds import round_open
 from tests.factories import ItemFactory, MembershipFactory, RoundFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def content_url(client, mayo_study):
     user = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR, user=UserFactory()).user
     client.force_login(user)
-    return reverse("surveys:study_content", kwargs={"slug": mayo_study.slug})
+    return reverse("vignettes:study_content", kwargs={"slug": mayo_study.slug})
 
 
 def test_the_page_shows_each_variation_by_what_it_changes(client, content_url):

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from surveys.models import Item, Membership, Study
-from surveys.selectors import study_file_data
+from analysis.selectors import study_file_data
 from tests.conftest import MAYO_FILE
 from tests.factories import MembershipFactory, UserFactory
 

@@ -12,7 +12,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
-from surveys.services import participant_for
+from surveys.services.participants import participant_for
 from tests.surveys.test_voting import full_answers, items_by_code, vote_url
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +120,7 @@ def test_the_page_for_a_failed_submit_needs_no_database(panelist_client, voting_
         gone.append(True)
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("surveys.views.answers_submit", submit_as_the_connection_drops)
+    monkeypatch.setattr("surveys.services.voting.answers_submit", submit_as_the_connection_drops)
     data = {**full_answers(voting_round), f"item-{items_by_code(voting_round)['comment'].pk}": "Keep this text."}
 
     with connection.execute_wrapper(refuse_once_gone):

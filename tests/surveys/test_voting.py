@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Answer, AnswerOption, Membership, Participant, Round, RoundCompletion, Submission
-from surveys.services import participant_for
+from surveys.services.participants import participant_for
 from tests.factories import ItemFactory, MembershipFactory, RoundFactory, StudyFactory, round_with_every_item_type
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import ItemLink, Membership, Participant, Round
-from surveys.services import AnswerInput, answers_save, answers_submit
+from surveys.ballot import AnswerInput
+from surveys.services.voting import answers_save, answers_submit
 from tests.factories import MembershipFactory, UserFactory, round_with_every_item_type
 
 pytestmark = pytest.mark.django_db

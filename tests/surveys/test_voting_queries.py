@@ -7,7 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys.models import Answer, AnswerOption, ItemLink, Membership, Round, Submission
-from surveys.services import AnswerInput, answers_save, answers_submit, participant_for
+from surveys.ballot import AnswerInput
+from surveys.services.participants import participant_for
+from surveys.services.voting import answers_save, answers_submit
 from tests.factories import MembershipFactory, StudyFactory, matrix_round
 
 pytestmark = pytest.mark.django_db

@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
-from surveys.services import participant_for
+from surveys.services.participants import participant_for
 from tests.factories import round_with_every_item_type
 from tests.surveys.test_voting import full_answers, vote_url
 

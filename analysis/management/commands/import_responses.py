@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.imports import ResponseFileError
-from analysis.services import responses_import
+from analysis.files.responses import ResponseFileError
+from analysis.services.responses import responses_import
 from surveys.models import Study
 
 

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import Membership, Round, Study
-from surveys.services import round_open, study_import
-from surveys.studyfile import load_study_file
+from analysis.files.study import load_study_file
+from analysis.services.studies import study_import
+from surveys.services.rounds import round_open
 
 MAYO_FILE = Path(settings.BASE_DIR) / "examples" / "mayo-trd.yaml"
 PANEL_SIZE = 10

@@ -1,0 +1,56 @@
+"""What the next round is drafted from: a closed round's verdicts and its top choices.
+
+The facilitator's next-round page reads these; they live here because
+they need the round's consensus table.
+"""
+
+from dataclasses import dataclass
+
+from analysis.tables import build_table
+from surveys.models import Item, Round
+
+
+def items_without_consensus(*, round: Round, items: list[Item]) -> set[int]:
+    """Statements that did not reach consensus, with the other items of their vignettes."""
+    verdicts = build_table("recommendations", round=round, include_all=True)
+    reached = set(verdicts.loc[verdicts["consensus"].astype(bool), "statement"])
+    open_statements = [i for i in items if i.type == Item.Type.LIKERT and i.code not in reached]
+    vignettes = {i.vignette_id for i in open_statements}
+    return {i.pk for i in open_statements} | {
+        i.pk for i in items if i.type != Item.Type.LIKERT and i.vignette_id in vignettes
+    }
+
+
+@dataclass
+class StatementDraft:
+    vignette: object
+    options: list
+    text: str
+
+
+def statement_drafts(*, round: Round, threshold: float) -> list[StatementDraft]:
+    """Per vignette, a consensus statement naming the options at least `threshold`% of the panel put in their top choices.
+
+    The Mayo panel drafted its consensus questionnaire this way from surveys 2-3.
+    """
+    table = build_table("top-choices", round=round)
+    if table.empty:
+        return []
+    vignettes = {v.code: v for v in round.study.vignettes.all()}
+    options = {o.code: o for o in round.study.options.all()}
+    drafts = []
+    for code, rows in table.groupby("vignette", sort=False):
+        chosen = [options[c] for c in rows.loc[rows["percent"] >= threshold, "option"]]
+        text = ""
+        if chosen:
+            listed = _spoken_list([o.short for o in chosen])
+            text = f"{listed} would be my main choice(s) as the next treatment recommendation for this patient."
+        drafts.append(StatementDraft(vignette=vignettes[code], options=chosen, text=text))
+    return drafts
+
+
+def _spoken_list(names: list[str]) -> str:
+    """"A", "A or B", "A, B, or C", as the Mayo statements read."""
+    if len(names) <= 2:
+        return " or ".join(names)
+    return ", ".join(names[:-1]) + ", or " + names[-1]

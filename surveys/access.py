@@ -1,0 +1,72 @@
+"""Every study object a page shows is fetched here, for one role, or the page answers 404.
+
+A study is invisible to anyone without the right membership: outsiders,
+panelists on a facilitator's page, and staff too (to read a study they join
+it). Each helper returns objects with what the page reads already joined.
+"""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from surveys.models import Invitation, Item, Membership, Round, Study
+from surveys.selectors.facilitator import round_item
+from surveys.selectors.panelist import panelist_membership, panelist_round
+
+READER_ROLES = (Membership.Role.FACILITATOR, Membership.Role.ANALYST)
+
+
+def _membership(request, slug: str, roles) -> Membership:
+    membership = (
+        Membership.objects.select_related("study")
+        .filter(user=request.user, study__slug=slug, role__in=roles)
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    return membership
+
+
+def get_study_for_facilitator(request, slug: str) -> Study:
+    return _membership(request, slug, (Membership.Role.FACILITATOR,)).study
+
+
+def get_study_for_reader(request, slug: str) -> Study:
+    """The study for its facilitators and analysts, who read its results."""
+    return _membership(request, slug, READER_ROLES).study
+
+
+def get_round_for_facilitator(request, slug: str, number: int) -> Round:
+    round = (
+        Round.objects.select_related("study")
+        .filter(
+            study__slug=slug,
+            number=number,
+            study__memberships__user=request.user,
+            study__memberships__role=Membership.Role.FACILITATOR,
+        )
+        .first()
+    )
+    if round is None:
+        raise Http404
+    return round
+
+
+def get_item_for_facilitator(request, slug: str, number: int, pk: int) -> Item:
+    item = round_item(round=get_round_for_facilitator(request, slug, number), pk=pk)
+    if item is None:
+        raise Http404
+    return item
+
+
+def get_invitation_for_facilitator(request, slug: str, pk: int) -> Invitation:
+    study = get_study_for_facilitator(request, slug)
+    return get_object_or_404(Invitation.objects.select_related("study"), study=study, pk=pk)
+
+
+def get_round_for_panelist(request, slug: str, number: int) -> tuple[Membership, Round]:
+    """The round and the user's panel membership; a draft round is not there yet for the panel."""
+    membership = panelist_membership(user=request.user, slug=slug)
+    round = panelist_round(membership=membership, number=number) if membership else None
+    if round is None or round.status == Round.Status.DRAFT:
+        raise Http404
+    return membership, round

@@ -1,0 +1,56 @@
+"""Bulk writes that Django's ORM makes slow, written per database vendor.
+
+This is the one module that speaks a vendor's own dialect:
+
+- `rows_insert` streams rows through PostgreSQL's COPY (psycopg's
+  `Cursor.copy`, reached through the DB-API cursor that Django's cursor
+  wraps) and, on SQLite, through one prepared INSERT run with executemany.
+  bulk_create prepares each value in Python: 7 s per 100k answers on
+  SQLite, 10 s on PostgreSQL. The database's constraints still check every
+  row, and both paths write inside the caller's transaction.
+- `rows_delete` deletes a queryset's rows with one DELETE, whatever their
+  number. QuerySet.delete() first SELECTs rows that other tables point at,
+  then deletes them in batches, so its query count grows with the rows.
+  The caller must have deleted the rows that point at these first.
+
+Any other vendor falls back to the portable path (executemany).
+"""
+
+from itertools import islice
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+
+# Rows handed to executemany at once: bounds memory whatever the number of rows.
+CHUNK_SIZE = 20_000
+
+
+def rows_insert(model: type[Model], fields: tuple[str, ...], rows, *, using: str = "default") -> None:
+    """Inserts tuples of values for these fields of the model."""
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    rows = iter(rows)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(fields))
+        # bandit: reviewed; the names come from model meta, quoted, and every value is bound.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # nosec B608
+        while chunk := list(islice(rows, CHUNK_SIZE)):
+            cursor.executemany(sql, chunk)
+
+
+def rows_delete(queryset: QuerySet) -> None:
+    """Deletes the queryset's rows in one statement, without loading them."""
+    connection = connections[queryset.db]
+    model = queryset.model
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    subquery, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        # bandit: reviewed; the names come from model meta, quoted, and the subquery binds its values.
+        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({subquery})", params)  # nosec B608

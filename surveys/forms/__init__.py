@@ -1,0 +1,1 @@
+"""Forms of the surveys pages, split by role. They check and tidy; services write."""

@@ -1,0 +1,1 @@
+"""Forms of the facilitator's pages, one module per page family."""

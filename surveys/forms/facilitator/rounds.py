@@ -1,0 +1,131 @@
+"""Forms of running a round and drafting the next: deadlines, reminders, what round N+1 carries."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Item, Round
+
+
+class DeadlineForm(forms.Form):
+    """A deadline in the facilitator's time zone; blank means no deadline when opening."""
+
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+
+    def __init__(self, *args, required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["deadline"].required = required
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data["deadline"]
+        if deadline is not None and deadline <= timezone.now():
+            raise forms.ValidationError(_("Choose a moment in the future."))
+        return deadline
+
+
+class ReminderForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+    message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class NextRoundForm(forms.Form):
+    """What round N+1 asks again of round N: the items to carry, their wording, merges and dropped variations."""
+
+    ALL, NO_CONSENSUS, SELECTED = "all", "no_consensus", "selected"
+    mode = forms.ChoiceField(
+        label=_("Carry forward"),
+        choices=[
+            (ALL, _("Every item")),
+            (NO_CONSENSUS, _("Only statements without consensus (with their vignettes' other items)")),
+            (SELECTED, _("Only the items ticked below")),
+        ],
+        initial=ALL,
+        widget=forms.RadioSelect,
+    )
+    carry = forms.MultipleChoiceField(label=_("Items"), required=False, widget=forms.CheckboxSelectMultiple)
+    drop = forms.MultipleChoiceField(
+        label=_("Drop these vignettes"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.ChoiceField(label=_("Kind of the next round"), choices=Round.Kind.choices)
+    merge = forms.MultipleChoiceField(
+        label=_("Merge these items into one"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    merge_code = forms.SlugField(label=_("Code of the merged item"), required=False, max_length=100)
+    merge_text = forms.CharField(label=_("Text of the merged item"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, round: Round, items: list[Item], drafts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        self.draft_fields = []
+        study_options = [(str(o.pk), o.short) for o in round.study.options.all()] if drafts else []
+        for draft in drafts:
+            vid = draft.vignette.pk
+            self.fields[f"draft_text_{vid}"] = forms.CharField(
+                label=draft.vignette.title,
+                initial=draft.text,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("A new statement for the next round; leave blank for none."),
+            )
+            self.fields[f"draft_options_{vid}"] = forms.MultipleChoiceField(
+                label=_("Options it names"),
+                choices=study_options,
+                initial=[str(o.pk) for o in draft.options],
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.draft_fields.append((draft.vignette, f"draft_text_{vid}", f"draft_options_{vid}"))
+        choices = [(str(item.pk), f"{item.code}: {item.text[:90]}") for item in items]
+        self.fields["carry"].choices = choices
+        self.fields["merge"].choices = choices
+        vignettes = {item.vignette_id: item.vignette for item in items if item.vignette_id}
+        self.fields["drop"].choices = [(str(pk), v.title) for pk, v in vignettes.items()]
+        self.fields["kind"].initial = round.kind
+        self.reword_fields = []
+        for item in items:
+            if item.type == Item.Type.LIKERT:
+                name = f"reword_{item.pk}"
+                self.fields[name] = forms.CharField(
+                    label=item.code, initial=item.text, required=False, widget=forms.Textarea(attrs={"rows": 2})
+                )
+                self.reword_fields.append(name)
+
+    def clean(self):
+        data = super().clean()
+        merge = data.get("merge") or []
+        if len(merge) == 1:
+            self.add_error("merge", _("Tick at least two items to merge."))
+        if len(merge) >= 2:
+            if not data.get("merge_code"):
+                self.add_error("merge_code", _("Give the merged item a code."))
+            if not (data.get("merge_text") or "").strip():
+                self.add_error("merge_text", _("Give the merged item its text."))
+        drafted = any((data.get(text_name) or "").strip() for _v, text_name, _o in self.draft_fields)
+        if data.get("mode") == self.SELECTED and not data.get("carry") and len(merge) < 2 and not drafted:
+            self.add_error("carry", _("Tick the items to carry forward."))
+        return data
+
+    def new_statements(self) -> list[tuple[object, str, list[int]]]:
+        """(vignette, text, option ids) of each drafted statement the facilitator kept."""
+        kept = []
+        for vignette, text_name, options_name in self.draft_fields:
+            text = (self.cleaned_data.get(text_name) or "").strip()
+            if text:
+                kept.append((vignette, text, [int(pk) for pk in self.cleaned_data.get(options_name) or []]))
+        return kept
+
+    def rewordings(self) -> dict[int, str]:
+        by_pk = {item.pk: item for item in self.items}
+        changed = {}
+        for name in self.reword_fields:
+            pk = int(name.removeprefix("reword_"))
+            text = (self.cleaned_data.get(name) or "").strip()
+            if text and text != by_pk[pk].text:
+                changed[pk] = text
+        return changed
+

@@ -1,0 +1,83 @@
+"""Forms of a study: a new one from a study file or from scratch, and its settings."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from consensus import Scale, describe, validate_params
+from surveys.forms.fields import ShallowJSONField
+from surveys.models import Study
+
+
+class StudyFileForm(forms.Form):
+    """A new study from an uploaded study file or from the Mayo template; checked whole, like import_study."""
+
+    file = forms.FileField(label=_("Study file (YAML or JSON)"), required=False)
+    template = forms.BooleanField(label=_("Start from the Mayo study template"), required=False)
+    slug = forms.SlugField(
+        label=_("Slug"), required=False, max_length=80, help_text=_("Leave blank to keep the file's slug.")
+    )
+    title = forms.CharField(label=_("Title"), required=False, max_length=200)
+
+    MAX_BYTES = 1_000_000
+
+    def clean(self):
+        data = super().clean()
+        upload, template = data.get("file"), data.get("template")
+        if bool(upload) == bool(template):
+            raise forms.ValidationError(_("Upload a study file or start from the template, one of the two."))
+        if upload is not None and upload.size > self.MAX_BYTES:
+            self.add_error("file", _("The file is larger than 1 MB; a study file is a few kilobytes."))
+        return data
+
+
+class StudySettingsForm(forms.ModelForm):
+    """The study's scale, consensus rule and threshold; the rule's parameters as JSON, checked by consensus."""
+
+    consensus_params = ShallowJSONField(
+        label=_("Rule parameters"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_('For example {"above_neutral": 5, "mean_above": 7}; leave {} for the rule defaults.'),
+    )
+
+    class Meta:
+        model = Study
+        fields = list(Study.SETTINGS_FIELDS)
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, scale_locked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if scale_locked:
+            for name in Study.SCALE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed: the panel has already rated on this scale.")
+
+    def clean(self):
+        data = super().clean()
+        try:
+            scale = Scale(min=data["scale_min"], max=data["scale_max"], neutral=data["scale_neutral"])
+        except (KeyError, TypeError, ValueError) as error:
+            if not self.errors:
+                self.add_error("scale_neutral", str(error))
+            return data
+        params = data.get("consensus_params") or {}
+        if not isinstance(params, dict):
+            self.add_error("consensus_params", _("Give the parameters as a JSON object."))
+            return data
+        try:
+            data["consensus_params"] = validate_params(data.get("consensus_rule") or "mayo", params, scale)
+        except ValueError as error:
+            self.add_error("consensus_params", str(error))
+            return data
+        # A missing rule already carries its "required" error; there is nothing to preview.
+        if "consensus_rule" in data:
+            self.preview = describe(data["consensus_rule"], data["consensus_params"], scale)
+        return data
+
+
+class StudyCreateForm(StudySettingsForm):
+    """A new, empty study: its slug with the settings of StudySettingsForm and their plain-words preview."""
+
+    class Meta(StudySettingsForm.Meta):
+        fields = ["slug", *StudySettingsForm.Meta.fields]
+        help_texts = {"slug": _("A short name for the study's web addresses, e.g. trd-next-step.")}

@@ -1,0 +1,51 @@
+"""Form fields shared by the app's forms, each guarding a case Django's own lets through as a 500."""
+
+from django import forms
+from django.forms.fields import InvalidJSONInput
+from django.utils.translation import gettext_lazy as _
+
+
+class BoundedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing ids beyond 64 bits before they reach the database.
+
+    Django guards `pk=` lookups against overflow but not the `pk__in` this
+    field runs: SQLite (the default database) raises OverflowError, a 500
+    instead of the field's "not a valid value". PostgreSQL finds no row.
+    """
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # Django's own check reports it
+            if not -(2**63) <= number < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
+class ShallowJSONField(forms.JSONField):
+    """Django's, with JSON that Python's parser gives up on an invalid value, not a 500.
+
+    The parser raises RecursionError for JSON nested too deeply, and a plain
+    ValueError for an integer of more than 4,300 digits; Django's field
+    catches neither.
+    """
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(_("The JSON is nested too deeply."), code="invalid") from None
+        except ValueError:
+            raise forms.ValidationError(_("The JSON holds a number too long to read."), code="invalid") from None
+
+    def bound_data(self, data, initial):
+        # The page with the error shows the text again, and re-reads it here.
+        try:
+            return super().bound_data(data, initial)
+        except (RecursionError, ValueError):
+            return InvalidJSONInput(data)
+

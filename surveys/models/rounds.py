@@ -1,0 +1,182 @@
+"""Rounds and their items, with each item's options and its lineage across rounds."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+import consensus
+
+
+class Round(models.Model):
+    class Kind(models.TextChoices):
+        DEVELOPMENT = "development", _("Questionnaire development")
+        CONSENSUS = "consensus", _("Consensus")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    study = models.ForeignKey("surveys.Study", on_delete=models.CASCADE, related_name="rounds", verbose_name=_("study"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.CONSENSUS)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    results_released_at = models.DateTimeField(_("results released at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "number"]
+        verbose_name = _("round")
+        verbose_name_plural = _("rounds")
+        constraints = [
+            models.UniqueConstraint(fields=["study", "number"], name="round_number_unique_in_study"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="round_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.study} – round {self.number}"
+
+    def accepts_answers(self, now=None) -> bool:
+        """The one place that says whether a vote may be written now."""
+        now = now or timezone.now()
+        return self.status == self.Status.OPEN and (self.deadline is None or now <= self.deadline)
+
+
+class Item(models.Model):
+    """One question of a round, about a vignette and some options."""
+
+    class Type(models.TextChoices):
+        LIKERT = "likert", _("Likert statement")
+        CATEGORICAL = "categorical", _("4-point recommendation")
+        TOP_K = "top_k", _("Top choices")
+        NOT_RECOMMENDED = "not_recommended", _("Options not recommended")
+        RANKING = "ranking", _("Ranking of options")
+        COMMENT = "comment", _("Comment")
+
+    # Items answered with a rating; the rest are answered with options or text.
+    RATED_TYPES = (Type.LIKERT, Type.CATEGORICAL)
+    # Items that offer the facilitator's choice of options; a Likert or
+    # 4-point item names the option(s) it is about instead.
+    OPTION_LIST_TYPES = (Type.TOP_K, Type.NOT_RECOMMENDED, Type.RANKING)
+
+    # The 4-point scale of the Mayo questionnaire's first survey, stored as
+    # ratings 1..4 so the same answer column and constraint serve it. It has
+    # no neutral answer: "likely not" and "likely" form its middle band, and
+    # neutral=2 only places that band for the statistics.
+    CATEGORICAL_SCALE = consensus.Scale(min=1, max=4, neutral=2)
+    CATEGORICAL_LABELS = {
+        1: _("Will not recommend"),
+        2: _("Likely not to recommend"),
+        3: _("Likely to recommend"),
+        4: _("Definitely recommend"),
+    }
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="items", verbose_name=_("round"))
+    # A statement's code from the study file, or "<vignette>:<kind>" for the
+    # per-vignette items the platform adds (a colon never occurs in a slug).
+    code = models.CharField(_("code"), max_length=120)
+    type = models.CharField(_("type"), max_length=20, choices=Type.choices)
+    text = models.TextField(_("text"), blank=True)
+    vignette = models.ForeignKey(
+        "vignettes.Vignette",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("vignette"),
+    )
+    options = models.ManyToManyField(
+        "vignettes.Option", through="ItemOption", blank=True, related_name="items", verbose_name=_("options")
+    )
+    # Lineage: the item(s) of an earlier round this one continues. One parent
+    # for carried or reworded items, several for a merge; none for a new item.
+    parents = models.ManyToManyField(
+        "self",
+        through="ItemLink",
+        through_fields=("child", "parent"),
+        symmetrical=False,
+        related_name="children",
+        verbose_name=_("continues from"),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    required = models.BooleanField(_("required"), default=True)
+    max_choices = models.PositiveSmallIntegerField(
+        _("maximum choices"), null=True, blank=True, help_text=_("For top-choice items: choose at most this many.")
+    )
+    scale_min = models.SmallIntegerField(_("scale minimum"), null=True, blank=True)
+    scale_max = models.SmallIntegerField(_("scale maximum"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["round", "position", "pk"]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "code"], name="item_code_unique_in_round"),
+            models.CheckConstraint(
+                condition=Q(scale_min__isnull=True, scale_max__isnull=True) | Q(scale_min__lt=F("scale_max")),
+                name="item_scale_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(type="top_k") | Q(max_choices__gte=1),
+                name="top_k_item_has_k",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def is_rated(self) -> bool:
+        return self.type in self.RATED_TYPES
+
+    @classmethod
+    def rating_range(cls, type: str, scale_min: int | None, scale_max: int | None) -> tuple[int, int] | None:
+        """The lowest and highest rating an item of this type takes, or None if it takes no rating.
+
+        A Likert item keeps the scale it was asked on; a 4-point item is on
+        CATEGORICAL_SCALE. Answers copy the range so that the database itself
+        can refuse a rating outside it.
+        """
+        if type == cls.Type.CATEGORICAL:
+            return (cls.CATEGORICAL_SCALE.min, cls.CATEGORICAL_SCALE.max)
+        if type == cls.Type.LIKERT:
+            return (scale_min, scale_max)
+        return None
+
+    @classmethod
+    def scale_of_type(cls, type: str, study_scale: consensus.Scale) -> consensus.Scale:
+        """The scale an item type's statistics are computed on: the study's, or the 4-point one."""
+        return cls.CATEGORICAL_SCALE if type == cls.Type.CATEGORICAL else study_scale
+
+
+class ItemOption(models.Model):
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="item_options")
+    option = models.ForeignKey("vignettes.Option", on_delete=models.PROTECT, related_name="item_options")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "option"], name="option_once_per_item"),
+        ]
+
+
+class ItemLink(models.Model):
+    """An edge of the lineage: `child` (round N+1) continues `parent` (round N)."""
+
+    class Operation(models.TextChoices):
+        CARRIED = "carried", _("Carried forward")
+        REWORDED = "reworded", _("Reworded")
+        MERGED = "merged", _("Merged")
+
+    parent = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="child_links")
+    child = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="parent_links")
+    operation = models.CharField(max_length=10, choices=Operation.choices, default=Operation.CARRIED)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child"], name="lineage_edge_once"),
+        ]

@@ -1,0 +1,85 @@
+"""A study: its scale, its consensus rule and its settings."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+import consensus
+
+
+class TimeStampedModel(models.Model):
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    modified = models.DateTimeField(_("modified"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+# The rule list is consensus.RULES; the field offers exactly those rules.
+RULE_CHOICES = [(code, rule.name) for code, rule in consensus.RULES.items()]
+
+
+class Study(TimeStampedModel):
+    # What a facilitator edits on the settings page, and a new study starts with.
+    SETTINGS_FIELDS = (
+        "title",
+        "description",
+        "scale_min",
+        "scale_neutral",
+        "scale_max",
+        "consensus_rule",
+        "consensus_params",
+        "not_recommended_threshold",
+    )
+    SCALE_FIELDS = ("scale_min", "scale_neutral", "scale_max")
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    scale_min = models.SmallIntegerField(_("scale minimum"), default=1)
+    scale_max = models.SmallIntegerField(_("scale maximum"), default=9)
+    scale_neutral = models.SmallIntegerField(_("neutral point"), default=5)
+    consensus_rule = models.CharField(_("consensus rule"), max_length=20, choices=RULE_CHOICES, default="mayo")
+    # Parameters of the rule, e.g. {"above_neutral": 5, "mean_above": 7};
+    # validated by consensus.validate_params before they are saved.
+    consensus_params = models.JSONField(_("consensus parameters"), default=dict, blank=True)
+    not_recommended_threshold = models.DecimalField(
+        _("not-recommended threshold (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=50,
+        help_text=_("An option is listed when at least this share of the panel would not recommend it."),
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("study")
+        verbose_name_plural = _("studies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scale_min__lt=F("scale_neutral")) & Q(scale_neutral__lt=F("scale_max")),
+                name="study_scale_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(not_recommended_threshold__gt=0) & Q(not_recommended_threshold__lte=100),
+                name="study_threshold_is_a_percentage",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def scale(self) -> consensus.Scale:
+        """The Likert scale every statement of the study is rated on."""
+        return consensus.Scale(min=self.scale_min, max=self.scale_max, neutral=self.scale_neutral)
+
+    def rule_and_params(self, rule: str | None = None) -> tuple[str, dict]:
+        """The study's own rule with its parameters, or another rule with that rule's defaults."""
+        if rule is None or rule == self.consensus_rule:
+            return self.consensus_rule, consensus.validate_params(self.consensus_rule, self.consensus_params, self.scale)
+        return rule, consensus.validate_params(rule, None, self.scale)
+
+    def describe_rule(self) -> str:
+        """The study's consensus rule in plain words."""
+        return consensus.describe(self.consensus_rule, self.consensus_params, self.scale)

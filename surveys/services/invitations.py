@@ -1,0 +1,190 @@
+"""Invitations: single-use links that make a person a member of a study, mailed through the task queue."""
+
+import hashlib
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.models import AuditEvent, Invitation, Membership, Study
+from surveys.services import ServiceError
+from surveys.services.audit import audit_record
+from surveys.tasks import emails_send
+
+INVITATION_VALID_FOR = timedelta(days=14)
+# Messages per queued mail task: 500 invitations are five tasks, not 500.
+MAIL_BATCH = 100
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitations_create(
+    *,
+    study: Study,
+    emails: Sequence[str],
+    role: str = Membership.Role.PANELIST,
+    by=None,
+    accept_url: Callable[[str], str],
+    valid_for: timedelta = INVITATION_VALID_FOR,
+) -> list[Invitation]:
+    """Makes each person a member of the study and queues them a single-use link: everyone, or nobody.
+
+    A person without an account gets one with no usable password; the link
+    lets them choose it. Inviting the same address again replaces the links
+    still pending, so only the newest works. `accept_url` turns the token
+    into the absolute link for the email; the token itself is never stored.
+    The queries do not grow with the list (a panel of 500 is one request).
+    """
+    User = get_user_model()
+    emails = list(dict.fromkeys(User.objects.normalize_email(e).strip() for e in emails))
+    wanted = {e.lower() for e in emails}
+    users: dict[str, object] = {}
+    for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted).order_by("-pk"):
+        users[user.email_lower] = user
+    missing = [e for e in emails if e.lower() not in users]
+    clashes = set(
+        User.objects.annotate(name_lower=Lower("username"))
+        .filter(name_lower__in=[e.lower() for e in missing])
+        .values_list("name_lower", flat=True)
+    )
+    if clashes:
+        raise ServiceError(
+            _("Nobody was invited: an account named %(email)s exists with another address.")
+            % {"email": sorted(clashes)[0]},
+            field="emails",
+        )
+    fresh = [User(username=e, email=e) for e in missing]
+    for user in fresh:
+        user.set_unusable_password()
+    for user in User.objects.bulk_create(fresh):
+        users[user.email.lower()] = user
+    people = [users[e.lower()] for e in emails]
+
+    memberships = {m.user_id: m for m in Membership.objects.filter(study=study, user__in=people)}
+    for email, user in zip(emails, people):
+        member = memberships.get(user.pk)
+        if member is not None and member.role != role:
+            raise ServiceError(
+                _("Nobody was invited: %(email)s is already a %(role)s of this study.")
+                % {"email": email, "role": member.get_role_display().lower()},
+                field="emails",
+            )
+    created = Membership.objects.bulk_create(
+        Membership(study=study, user=user, role=role) for user in people if user.pk not in memberships
+    )
+    memberships.update({m.user_id: m for m in created})
+
+    now = timezone.now()
+    Invitation.objects.filter(
+        study=study, membership__in=list(memberships.values()), used_at=None, revoked_at=None
+    ).update(revoked_at=now)
+    tokens = [secrets.token_urlsafe(32) for _email in emails]
+    invitations = Invitation.objects.bulk_create(
+        Invitation(
+            study=study,
+            email=email,
+            role=role,
+            membership=memberships[user.pk],
+            token_hash=invitation_token_hash(token),
+            expires_at=now + valid_for,
+            invited_by=by,
+        )
+        for email, user, token in zip(emails, people, tokens)
+    )
+    messages = []
+    for email, user, token in zip(emails, people, tokens):
+        context = {"study": study, "link": accept_url(token), "expires_at": now + valid_for, "user": user}
+        messages.append(
+            {
+                "subject": render_to_string("surveys/email/invitation_subject.txt", context).strip(),
+                "body": render_to_string("surveys/email/invitation.txt", context),
+                "to": email,
+            }
+        )
+    for start in range(0, len(messages), MAIL_BATCH):
+        batch = messages[start : start + MAIL_BATCH]
+        transaction.on_commit(lambda batch=batch: emails_send.enqueue(messages=batch))
+    role_label = Membership.Role(role).label.lower()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            study=study,
+            actor=by,
+            action=AuditEvent.Action.INVITE,
+            summary=f"Invited {email} as {role_label}",
+            detail={"email": email, "role": role},
+        )
+        for email in emails
+    )
+    return invitations
+
+
+class InvitationUnusable(ServiceError):
+    """The link is unknown, used, expired or revoked; `reason` says which."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invitation_check(*, token: str) -> Invitation:
+    """The invitation a token opens, or InvitationUnusable saying why it cannot be used."""
+    invitation = (
+        Invitation.objects.select_related("study", "membership__user")
+        .filter(token_hash=invitation_token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.state != Invitation.State.PENDING:
+        raise InvitationUnusable(invitation.state)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str | None = None):
+    """Uses up the link and returns the user it signs in.
+
+    A person with no password yet must choose one here; a person who
+    already has an account is signed in straight away.
+    """
+    invitation = invitation_check(token=token)
+    # Lock, then check again: two clicks on one link must not both get in.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != Invitation.State.PENDING:
+        raise InvitationUnusable(invitation.state)
+    user = invitation.membership.user
+    if password is not None:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    elif not user.has_usable_password():
+        raise ServiceError(_("Choose a password to finish joining."))
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at", "modified"])
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by=None) -> Invitation:
+    """Stops a pending link from working. The membership stays: remove it in the admin if needed."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != Invitation.State.PENDING:
+        raise ServiceError(_("This invitation is already %(state)s.") % {"state": invitation.state})
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "modified"])
+    audit_record(
+        study=invitation.study,
+        by=by,
+        action=AuditEvent.Action.REVOKE,
+        summary=f"Revoked the invitation of {invitation.email}",
+        detail={"email": invitation.email, "role": invitation.role},
+    )
+    return invitation

@@ -1,0 +1,186 @@
+"""A round's life: added as a draft, opened, extended, closed, its results released; reminders while open.
+
+Every step locks the round's row, so two facilitators acting at once, or a
+close racing a vote, are applied one after the other.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.models import AuditEvent, Membership, Round, RoundCompletion, Study
+from surveys.services import ServiceError
+from surveys.services.audit import audit_record, moment
+from surveys.services.participants import participants_assign
+from surveys.tasks import email_send
+
+# Addresses per queued mail task: a panel of 500 is five tasks, not 500.
+REMINDER_BATCH = 100
+
+
+def round_locked(round: Round) -> Round:
+    """The round's row, locked until the caller's transaction ends."""
+    return Round.objects.select_for_update().select_related("study").get(pk=round.pk)
+
+
+@transaction.atomic
+def round_add(*, study: Study, kind: str, by=None) -> Round:
+    """A new, empty draft round after the study's last one, to build item by item."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    last = study.rounds.order_by("-number").first()
+    if last is not None and last.status != Round.Status.CLOSED:
+        raise ServiceError(
+            _("Round %(number)s is still %(status)s; close it first.")
+            % {"number": last.number, "status": last.get_status_display().lower()}
+        )
+    number = last.number + 1 if last else 1
+    round = Round.objects.create(study=study, number=number, kind=kind)
+    audit_record(
+        study=study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Added round {number} ({round.get_kind_display().lower()})",
+        detail={"round": number},
+    )
+    return round
+
+
+@transaction.atomic
+def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Round:
+    """Opens a draft round for voting and gives the panel its pseudonyms.
+
+    A closed round may open again (closed by mistake, or to let late votes
+    in) until its results are released to the panel.
+    """
+    round = round_locked(round)
+    if round.status == Round.Status.OPEN:
+        raise ServiceError(_("Round %(number)s is already open.") % {"number": round.number})
+    if round.results_released_at is not None:
+        raise ServiceError(
+            _("Round %(number)s's results are released; it cannot open again.") % {"number": round.number}
+        )
+    if not round.items.exists():
+        raise ServiceError(_("Round %(number)s has no items yet.") % {"number": round.number})
+    if deadline is not None and deadline <= timezone.now():
+        raise ServiceError(_("The deadline must lie in the future."), field="deadline")
+    reopened = round.status == Round.Status.CLOSED
+    round.status = Round.Status.OPEN
+    round.opened_at = round.opened_at if reopened else timezone.now()
+    round.closed_at = None
+    round.deadline = deadline
+    round.save(update_fields=["status", "opened_at", "closed_at", "deadline"])
+    participants_assign(study=round.study)
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.OPEN,
+        summary=f"{'Reopened' if reopened else 'Opened'} round {round.number}"
+        + (f" until {moment(deadline)}" if deadline else ", no deadline"),
+        detail={"round": round.number, "deadline": deadline.isoformat() if deadline else None},
+    )
+    return round
+
+
+@transaction.atomic
+def round_extend(*, round: Round, deadline: datetime, by=None) -> Round:
+    """Moves an open round's deadline later."""
+    round = round_locked(round)
+    if round.status != Round.Status.OPEN:
+        raise ServiceError(_("Only an open round's deadline can be extended."))
+    if deadline <= timezone.now():
+        raise ServiceError(_("The new deadline must lie in the future."), field="deadline")
+    if round.deadline is not None and deadline <= round.deadline:
+        raise ServiceError(_("The new deadline must be later than the current one."), field="deadline")
+    previous = round.deadline
+    round.deadline = deadline
+    round.save(update_fields=["deadline"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.EXTEND,
+        summary=f"Extended round {round.number} until {moment(deadline)}",
+        detail={"round": round.number, "from": previous.isoformat() if previous else None, "to": deadline.isoformat()},
+    )
+    return round
+
+
+@transaction.atomic
+def round_close(*, round: Round, by=None) -> Round:
+    """Closes an open round. The row lock makes a vote in flight either land first or be refused."""
+    round = round_locked(round)
+    if round.status != Round.Status.OPEN:
+        raise ServiceError(_("Round %(number)s is not open.") % {"number": round.number})
+    round.status = Round.Status.CLOSED
+    round.closed_at = timezone.now()
+    round.save(update_fields=["status", "closed_at"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.CLOSE,
+        summary=f"Closed round {round.number}",
+        detail={"round": round.number},
+    )
+    return round
+
+
+@transaction.atomic
+def round_results_release(*, round: Round, by=None) -> Round:
+    """Shows a closed round's group results to the panel. After this the round cannot reopen."""
+    round = round_locked(round)
+    if round.status != Round.Status.CLOSED:
+        raise ServiceError(_("Close the round before releasing its results."))
+    if round.results_released_at is not None:
+        raise ServiceError(_("These results are already released."))
+    round.results_released_at = timezone.now()
+    round.save(update_fields=["results_released_at"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.RELEASE,
+        summary=f"Released the results of round {round.number} to the panel",
+        detail={"round": round.number},
+    )
+    return round
+
+
+@transaction.atomic
+def reminders_send(*, round: Round, subject: str, message: str, link: str, by=None) -> list[str]:
+    """Queues a reminder to every panelist who has not submitted the round; returns the user names mailed.
+
+    Who is reminded comes from completion, never from answers (SPEC 5).
+    """
+    round = round_locked(round)
+    if round.status != Round.Status.OPEN:
+        raise ServiceError(_("Reminders go out only while the round is open."))
+    waiting = list(
+        Membership.objects.filter(study=round.study, role=Membership.Role.PANELIST)
+        .exclude(completions__round=round, completions__status=RoundCompletion.Status.SUBMITTED)
+        .select_related("user")
+        .order_by("user__username")
+    )
+    if not waiting:
+        raise ServiceError(_("Everyone on the panel has submitted this round."))
+    reachable = [m for m in waiting if m.user.email]
+    addresses = [m.user.email for m in reachable]
+    body = f"{message.strip()}\n\n{link}\n"
+    batches = [addresses[i : i + REMINDER_BATCH] for i in range(0, len(addresses), REMINDER_BATCH)]
+    for batch in batches:
+        transaction.on_commit(lambda batch=batch: email_send.enqueue(subject=subject, body=body, to=batch))
+    names = [m.user.get_username() for m in reachable]
+    unreachable = [m.user.get_username() for m in waiting if not m.user.email]
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.REMIND,
+        summary=f"Reminded {len(names)} panelist(s) who had not submitted round {round.number}",
+        detail={
+            "round": round.number,
+            "reminded": names,
+            "without_email": unreachable,
+            "subject": subject,
+            "message": message,
+        },
+    )
+    return names

@@ -1,0 +1,89 @@
+"""A study from scratch, and its settings: scale, consensus rule, not-recommended threshold."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from surveys.models import AuditEvent, Membership, Study
+from surveys.selectors.facilitator import study_has_ratings
+from surveys.services import ServiceError
+from surveys.services.audit import audit_record
+
+
+@transaction.atomic
+def study_create(
+    *,
+    slug: str,
+    title: str,
+    description: str = "",
+    scale_min: int = 1,
+    scale_neutral: int = 5,
+    scale_max: int = 9,
+    consensus_rule: str = "mayo",
+    consensus_params: dict | None = None,
+    not_recommended_threshold=50,
+    by,
+) -> Study:
+    """An empty study with its scale, rule and threshold; its creator becomes its facilitator.
+
+    Vignettes, options and rounds follow on the study's own pages.
+    """
+    if Study.objects.filter(slug=slug).exists():
+        raise ServiceError(_("A study %(slug)s already exists.") % {"slug": slug}, field="slug")
+    study = Study.objects.create(
+        slug=slug,
+        title=title,
+        description=description,
+        scale_min=scale_min,
+        scale_neutral=scale_neutral,
+        scale_max=scale_max,
+        consensus_rule=consensus_rule,
+        consensus_params=consensus_params or {},
+        not_recommended_threshold=not_recommended_threshold,
+    )
+    Membership.objects.create(study=study, user=by, role=Membership.Role.FACILITATOR)
+    audit_record(study=study, by=by, action=AuditEvent.Action.CREATE, summary="Created the study", detail={})
+    return study
+
+
+@transaction.atomic
+def study_settings_update(
+    *,
+    study: Study,
+    title: str,
+    description: str,
+    scale_min: int,
+    scale_neutral: int,
+    scale_max: int,
+    consensus_rule: str,
+    consensus_params: dict,
+    not_recommended_threshold,
+    by=None,
+) -> Study:
+    """Saves the study's settings; the scale stays fixed once anyone has rated on it."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    values = {
+        "title": title,
+        "description": description,
+        "scale_min": scale_min,
+        "scale_neutral": scale_neutral,
+        "scale_max": scale_max,
+        "consensus_rule": consensus_rule,
+        "consensus_params": consensus_params,
+        "not_recommended_threshold": not_recommended_threshold,
+    }
+    rescaled = any(values[name] != getattr(study, name) for name in Study.SCALE_FIELDS)
+    if rescaled and study_has_ratings(study=study):
+        raise ServiceError(_("The panel has already rated on this scale; it cannot change."))
+    changed = [name for name in Study.SETTINGS_FIELDS if values[name] != getattr(study, name)]
+    for name in changed:
+        setattr(study, name, values[name])
+    study.save()
+    if changed:
+        audit_record(
+            study=study,
+            by=by,
+            action=AuditEvent.Action.EDIT,
+            summary="Changed the study's " + ", ".join(name.replace("_", " ") for name in changed),
+            detail={"fields": changed},
+        )
+    return study

@@ -1,0 +1,84 @@
+"""The study's invitations: invite one person or a pasted list, resend a link, revoke one."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from surveys.access import get_invitation_for_facilitator, get_study_for_facilitator
+from surveys.forms.facilitator.invitations import InvitationForm
+from surveys.selectors.facilitator import study_invitations
+from surveys.services import ServiceError, invitations
+
+
+def _accept_url(request):
+    return lambda token: request.build_absolute_uri(reverse("surveys:invitation", kwargs={"token": token}))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def invitation_list(request, slug: str):
+    study = get_study_for_facilitator(request, slug)
+    status = 200
+    if request.method == "POST":
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            emails = form.cleaned_data["emails"]
+            try:
+                invitations.invitations_create(
+                    study=study,
+                    emails=emails,
+                    role=form.cleaned_data["role"],
+                    by=request.user,
+                    accept_url=_accept_url(request),
+                )
+            except ServiceError as error:
+                form.add_error(error.field, str(error))
+            else:
+                messages.success(
+                    request,
+                    ngettext("Invitation sent to %(email)s.", "%(count)d invitations sent.", len(emails))
+                    % {"email": emails[0], "count": len(emails)},
+                )
+                return redirect("surveys:study_invitations", slug=slug)
+        status = 400
+    else:
+        form = InvitationForm()
+    context = {"study": study, "form": form, "invitations": study_invitations(study=study)}
+    return render(request, "surveys/facilitator/invitations.html", context, status=status)
+
+
+@require_POST
+@login_required
+def invitation_resend(request, slug: str, pk: int):
+    """A fresh link for the same person and role; the old one stops working."""
+    invitation = get_invitation_for_facilitator(request, slug, pk)
+    try:
+        invitations.invitations_create(
+            study=invitation.study,
+            emails=[invitation.email],
+            role=invitation.role,
+            by=request.user,
+            accept_url=_accept_url(request),
+        )
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("A new link went to %(email)s.") % {"email": invitation.email})
+    return redirect("surveys:study_invitations", slug=slug)
+
+
+@require_POST
+@login_required
+def invitation_revoke(request, slug: str, pk: int):
+    invitation = get_invitation_for_facilitator(request, slug, pk)
+    try:
+        invitations.invitation_revoke(invitation=invitation, by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The invitation for %(email)s no longer works.") % {"email": invitation.email})
+    return redirect("surveys:study_invitations", slug=slug)

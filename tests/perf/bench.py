@@ -1,0 +1,251 @@
+"""`make bench` (`python -m tests.perf.bench`): import and export a synthetic study at scale, against pure pandas.
+
+Each step runs as its own command in a child process, as a user would run
+it, against a database of its own: a SQLite file in a temporary directory,
+or, when DATABASE_URL names PostgreSQL, a database "<name>_bench" created
+and dropped here. The development database is never touched.
+"""
+
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from tests.perf.synthetic import BenchSize, generate
+
+TARGET_IMPORT_SECONDS = 60
+TARGET_EXPORT_RATIO = 2
+TARGET_PEAK_MIB = 1024
+TABLES = ("recommendations", "not-recommended")
+
+
+@dataclass(frozen=True)
+class Step:
+    seconds: float
+    peak_mib: float
+    stdout: str
+
+
+class Command(BaseCommand):
+    help = "Benchmark import_responses and export_consensus on a synthetic study (docs/performance.md)."
+    requires_system_checks = []
+
+    def add_arguments(self, parser):
+        defaults = BenchSize()
+        parser.add_argument("--panelists", type=int, default=defaults.panelists)
+        parser.add_argument("--vignettes", type=int, default=defaults.vignettes)
+        parser.add_argument("--statements", type=int, default=defaults.statements_per_vignette, help="per vignette")
+        parser.add_argument("--options", type=int, default=defaults.options)
+        parser.add_argument("--rounds", type=int, default=defaults.rounds)
+
+    def handle(self, *args, panelists, vignettes, statements, options, rounds, **kwargs):
+        size = BenchSize(
+            panelists=panelists,
+            vignettes=vignettes,
+            statements_per_vignette=statements,
+            options=options,
+            rounds=rounds,
+        )
+        with tempfile.TemporaryDirectory(prefix="delphi-bench-") as directory, _bench_database(
+            Path(directory)
+        ) as (url, database):
+            self.directory = Path(directory)
+            # DEBUG off as in production: with it on, Django keeps every query's SQL.
+            self.env = os.environ | {"DATABASE_URL": url, "DEBUG": "0"}
+            self.steps: dict[str, Step] = {}
+            self._run(size, database)
+
+    def _run(self, size: BenchSize, database: str) -> None:
+        out = self.stdout.write
+        out(f"Benchmark: {size.panelists} panelists x {size.statements} statements x {size.rounds} rounds")
+        out(f"database: {database}; cores: {os.cpu_count()}; files in {self.directory}")
+        start = time.perf_counter()
+        files = generate(self.directory, size)
+        seconds = time.perf_counter() - start
+        out(f"generated {files.rating_rows:,} ratings and {files.selection_rows:,} selections in {seconds:.1f} s")
+
+        self._step("migrate", "migrate", "--noinput", "-v", "0")
+        self._step("import_study", "import_study", str(files.study))
+        imported = self._step(
+            "import_responses",
+            "import_responses",
+            files.slug,
+            "--ratings",
+            str(files.ratings),
+            "--not-recommended",
+            str(files.not_recommended),
+        )
+        rows = files.rating_rows + files.selection_rows
+
+        # As a user runs it: one export_consensus process per table, start-up included.
+        commands = [
+            self._step(
+                f"export_consensus {table}",
+                "export_consensus",
+                files.slug,
+                "--round",
+                str(size.rounds),
+                "--table",
+                table,
+                "--format",
+                "csv",
+                "--output",
+                str(self.directory / f"command-{table}.csv"),
+            )
+            for table in TABLES
+        ]
+        command_seconds = sum(step.seconds for step in commands)
+        # The figure to watch: both tables in one process, timed after start-up,
+        # against pure pandas timed the same way.
+        exported = self._child(
+            "export (both tables, one process)",
+            [sys.executable, "-m", "tests.perf.export_work", files.slug, str(size.rounds), str(self.directory)],
+        )
+        reference = self._child(
+            "pure pandas",
+            [
+                sys.executable,
+                "-m",
+                "tests.perf.synthetic",
+                "--study",
+                str(files.study),
+                "--ratings",
+                str(files.ratings),
+                "--not-recommended",
+                str(files.not_recommended),
+                "--round",
+                str(size.rounds),
+                "--output-dir",
+                str(self.directory),
+            ],
+        )
+        export_work = json.loads(exported.stdout)["seconds"]
+        pandas_work = json.loads(reference.stdout)["seconds"]
+        ratio = export_work / pandas_work
+        peak = max(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        ) / 1024
+
+        out("")
+        out(f"{'figure':<52} {'value':>14}   target")
+        figures = [
+            ("import: CSV rows (ratings + selections)", f"{rows:,}", "", None),
+            ("import: seconds", f"{imported.seconds:.1f}", f"<= {TARGET_IMPORT_SECONDS}",
+             imported.seconds <= TARGET_IMPORT_SECONDS),
+            ("import: rows per second", f"{rows / imported.seconds:,.0f}", "", None),
+            (f"export of both tables, round {size.rounds}: seconds", f"{export_work:.2f}", "", None),
+            ("pure pandas, same tables from the CSV: seconds", f"{pandas_work:.2f}", "", None),
+            ("export / pure pandas", f"{ratio:.2f}", f"<= {TARGET_EXPORT_RATIO}", ratio <= TARGET_EXPORT_RATIO),
+            ("export_consensus, two runs with start-up: seconds", f"{command_seconds:.1f}", "", None),
+            ("pure pandas process with start-up: seconds", f"{reference.seconds:.1f}", "", None),
+            ("peak memory (largest process): MiB", f"{peak:.0f}", f"<= {TARGET_PEAK_MIB}", peak <= TARGET_PEAK_MIB),
+        ]
+        for name, value, target, met in figures:
+            verdict = "" if met is None else ("  met" if met else "  MISSED")
+            out(f"{name:<52} {value:>14}   {target}{verdict}")
+        out("peak memory per step (MiB): " + ", ".join(f"{n} {s.peak_mib:.0f}" for n, s in self.steps.items()))
+        for table in TABLES:
+            verdict = _compare(self.directory / f"export-{table}.csv", self.directory / f"reference-{table}.csv")
+            exported_file, command_file = self.directory / f"export-{table}.csv", self.directory / f"command-{table}.csv"
+            if exported_file.read_bytes() != command_file.read_bytes():
+                verdict += "; DIFFERS from the export_consensus command's file"
+            out(f"{table}: {verdict}")
+
+    def _step(self, name: str, *arguments: str) -> Step:
+        return self._child(name, [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments])
+
+    def _child(self, name: str, argv: list[str]) -> Step:
+        """Runs a child to its end; its wall time and own peak memory (wait4)."""
+        stdout, stderr = self.directory / f"{name}.out", self.directory / f"{name}.err"
+        with stdout.open("wb") as out, stderr.open("wb") as err:
+            start = time.perf_counter()
+            process = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env, cwd=settings.BASE_DIR)
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode:
+            raise CommandError(f"{name} failed ({process.returncode}): {stderr.read_text()[-2000:]}")
+        self.stdout.write(f"  {name}: {seconds:.1f} s")
+        self.steps[name] = Step(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, stdout=stdout.read_text())
+        return self.steps[name]
+
+
+def _compare(exported: Path, reference: Path) -> str:
+    """Whether the export and the pure-pandas table list the same rows with the same figures."""
+    ours, theirs = pd.read_csv(exported), pd.read_csv(reference)
+    keys = ["statement"] if "statement" in theirs else ["vignette", "option"]
+    figures = ["n", "min", "mean", "median"] if "statement" in theirs else ["count", "n", "percent"]
+    merged = ours.merge(theirs, on=keys, how="outer", suffixes=("", "_pandas"), indicator=True)
+    unmatched = int((merged["_merge"] != "both").sum())
+    both = merged[merged["_merge"] == "both"]
+    differing = sum(int(((both[f] - both[f"{f}_pandas"]).abs() > 0.051).sum()) for f in figures if f in ours)
+    if unmatched or differing:
+        return f"DIFFERS from pure pandas: {unmatched} row(s) in one table only, {differing} figure(s) differ"
+    return f"same {len(theirs)} rows and figures as pure pandas"
+
+
+@contextmanager
+def _bench_database(directory: Path):
+    """The DATABASE_URL of a database for the bench alone, and a description of it."""
+    config = settings.DATABASES["default"]
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        yield f"sqlite:///{directory / 'bench.sqlite3'}", f"SQLite {sqlite3.sqlite_version} (temporary file)"
+        return
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        raise CommandError(f"the bench runs on SQLite or PostgreSQL, not {config['ENGINE']}")
+    import psycopg
+    from psycopg import sql
+
+    name = f"{config['NAME']}_bench"
+    connect = {
+        "dbname": "postgres",
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+    }
+    with psycopg.connect(**connect, autocommit=True) as connection:
+        drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+        connection.execute(drop)
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        version = connection.info.server_version
+        credentials = quote(config.get("USER") or "", safe="")
+        if config.get("PASSWORD"):
+            credentials += ":" + quote(config["PASSWORD"], safe="")
+        host = quote(config.get("HOST") or "", safe="")
+        port = f":{config['PORT']}" if config.get("PORT") else ""
+        try:
+            yield (
+                f"postgres://{credentials}@{host}{port}/{quote(name, safe='')}",
+                f"PostgreSQL {version // 10000}.{version % 10000} (database {name}, dropped afterwards)",
+            )
+        finally:
+            connection.execute(drop)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs the command as `python -m tests.perf.bench`, set up as manage.py would."""
+    import os
+    import sys
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    Command().run_from_argv(["manage.py", "bench", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()
