@@ -55,6 +55,11 @@ security: venv-dev
 	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# The import contracts of pyproject.toml: which app and layer may import which.
+.PHONY: lint
+lint: venv-dev
+	$(BIN)/lint-imports
+
 # 200 simulated panelists in 5 studies against gunicorn (4 workers) on the
 # local PostgreSQL, then a count of every answer; see docs/performance.md.
 .PHONY: loadtest
