@@ -21,28 +21,29 @@ def mayo_study(db) -> Study:
     return Study.objects.get(slug="mayo-trd")
 
 
-def _member(study, role, username):
+def member(study, role, username):
+    """A user of that name with that role in the study."""
     return MembershipFactory(study=study, role=role, user=UserFactory(username=username)).user
 
 
 @pytest.fixture
 def facilitator(study):
-    return _member(study, Membership.Role.FACILITATOR, "facilitator")
+    return member(study, Membership.Role.FACILITATOR, "facilitator")
 
 
 @pytest.fixture
 def panelist(study):
-    return _member(study, Membership.Role.PANELIST, "panelist")
+    return member(study, Membership.Role.PANELIST, "panelist")
 
 
 @pytest.fixture
 def other_panelist(study):
-    return _member(study, Membership.Role.PANELIST, "other_panelist")
+    return member(study, Membership.Role.PANELIST, "other_panelist")
 
 
 @pytest.fixture
 def analyst(study):
-    return _member(study, Membership.Role.ANALYST, "analyst")
+    return member(study, Membership.Role.ANALYST, "analyst")
 
 
 @pytest.fixture
@@ -58,8 +59,52 @@ def voting_round(study):
 
 
 @pytest.fixture
+def mayo_facilitator(mayo_study):
+    return member(mayo_study, Membership.Role.FACILITATOR, "mayo-facilitator")
+
+
+@pytest.fixture
+def mayo_analyst(mayo_study):
+    return member(mayo_study, Membership.Role.ANALYST, "mayo-analyst")
+
+
+@pytest.fixture
+def mayo_panelist(mayo_study):
+    return member(mayo_study, Membership.Role.PANELIST, "mayo-panelist")
+
+
+# Clients signed in as one actor each. Each takes pytest-django's one
+# `client`, so a test uses one of them, or signs in again itself.
+
+
+@pytest.fixture
 def panelist_client(client, panelist):
     client.force_login(panelist)
+    return client
+
+
+@pytest.fixture
+def facilitator_client(client, facilitator):
+    client.force_login(facilitator)
+    return client
+
+
+@pytest.fixture
+def outsider_client(client, outsider):
+    """Signed in, and a member of no study."""
+    client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def mayo_facilitator_client(client, mayo_facilitator):
+    client.force_login(mayo_facilitator)
+    return client
+
+
+@pytest.fixture
+def mayo_analyst_client(client, mayo_analyst):
+    client.force_login(mayo_analyst)
     return client
 
 

@@ -191,3 +191,30 @@ def sign_in(client, username: str, password: str) -> bool:
     `client.login` authenticates without a request, which axes refuses)."""
     response = client.post(reverse("login"), {"username": username, "password": password})
     return response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def vote_url(round_):
+    return reverse("surveys:vote", kwargs={"slug": round_.study.slug, "number": round_.number})
+
+
+def items_by_code(round_):
+    return {item.code: item for item in round_.items.prefetch_related("item_options")}
+
+
+def option_ids(item):
+    return [link.option_id for link in item.item_options.order_by("position")]
+
+
+def full_answers(round_, action="submit"):
+    """A POST that answers every item of `round_with_every_item_type`."""
+    items = items_by_code(round_)
+    ranks = {f"item-{items['rank'].pk}-{option}": str(i + 1) for i, option in enumerate(option_ids(items["rank"]))}
+    return {
+        f"item-{items['likert'].pk}": "8",
+        f"item-{items['categorical'].pk}": "4",
+        f"item-{items['top'].pk}": [str(o) for o in option_ids(items["top"])[:2]],
+        f"item-{items['avoid'].pk}": [str(option_ids(items["avoid"])[2])],
+        **ranks,
+        f"item-{items['comment'].pk}": "ECT early, if she agrees.",
+        "action": action,
+    }

@@ -12,7 +12,7 @@ read: for element ids and for the assertions.
 The ratings are chosen so that the final round reproduces the paper's Table 3
 and Table 4 (Marques et al., J Clin Psychiatry 2026;87(1):25cs16066; the
 text is in the seeds as 003_6f41bb13d1a92edf.txt). The design is that of
-tests/analysis/test_export_consensus.py: ten panelists, every final rating 7
+tests/analysis/management/test_export_consensus.py: ten panelists, every final rating 7
 to 9, one blank in the metabolic vignette (the paper's 8.44 = 76 / 9). The
 expected numbers below are the paper's, typed from its tables, not computed.
 """

@@ -1,4 +1,4 @@
-"""Invitation links beyond tests/surveys/test_invitations.py: a resent link, and a link's reach.
+"""Invitation links beyond tests/surveys/views/test_invitations.py: a resent link, and a link's reach.
 
 Single use, expiry, revocation and unknown links are covered there; these add
 what a holder of an old or foreign link could still try.

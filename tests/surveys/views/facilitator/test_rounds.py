@@ -23,12 +23,6 @@ def local(moment) -> str:
 
 
 @pytest.fixture
-def facilitator_client(client, facilitator):
-    client.force_login(facilitator)
-    return client
-
-
-@pytest.fixture
 def open_round(voting_round):
     voting_round.deadline = timezone.now() + timedelta(days=7)
     voting_round.save()

@@ -23,8 +23,13 @@ from django.urls import reverse
 from surveys.services import rounds, voting
 from surveys.models import Answer, AnswerOption, AuditEvent, Membership, Round, RoundCompletion, Submission
 from surveys.services.participants import participant_for
-from tests.factories import MembershipFactory, UserFactory, round_with_every_item_type
-from tests.surveys.test_voting import full_answers, items_by_code, vote_url
+from tests.factories import (
+    MembershipFactory,
+    UserFactory,
+    full_answers,
+    items_by_code,
+    vote_url,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -120,11 +125,6 @@ def _post_status(client, url, data):
     return lambda: client.post(url, data).status_code
 
 
-@pytest.fixture
-def open_round(study):
-    return round_with_every_item_type(study)
-
-
 def _panelists(study, count, prefix):
     return [
         MembershipFactory(study=study, role=Membership.Role.PANELIST, user=UserFactory(username=f"{prefix}{i}")).user
@@ -141,11 +141,11 @@ def _stored_answers(participant):
     return stored
 
 
-def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, release, study, panelist, open_round):
-    items = items_by_code(open_round)
-    first = full_answers(open_round)
+def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, release, study, panelist, voting_round):
+    items = items_by_code(voting_round)
+    first = full_answers(voting_round)
     second = {
-        **full_answers(open_round),
+        **full_answers(voting_round),
         f"item-{items['likert'].pk}": "2",
         f"item-{items['categorical'].pk}": "1",
         f"item-{items['comment'].pk}": "Second tab",
@@ -154,9 +154,9 @@ def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, rel
     _held(monkeypatch, voting, "_answers_write", release=release, entered=entered)
     tabs = [_client_for(panelist), _client_for(panelist)]
 
-    one = _in_thread(_post_status(tabs[0], vote_url(open_round), first))
+    one = _in_thread(_post_status(tabs[0], vote_url(voting_round), first))
     assert entered.wait(10)
-    two = _in_thread(_post_status(tabs[1], vote_url(open_round), second))
+    two = _in_thread(_post_status(tabs[1], vote_url(voting_round), second))
     _wait_for_lock_waiters(1)
     release.set()
 
@@ -170,14 +170,14 @@ def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, rel
     assert Submission.objects.count() == 1 and RoundCompletion.objects.get().status == "submitted"
 
 
-def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, open_round):
+def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, voting_round):
     tabs = [_client_for(panelist) for _ in range(4)]
     barrier = threading.Barrier(len(tabs))
 
     def submit(tab):
         def work():
             barrier.wait()
-            return tab.post(vote_url(open_round), full_answers(open_round)).status_code
+            return tab.post(vote_url(voting_round), full_answers(voting_round)).status_code
 
         return work
 
@@ -186,7 +186,7 @@ def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, open
     assert Answer.objects.count() == 6 and Submission.objects.count() == 1
 
 
-def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(monkeypatch, release, study, open_round):
+def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(monkeypatch, release, study, voting_round):
     facilitator = MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user
     early, late = _panelists(study, 3, "early"), _panelists(study, 3, "late")
     # Signed in beforehand: a sign-in writes rows that would queue behind the votes' locks.
@@ -196,17 +196,17 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     _held(monkeypatch, voting, "_answers_write", release=release, entered=entered, commits=commits)
     # The close writes its audit event inside its transaction: its commit is the moment of closing.
     _held(monkeypatch, rounds, "audit_record", commits=commits)
-    url = vote_url(open_round)
+    url = vote_url(voting_round)
 
-    in_flight = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in early_clients]
+    in_flight = [_in_thread(_post_status(client, url, full_answers(voting_round))) for client in early_clients]
     assert entered.wait(10)
     _wait_for_lock_waiters(len(early) - 1)
     close = _in_thread(
-        _post_status(facilitator_client, close_url(open_round), {})
+        _post_status(facilitator_client, close_url(voting_round), {})
     )
     _wait_for_lock_waiters(len(early))
     # These arrive while the close is queued for the round: they must see it closed.
-    after = [_in_thread(_post_status(client, url, full_answers(open_round))) for client in late_clients]
+    after = [_in_thread(_post_status(client, url, full_answers(voting_round))) for client in late_clients]
     _wait_for_lock_waiters(len(early) + len(late))
     release.set()
 
@@ -214,8 +214,8 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     assert close_status == 302
     assert early_status == [302] * len(early)
     assert late_status == [403] * len(late)
-    open_round.refresh_from_db()
-    assert open_round.status == Round.Status.CLOSED
+    voting_round.refresh_from_db()
+    assert voting_round.status == Round.Status.CLOSED
     for user in early:
         participant = participant_for(study=study, user=user)
         assert len(_stored_answers(participant)) == 6
@@ -231,11 +231,11 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     ]
 
 
-def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, release, study, open_round):
+def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, release, study, voting_round):
     facilitators = [MembershipFactory(study=study, role=Membership.Role.FACILITATOR).user for _ in range(2)]
     entered = threading.Event()
     _held(monkeypatch, rounds, "audit_record", release=release, entered=entered)
-    url = close_url(open_round)
+    url = close_url(voting_round)
 
     first = _in_thread(_post_status(_client_for(facilitators[0]), url, {}))
     assert entered.wait(10)
@@ -246,5 +246,5 @@ def test_two_facilitators_closing_at_once_close_the_round_once(monkeypatch, rele
     # The second waited for the first, then found the round closed: a refusal, not a second close.
     assert _finish(first, second) == [302, 409]
     assert AuditEvent.objects.filter(action=AuditEvent.Action.CLOSE).count() == 1
-    open_round.refresh_from_db()
-    assert open_round.status == Round.Status.CLOSED
+    voting_round.refresh_from_db()
+    assert voting_round.status == Round.Status.CLOSED

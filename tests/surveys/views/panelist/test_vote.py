@@ -9,36 +9,19 @@ from django.utils import timezone
 
 from surveys.models import Answer, AnswerOption, Membership, Participant, Round, RoundCompletion, Submission
 from surveys.services.participants import participant_for
-from tests.factories import ItemFactory, MembershipFactory, RoundFactory, StudyFactory, round_with_every_item_type
+from tests.factories import (
+    ItemFactory,
+    MembershipFactory,
+    RoundFactory,
+    StudyFactory,
+    full_answers,
+    items_by_code,
+    option_ids,
+    round_with_every_item_type,
+    vote_url,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def vote_url(round_):
-    return reverse("surveys:vote", kwargs={"slug": round_.study.slug, "number": round_.number})
-
-
-def items_by_code(round_):
-    return {item.code: item for item in round_.items.prefetch_related("item_options")}
-
-
-def option_ids(item):
-    return [link.option_id for link in item.item_options.order_by("position")]
-
-
-def full_answers(round_, action="submit"):
-    """A POST that answers every item of `round_with_every_item_type`."""
-    items = items_by_code(round_)
-    ranks = {f"item-{items['rank'].pk}-{option}": str(i + 1) for i, option in enumerate(option_ids(items["rank"]))}
-    return {
-        f"item-{items['likert'].pk}": "8",
-        f"item-{items['categorical'].pk}": "4",
-        f"item-{items['top'].pk}": [str(o) for o in option_ids(items["top"])[:2]],
-        f"item-{items['avoid'].pk}": [str(option_ids(items["avoid"])[2])],
-        **ranks,
-        f"item-{items['comment'].pk}": "ECT early, if she agrees.",
-        "action": action,
-    }
 
 
 def nothing_saved():

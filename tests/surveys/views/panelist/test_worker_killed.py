@@ -30,8 +30,7 @@ from django.test import Client
 
 from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
 from surveys.services.participants import participant_for
-from tests.factories import round_with_every_item_type
-from tests.surveys.test_voting import full_answers, vote_url
+from tests.factories import full_answers, round_with_every_item_type, vote_url
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

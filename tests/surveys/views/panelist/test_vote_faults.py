@@ -13,7 +13,7 @@ from django.db import OperationalError, connection
 
 from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
 from surveys.services.participants import participant_for
-from tests.surveys.test_voting import full_answers, items_by_code, vote_url
+from tests.factories import full_answers, items_by_code, vote_url
 
 pytestmark = pytest.mark.django_db
 

@@ -23,13 +23,6 @@ def round_one(mayo_study):
     return close(round_)
 
 
-@pytest.fixture
-def mayo_facilitator(client, mayo_study):
-    user = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR, user=UserFactory(username="fac")).user
-    client.force_login(user)
-    return client
-
-
 def next_round(round_one) -> Round:
     return Round.objects.get(study=round_one.study, number=2)
 
@@ -38,8 +31,8 @@ def form(**extra) -> dict:
     return {"mode": "all", "kind": "consensus", **extra}
 
 
-def test_carrying_every_item_keeps_each_ones_lineage(mayo_facilitator, round_one):
-    response = mayo_facilitator.post(url("round_next", round_one), form())
+def test_carrying_every_item_keeps_each_ones_lineage(mayo_facilitator_client, round_one):
+    response = mayo_facilitator_client.post(url("round_next", round_one), form())
 
     second = next_round(round_one)
     assert response.status_code == 302 and response["Location"] == url("round_manage", second)
@@ -54,8 +47,8 @@ def test_carrying_every_item_keeps_each_ones_lineage(mayo_facilitator, round_one
     assert AuditEvent.objects.get(action="edit").summary.startswith("Drafted round 2 from round 1: 21 items")
 
 
-def test_only_statements_without_consensus_go_forward_with_their_vignettes_items(mayo_facilitator, round_one):
-    mayo_facilitator.post(url("round_next", round_one), form(mode="no_consensus"))
+def test_only_statements_without_consensus_go_forward_with_their_vignettes_items(mayo_facilitator_client, round_one):
+    mayo_facilitator_client.post(url("round_next", round_one), form(mode="no_consensus"))
 
     codes = set(next_round(round_one).items.values_list("code", flat=True))
     assert "cad-main" in codes and {"cad:not-recommended", "cad:comment"} <= codes
@@ -64,20 +57,20 @@ def test_only_statements_without_consensus_go_forward_with_their_vignettes_items
     assert "sud-main" in codes
 
 
-def test_a_reworded_statement_is_marked_reworded(mayo_facilitator, round_one):
+def test_a_reworded_statement_is_marked_reworded(mayo_facilitator_client, round_one):
     cad = round_one.items.get(code="cad-main")
 
-    mayo_facilitator.post(url("round_next", round_one), form(**{f"reword_{cad.pk}": "TMS would be my main choice."}))
+    mayo_facilitator_client.post(url("round_next", round_one), form(**{f"reword_{cad.pk}": "TMS would be my main choice."}))
 
     link = ItemLink.objects.get(parent=cad)
     assert (link.operation, link.child.text) == ("reworded", "TMS would be my main choice.")
     assert ItemLink.objects.get(parent__code="base-main", child__round__number=2).operation == "carried"
 
 
-def test_merged_items_become_one_with_every_parent_and_all_their_options(mayo_facilitator, round_one):
+def test_merged_items_become_one_with_every_parent_and_all_their_options(mayo_facilitator_client, round_one):
     base, sud = round_one.items.get(code="base-main"), round_one.items.get(code="sud-main")
 
-    response = mayo_facilitator.post(
+    response = mayo_facilitator_client.post(
         url("round_next", round_one),
         form(mode="selected", carry=[str(base.pk), str(sud.pk)], merge=[str(base.pk), str(sud.pk)],
              merge_code="shared-main", merge_text="SGA, TMS, ketamine or an SRI not yet tried."),
@@ -92,10 +85,10 @@ def test_merged_items_become_one_with_every_parent_and_all_their_options(mayo_fa
     assert AuditEvent.objects.get().action == "merge"
 
 
-def test_a_dropped_variation_is_not_carried(mayo_facilitator, round_one, mayo_study):
+def test_a_dropped_variation_is_not_carried(mayo_facilitator_client, round_one, mayo_study):
     sensitivity = mayo_study.vignettes.get(code="sensitivity")
 
-    mayo_facilitator.post(url("round_next", round_one), form(drop=[str(sensitivity.pk)]))
+    mayo_facilitator_client.post(url("round_next", round_one), form(drop=[str(sensitivity.pk)]))
 
     second = next_round(round_one)
     assert not second.items.filter(vignette=sensitivity).exists()
@@ -111,13 +104,13 @@ def test_a_dropped_variation_is_not_carried(mayo_facilitator, round_one, mayo_st
     ],
 )
 def test_a_bad_next_round_form_is_refused_at_its_field_and_drafts_nothing(
-    mayo_facilitator, round_one, data, field, message
+    mayo_facilitator_client, round_one, data, field, message
 ):
     if field is None:
         data = {**data, "merge": [str(round_one.items.get(code="base-main").pk)]}
         field, message = "merge", "Tick at least two items to merge."
 
-    response = mayo_facilitator.post(url("round_next", round_one), form(**data))
+    response = mayo_facilitator_client.post(url("round_next", round_one), form(**data))
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -125,28 +118,28 @@ def test_a_bad_next_round_form_is_refused_at_its_field_and_drafts_nothing(
     assert not Round.objects.filter(number=2).exists()
 
 
-def test_an_open_round_cannot_have_a_next_one_yet(mayo_facilitator, mayo_study):
+def test_an_open_round_cannot_have_a_next_one_yet(mayo_facilitator_client, mayo_study):
     first = mayo_study.rounds.get(number=1)
     round_open(round=first)
 
-    response = mayo_facilitator.post(url("round_next", first), form())
+    response = mayo_facilitator_client.post(url("round_next", first), form())
 
     assert response.status_code == 409
     assert "before preparing the next one" in response.content.decode()
     assert not Round.objects.filter(number=2).exists()
 
 
-def test_the_next_round_is_drafted_once(mayo_facilitator, round_one):
-    mayo_facilitator.post(url("round_next", round_one), form())
+def test_the_next_round_is_drafted_once(mayo_facilitator_client, round_one):
+    mayo_facilitator_client.post(url("round_next", round_one), form())
 
-    response = mayo_facilitator.post(url("round_next", round_one), form())
+    response = mayo_facilitator_client.post(url("round_next", round_one), form())
 
     assert response.status_code == 409
     assert Round.objects.filter(study=round_one.study).count() == 2
 
 
-def test_a_facilitator_adds_a_statement_to_the_draft(mayo_facilitator, round_one, mayo_study):
-    mayo_facilitator.post(url("round_next", round_one), form())
+def test_a_facilitator_adds_a_statement_to_the_draft(mayo_facilitator_client, round_one, mayo_study):
+    mayo_facilitator_client.post(url("round_next", round_one), form())
     second = next_round(round_one)
     data = {
         "vignette": mayo_study.vignettes.get(code="cad").pk,
@@ -155,15 +148,15 @@ def test_a_facilitator_adds_a_statement_to_the_draft(mayo_facilitator, round_one
         "options": [mayo_study.options.get(code="ect").pk],
     }
 
-    assert mayo_facilitator.post(url("statement_add", second), data).status_code == 302
+    assert mayo_facilitator_client.post(url("statement_add", second), data).status_code == 302
     added = second.items.get(code="cad-ect")
     assert (added.type, added.scale_max, list(added.item_options.values_list("option__code", flat=True))) == ("likert", 9, ["ect"])
     assert not added.parents.exists()
 
-    again = mayo_facilitator.post(url("statement_add", second), data)
+    again = mayo_facilitator_client.post(url("statement_add", second), data)
     assert again.status_code == 409
     assert second.items.filter(code="cad-ect").count() == 1
-    assert mayo_facilitator.post(url("statement_add", second), {**data, "code": "not a slug"}).status_code == 400
+    assert mayo_facilitator_client.post(url("statement_add", second), {**data, "code": "not a slug"}).status_code == 400
 
 
 @pytest.mark.parametrize("who", ["panelist", "outsider", "analyst"])
@@ -178,8 +171,8 @@ def test_only_the_studys_facilitators_prepare_rounds(client, round_one, who):
     assert not Round.objects.filter(number=2).exists()
 
 
-def test_panelists_see_round_ones_results_beside_the_carried_statement(mayo_facilitator, round_one, client):
-    mayo_facilitator.post(url("round_next", round_one), form())
+def test_panelists_see_round_ones_results_beside_the_carried_statement(mayo_facilitator_client, round_one, client):
+    mayo_facilitator_client.post(url("round_next", round_one), form())
     second = next_round(round_one)
     panelist = MembershipFactory(study=round_one.study, role=Membership.Role.PANELIST).user
     round_open(round=second)
@@ -209,9 +202,9 @@ def development_round(mayo_study):
 
 
 def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_consensus_round(
-    mayo_facilitator, development_round, mayo_study
+    mayo_facilitator_client, development_round, mayo_study
 ):
-    page = mayo_facilitator.get(url("round_next", development_round))
+    page = mayo_facilitator_client.get(url("round_next", development_round))
 
     text = page.content.decode()
     assert "TMS, Augmentation with SGA, or Ketamine/esketamine would be my main choice(s)" in text
@@ -220,7 +213,7 @@ def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_conse
 
     base, cad = mayo_study.vignettes.get(code="base"), mayo_study.vignettes.get(code="cad")
     ids = {o.code: str(o.pk) for o in mayo_study.options.all()}
-    response = mayo_facilitator.post(
+    response = mayo_facilitator_client.post(
         url("round_next", development_round),
         form(mode="selected", carry=[], kind="consensus", **{
             f"draft_text_{base.pk}": "TMS or an SGA would be my main choice(s).",
@@ -237,8 +230,8 @@ def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_conse
     assert list(statement.item_options.values_list("option__code", flat=True)) == ["tms", "sga"]
 
 
-def test_a_higher_share_drafts_fewer_options(mayo_facilitator, development_round):
-    text = mayo_facilitator.get(url("round_next", development_round) + "?threshold=75").content.decode()
+def test_a_higher_share_drafts_fewer_options(mayo_facilitator_client, development_round):
+    text = mayo_facilitator_client.get(url("round_next", development_round) + "?threshold=75").content.decode()
 
     assert "TMS would be my main choice(s)" in text
     assert "TMS, Augmentation with SGA" not in text

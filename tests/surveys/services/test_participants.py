@@ -1,14 +1,14 @@
+"""Pseudonyms: given to the panel in random order, found again through the keyed link, never without its key."""
+
 import hashlib
 
 import pytest
 from django.test import override_settings
 
-from surveys.models import Membership, Participant, Round
+from surveys.models import Membership, Participant
 from surveys.pseudonyms import participant_link_hash
-from surveys.services import ServiceError
 from surveys.services.participants import participant_for, participants_assign
-from surveys.services.rounds import round_open
-from tests.factories import ItemFactory, MembershipFactory, RoundFactory
+from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -55,32 +55,3 @@ def test_the_link_needs_the_key_that_is_kept_outside_the_database(study, panelis
         assert participant_link_hash(study_id=study.pk, user_id=panelist.pk) != stored
     unkeyed = hashlib.sha256(f"participant:{study.pk}:{panelist.pk}".encode()).hexdigest()
     assert stored != unkeyed
-
-
-def test_opening_a_round_gives_the_panel_its_pseudonyms(study, panelist, other_panelist):
-    round_ = ItemFactory(round=RoundFactory(study=study)).round
-
-    round_open(round=round_)
-
-    round_.refresh_from_db()
-    assert round_.status == Round.Status.OPEN
-    assert round_.opened_at is not None
-    assert Participant.objects.filter(study=study).count() == 2
-
-
-def test_a_round_without_items_cannot_open(study):
-    round_ = RoundFactory(study=study)
-
-    with pytest.raises(ServiceError, match="has no items"):
-        round_open(round=round_)
-
-    round_.refresh_from_db()
-    assert round_.status == Round.Status.DRAFT
-
-
-def test_an_open_round_cannot_be_opened_again(study):
-    round_ = ItemFactory(round=RoundFactory(study=study)).round
-    round_open(round=round_)
-
-    with pytest.raises(ServiceError, match="already open"):
-        round_open(round=round_)

@@ -26,12 +26,6 @@ def link_in(message) -> str:
     return re.search(r"https?://\S+/invitations/\S+/", message.body).group(0)
 
 
-@pytest.fixture
-def facilitator_client(client, facilitator):
-    client.force_login(facilitator)
-    return client
-
-
 def test_an_invitation_makes_a_member_and_emails_a_single_use_link(
     facilitator_client, study, django_capture_on_commit_callbacks
 ):

@@ -9,20 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from surveys.models import AuditEvent, Item, ItemOption, Membership, Round
+from surveys.models import AuditEvent, Item, ItemOption, Round
 from surveys.services.builder import matrix_add
 from tests.analysis.panels import close, panel, rate, select, submit
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory, VignetteFactory
 from vignettes.models import Option
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fac_client(client, mayo_study):
-    user = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR, user=UserFactory(username="fac")).user
-    client.force_login(user)
-    return client
 
 
 def queries(client, url: str) -> int:
@@ -50,7 +43,7 @@ def more_options(study, count: int) -> None:
     )
 
 
-def test_the_history_page_is_constant_in_the_number_of_events(fac_client, mayo_study, django_assert_max_num_queries):
+def test_the_history_page_is_constant_in_the_number_of_events(mayo_facilitator_client, mayo_study, django_assert_max_num_queries):
     def grow():
         actors = UserFactory.create_batch(20)
         AuditEvent.objects.bulk_create(
@@ -58,15 +51,15 @@ def test_the_history_page_is_constant_in_the_number_of_events(fac_client, mayo_s
         )
 
     # Expect 4: session, user, the facilitator's membership with the study, events with their actors.
-    pinned(fac_client, study_url("history", mayo_study), grow, 4, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, study_url("history", mayo_study), grow, 4, django_assert_max_num_queries)
 
 
 def test_the_invitations_page_is_constant_in_the_number_of_invitations(
-    fac_client, mayo_study, django_assert_max_num_queries
+    mayo_facilitator_client, mayo_study, django_assert_max_num_queries
 ):
     # Expect 4: session, user, the facilitator's membership with the study, the invitations.
     pinned(
-        fac_client,
+        mayo_facilitator_client,
         study_url("study_invitations", mayo_study),
         lambda: InvitationFactory.create_batch(60, study=mayo_study),
         4,
@@ -75,7 +68,7 @@ def test_the_invitations_page_is_constant_in_the_number_of_invitations(
 
 
 def test_the_content_page_is_constant_in_the_number_of_vignettes_and_options(
-    fac_client, mayo_study, django_assert_max_num_queries
+    mayo_facilitator_client, mayo_study, django_assert_max_num_queries
 ):
     def grow():
         base = mayo_study.vignettes.get(code="base")
@@ -89,16 +82,16 @@ def test_the_content_page_is_constant_in_the_number_of_vignettes_and_options(
     # vignettes with their bases, the base vignettes offered to a new
     # variation, options.
     url = reverse("vignettes:study_content", kwargs={"slug": mayo_study.slug})
-    pinned(fac_client, url, grow, 6, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, url, grow, 6, django_assert_max_num_queries)
 
 
-def test_the_settings_page_is_constant_in_the_size_of_the_panel(fac_client, mayo_study, django_assert_max_num_queries):
+def test_the_settings_page_is_constant_in_the_size_of_the_panel(mayo_facilitator_client, mayo_study, django_assert_max_num_queries):
     round_ = mayo_study.rounds.get()
 
     # Expect 4: session, user, the facilitator's membership with the study,
     # whether anyone has rated yet (which fixes the scale).
     pinned(
-        fac_client,
+        mayo_facilitator_client,
         study_url("study_settings", mayo_study),
         lambda: rate(round_, {"base-main": [8] * 80, "cad-main": [7] * 80}),
         4,
@@ -106,7 +99,7 @@ def test_the_settings_page_is_constant_in_the_size_of_the_panel(fac_client, mayo
     )
 
 
-def test_the_study_file_is_constant_in_the_number_of_items(fac_client, mayo_study, django_assert_max_num_queries):
+def test_the_study_file_is_constant_in_the_number_of_items(mayo_facilitator_client, mayo_study, django_assert_max_num_queries):
     round_ = mayo_study.rounds.get()
 
     def grow():
@@ -117,11 +110,11 @@ def test_the_study_file_is_constant_in_the_number_of_items(fac_client, mayo_stud
     # Expect 8: session, user, the facilitator's membership with the study,
     # the latest round, its statements with their vignettes, their options,
     # vignettes with their bases, options.
-    pinned(fac_client, study_url("study_file", mayo_study), grow, 8, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, study_url("study_file", mayo_study), grow, 8, django_assert_max_num_queries)
 
 
 def test_the_draft_rounds_page_is_constant_in_the_number_of_items(
-    fac_client, mayo_study, django_assert_max_num_queries
+    mayo_facilitator_client, mayo_study, django_assert_max_num_queries
 ):
     round_ = mayo_study.rounds.get()
 
@@ -134,10 +127,10 @@ def test_the_draft_rounds_page_is_constant_in_the_number_of_items(
     # panel with each member's completion, items with their vignettes, their
     # lineage, and vignettes and options twice (the statement and the matrix
     # forms each list them).
-    pinned(fac_client, study_url("round_manage", mayo_study, number=1), grow, 10, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, study_url("round_manage", mayo_study, number=1), grow, 10, django_assert_max_num_queries)
 
 
-def test_the_item_page_is_constant_in_the_number_of_options(fac_client, mayo_study, django_assert_max_num_queries):
+def test_the_item_page_is_constant_in_the_number_of_options(mayo_facilitator_client, mayo_study, django_assert_max_num_queries):
     item = mayo_study.rounds.get().items.get(code="base:not-recommended")
 
     def grow():
@@ -150,13 +143,13 @@ def test_the_item_page_is_constant_in_the_number_of_options(fac_client, mayo_stu
     # Expect 7: session, user, round with study (the facilitator check), the
     # item with its vignette, its options, its lineage, the study's options.
     url = study_url("round_item_edit", mayo_study, number=1, pk=item.pk)
-    pinned(fac_client, url, grow, 7, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, url, grow, 7, django_assert_max_num_queries)
 
 
-def test_the_merge_page_is_constant_in_the_number_of_options(fac_client, mayo_study, django_assert_max_num_queries):
+def test_the_merge_page_is_constant_in_the_number_of_options(mayo_facilitator_client, mayo_study, django_assert_max_num_queries):
     # Expect 4: session, user, round with study (the facilitator check), the study's options.
     pinned(
-        fac_client,
+        mayo_facilitator_client,
         study_url("round_options_merge", mayo_study, number=1),
         lambda: more_options(mayo_study, 30),
         4,
@@ -165,7 +158,7 @@ def test_the_merge_page_is_constant_in_the_number_of_options(fac_client, mayo_st
 
 
 def test_preparing_the_next_round_is_constant_in_the_size_of_the_panel(
-    fac_client, mayo_study, django_assert_max_num_queries
+    mayo_facilitator_client, mayo_study, django_assert_max_num_queries
 ):
     round_ = close(mayo_study.rounds.get())
     rate(round_, {"base-main": [9, 9, 8], "cad-main": [9, 5, 9]})
@@ -179,11 +172,11 @@ def test_preparing_the_next_round_is_constant_in_the_size_of_the_panel(
     # empty for a consensus round but read all the same: item options,
     # options, items, vignettes, chosen options counted in the database,
     # submissions.
-    pinned(fac_client, study_url("round_next", mayo_study, number=1), grow, 11, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, study_url("round_next", mayo_study, number=1), grow, 11, django_assert_max_num_queries)
 
 
 def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_panel(
-    fac_client, mayo_study, django_assert_max_num_queries
+    mayo_facilitator_client, mayo_study, django_assert_max_num_queries
 ):
     round_ = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
     close(mayo_study.rounds.get(number=1))
@@ -198,11 +191,11 @@ def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_pan
         submit(round_, panel(mayo_study, 80)[2:])
 
     url = study_url("round_next", mayo_study, number=2)
-    assert "or Ketamine/esketamine would be my main choice(s)" in fac_client.get(url).content.decode()
+    assert "or Ketamine/esketamine would be my main choice(s)" in mayo_facilitator_client.get(url).content.decode()
     # Expect 14: the 11 of a consensus round (above), then the study's
     # vignettes and options for the drafts, and the options each drafted
     # statement may name.
-    pinned(fac_client, url, grow, 14, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, url, grow, 14, django_assert_max_num_queries)
 
 
 def test_the_empty_study_page_needs_no_study_query(client, django_assert_max_num_queries):

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from analysis.exports import FORMATS
 from analysis.tables import TABLES
-from surveys.models import Item, ItemLink, ItemOption, Membership, Round
+from surveys.models import Item, ItemLink, ItemOption, Round
 from tests.analysis.panels import not_recommend, panel, rate, select, submit
 from tests.factories import ItemFactory, MembershipFactory, UserFactory
 from vignettes.models import Option, Vignette
@@ -58,27 +58,6 @@ def round1(mayo_study):
     return close(round_)
 
 
-@pytest.fixture
-def mayo_facilitator(mayo_study):
-    return member(mayo_study, Membership.Role.FACILITATOR, "mayo-facilitator")
-
-
-@pytest.fixture
-def mayo_analyst(mayo_study):
-    return member(mayo_study, Membership.Role.ANALYST, "mayo-analyst")
-
-
-@pytest.fixture
-def mayo_panelist(mayo_study):
-    return member(mayo_study, Membership.Role.PANELIST, "mayo-panelist")
-
-
-@pytest.fixture
-def reader(client, mayo_analyst):
-    client.force_login(mayo_analyst)
-    return client
-
-
 def results_url(study, **params):
     url = reverse("analysis:results", args=[study.slug])
     return url + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
@@ -111,8 +90,8 @@ def test_a_facilitator_of_the_study_sees_its_results(client, mayo_study, round1,
     assert "Recommendations (Table 3)" in html
 
 
-def test_an_analyst_of_the_study_sees_its_results(reader, mayo_study, round1):
-    assert "Recommendations (Table 3)" in page(reader, mayo_study)
+def test_an_analyst_of_the_study_sees_its_results(mayo_analyst_client, mayo_study, round1):
+    assert "Recommendations (Table 3)" in page(mayo_analyst_client, mayo_study)
 
 
 def test_a_panelist_of_the_study_gets_404(client, mayo_study, round1, mayo_panelist):
@@ -143,8 +122,8 @@ def test_a_staff_user_who_is_not_a_member_gets_404(client, mayo_study, round1):
     assert client.get(results_url(mayo_study)).status_code == 404
 
 
-def test_an_unknown_study_gets_404(reader):
-    assert reader.get(reverse("analysis:results", args=["no-such-study"])).status_code == 404
+def test_an_unknown_study_gets_404(mayo_analyst_client):
+    assert mayo_analyst_client.get(reverse("analysis:results", args=["no-such-study"])).status_code == 404
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(client, mayo_study, round1):
@@ -164,25 +143,25 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, mayo_study, round1):
     ],
     ids=["page", "download", "chart"],
 )
-def test_every_results_view_refuses_a_post(reader, mayo_study, round1, url):
-    assert reader.post(url(mayo_study)).status_code == 405
+def test_every_results_view_refuses_a_post(mayo_analyst_client, mayo_study, round1, url):
+    assert mayo_analyst_client.post(url(mayo_study)).status_code == 405
 
 
 # -- what the page shows -----------------------------------------------------------
 
 
-def test_the_page_defaults_to_the_last_closed_round(reader, mayo_study, round1):
+def test_the_page_defaults_to_the_last_closed_round(mayo_analyst_client, mayo_study, round1):
     Round.objects.create(study=mayo_study, number=2, status=Round.Status.OPEN)
 
-    html = page(reader, mayo_study)
+    html = page(mayo_analyst_client, mayo_study)
 
     assert "Results of round 1" in html
     # The round the page shows is the one its form (and so every download button) sends.
     assert '<option value="1" selected>' in html
 
 
-def test_every_rated_statement_shows_its_verdict_with_its_reasons(reader, mayo_study, round1):
-    html = page(reader, mayo_study)
+def test_every_rated_statement_shows_its_verdict_with_its_reasons(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study)
 
     base = statement_card(html, "base-main")
     assert ">Consensus</span>" in base
@@ -195,8 +174,8 @@ def test_every_rated_statement_shows_its_verdict_with_its_reasons(reader, mayo_s
     assert "no ratings" in statement_card(html, "age70-main")
 
 
-def test_every_rated_statement_has_an_accessible_distribution_chart(reader, mayo_study, round1):
-    html = page(reader, mayo_study)
+def test_every_rated_statement_has_an_accessible_distribution_chart(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study)
 
     likert = Item.objects.filter(round=round1, type=Item.Type.LIKERT).count()
     assert html.count('role="img"') == likert + 1  # and the heatmap
@@ -207,8 +186,8 @@ def test_every_rated_statement_has_an_accessible_distribution_chart(reader, mayo
     assert "8 ratings on a 1-9 scale" in svg.find("{http://www.w3.org/2000/svg}desc").text
 
 
-def test_the_page_shows_table_3_and_table_4(reader, mayo_study, round1):
-    html = page(reader, mayo_study)
+def test_the_page_shows_table_3_and_table_4(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study)
 
     table3 = html[html.index('id="table-recommendations"') : html.index('id="table-not-recommended"')]
     assert "base-main" in table3 and "cad-main" in table3
@@ -220,8 +199,8 @@ def test_the_page_shows_table_3_and_table_4(reader, mayo_study, round1):
     assert "<td>tca</td>" not in table4
 
 
-def test_include_all_lists_statements_that_did_not_reach_consensus(reader, mayo_study, round1):
-    html = page(reader, mayo_study, include_all="on")
+def test_include_all_lists_statements_that_did_not_reach_consensus(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study, include_all="on")
 
     table3 = html[html.index('id="table-recommendations"') : html.index('id="table-not-recommended"')]
     assert "sud-main" in table3
@@ -229,8 +208,8 @@ def test_include_all_lists_statements_that_did_not_reach_consensus(reader, mayo_
     assert re.search(r'<input type="checkbox" name="include_all"[^>]* checked>', html)
 
 
-def test_another_rule_judges_the_same_ratings_differently(reader, mayo_study, round1):
-    html = page(reader, mayo_study, rule="median_iqr")
+def test_another_rule_judges_the_same_ratings_differently(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study, rule="median_iqr")
 
     base = statement_card(html, "base-main")
     assert ">No consensus</span>" in base
@@ -238,30 +217,30 @@ def test_another_rule_judges_the_same_ratings_differently(reader, mayo_study, ro
     assert ">Consensus</span>" in statement_card(html, "sud-main")
 
 
-def test_a_round_that_is_still_open_is_shown_with_a_warning(reader, mayo_study, round1):
+def test_a_round_that_is_still_open_is_shown_with_a_warning(mayo_analyst_client, mayo_study, round1):
     Round.objects.create(study=mayo_study, number=2, status=Round.Status.OPEN)
 
-    html = page(reader, mayo_study, round=2)
+    html = page(mayo_analyst_client, mayo_study, round=2)
 
     assert "This round is open: its results change as panelists answer." in html
 
 
-def test_without_a_closed_round_the_page_says_so(reader, mayo_study):
-    html = page(reader, mayo_study)
+def test_without_a_closed_round_the_page_says_so(mayo_analyst_client, mayo_study):
+    html = page(mayo_analyst_client, mayo_study)
 
     assert "No round has closed yet." in html
     assert "Recommendations (Table 3)" not in html
 
 
-def test_the_page_links_each_chart_as_an_svg_file(reader, mayo_study, round1):
-    html = page(reader, mayo_study)
+def test_the_page_links_each_chart_as_an_svg_file(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study)
 
     assert reverse("analysis:chart", args=[mayo_study.slug, 1, "distribution-base-main"]) in html
     assert reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"]) in html
 
 
-def test_the_page_has_a_download_button_for_every_table(reader, mayo_study, round1):
-    html = page(reader, mayo_study)
+def test_the_page_has_a_download_button_for_every_table(mayo_analyst_client, mayo_study, round1):
+    html = page(mayo_analyst_client, mayo_study)
 
     action = reverse("analysis:download", args=[mayo_study.slug])
     for name in TABLES:
@@ -280,8 +259,8 @@ def test_the_page_has_a_download_button_for_every_table(reader, mayo_study, roun
         ({"format": "pdf"}, "format", "Select a valid choice. pdf is not one of the available choices."),
     ],
 )
-def test_a_bad_option_gets_its_error_at_the_field_and_a_400(reader, mayo_study, round1, params, field, message):
-    response = reader.get(results_url(mayo_study, **params))
+def test_a_bad_option_gets_its_error_at_the_field_and_a_400(mayo_analyst_client, mayo_study, round1, params, field, message):
+    response = mayo_analyst_client.get(results_url(mayo_study, **params))
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -305,8 +284,8 @@ def read_back(fmt: str, content: bytes):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("table", TABLES)
-def test_every_table_downloads_in_every_format_and_the_file_opens(reader, mayo_study, round1, table, fmt):
-    response = reader.get(download_url(mayo_study, table=table, format=fmt, round=1))
+def test_every_table_downloads_in_every_format_and_the_file_opens(mayo_analyst_client, mayo_study, round1, table, fmt):
+    response = mayo_analyst_client.get(download_url(mayo_study, table=table, format=fmt, round=1))
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="mayo-trd-round-1-{table}.{fmt}"'
@@ -327,9 +306,9 @@ def test_every_table_downloads_in_every_format_and_the_file_opens(reader, mayo_s
         assert "\\begin{tabular}" in opened and "\\end{tabular}" in opened
 
 
-def test_the_downloaded_table_3_holds_what_the_page_shows(reader, mayo_study, round1):
-    csv = read_back("csv", reader.get(download_url(mayo_study, table="recommendations", format="csv")).content)
-    rows = json.loads(reader.get(download_url(mayo_study, table="recommendations", format="json")).content)
+def test_the_downloaded_table_3_holds_what_the_page_shows(mayo_analyst_client, mayo_study, round1):
+    csv = read_back("csv", mayo_analyst_client.get(download_url(mayo_study, table="recommendations", format="csv")).content)
+    rows = json.loads(mayo_analyst_client.get(download_url(mayo_study, table="recommendations", format="json")).content)
 
     assert list(csv["statement"]) == ["base-main", "cad-main"]
     assert list(csv["mean"]) == [7.89, 8.5]
@@ -337,8 +316,8 @@ def test_the_downloaded_table_3_holds_what_the_page_shows(reader, mayo_study, ro
     assert rows[0]["options"] == ["sga", "tms", "ketamine"]
 
 
-def test_table_4_downloads_with_the_papers_columns(reader, mayo_study, round1):
-    rows = json.loads(reader.get(download_url(mayo_study, table="not-recommended", format="json")).content)
+def test_table_4_downloads_with_the_papers_columns(mayo_analyst_client, mayo_study, round1):
+    rows = json.loads(mayo_analyst_client.get(download_url(mayo_study, table="not-recommended", format="json")).content)
 
     assert rows == [
         {
@@ -353,8 +332,8 @@ def test_table_4_downloads_with_the_papers_columns(reader, mayo_study, round1):
     ]
 
 
-def test_a_download_follows_the_rule_and_include_all_options(reader, mayo_study, round1):
-    response = reader.get(
+def test_a_download_follows_the_rule_and_include_all_options(mayo_analyst_client, mayo_study, round1):
+    response = mayo_analyst_client.get(
         download_url(mayo_study, table="recommendations", format="json", rule="median_iqr", include_all="on")
     )
 
@@ -366,8 +345,8 @@ def test_a_download_follows_the_rule_and_include_all_options(reader, mayo_study,
     assert verdicts["sud-main"] is True
 
 
-def test_the_workbook_holds_every_table_and_the_methods(reader, mayo_study, round1):
-    response = reader.get(download_url(mayo_study, table="all", format="xlsx", round=1))
+def test_the_workbook_holds_every_table_and_the_methods(mayo_analyst_client, mayo_study, round1):
+    response = mayo_analyst_client.get(download_url(mayo_study, table="all", format="xlsx", round=1))
 
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="mayo-trd-round-1-tables.xlsx"'
@@ -378,15 +357,15 @@ def test_the_workbook_holds_every_table_and_the_methods(reader, mayo_study, roun
         assert workbook[name]["A1"].font.bold
 
 
-def test_the_workbook_is_xlsx_when_no_format_is_named(reader, mayo_study, round1):
-    response = reader.get(download_url(mayo_study, table="all"))
+def test_the_workbook_is_xlsx_when_no_format_is_named(mayo_analyst_client, mayo_study, round1):
+    response = mayo_analyst_client.get(download_url(mayo_study, table="all"))
 
     assert response.status_code == 200
     assert response["Content-Disposition"].endswith('.xlsx"')
 
 
-def test_the_methods_summary_downloads_on_its_own(reader, mayo_study, round1):
-    response = reader.get(download_url(mayo_study, table="methods", format="csv"))
+def test_the_methods_summary_downloads_on_its_own(mayo_analyst_client, mayo_study, round1):
+    response = mayo_analyst_client.get(download_url(mayo_study, table="methods", format="csv"))
 
     assert response["Content-Disposition"] == 'attachment; filename="mayo-trd-methods.csv"'
     methods = read_back("csv", response.content)
@@ -406,8 +385,8 @@ def test_the_methods_summary_downloads_on_its_own(reader, mayo_study, round1):
         ({"table": "all", "format": "csv"}, "format", "only available as an Excel workbook"),
     ],
 )
-def test_a_bad_download_gets_its_error_at_the_field_and_a_400(reader, mayo_study, round1, params, field, message):
-    response = reader.get(download_url(mayo_study, **params))
+def test_a_bad_download_gets_its_error_at_the_field_and_a_400(mayo_analyst_client, mayo_study, round1, params, field, message):
+    response = mayo_analyst_client.get(download_url(mayo_study, **params))
 
     assert response.status_code == 400
     html = response.content.decode()
@@ -415,8 +394,8 @@ def test_a_bad_download_gets_its_error_at_the_field_and_a_400(reader, mayo_study
     assert message in html
 
 
-def test_a_download_without_a_closed_round_asks_for_a_round(reader, mayo_study):
-    response = reader.get(download_url(mayo_study, table="items", format="csv"))
+def test_a_download_without_a_closed_round_asks_for_a_round(mayo_analyst_client, mayo_study):
+    response = mayo_analyst_client.get(download_url(mayo_study, table="items", format="csv"))
 
     assert response.status_code == 400
     assert "No round has closed yet: choose a round." in response.content.decode()
@@ -425,8 +404,8 @@ def test_a_download_without_a_closed_round_asks_for_a_round(reader, mayo_study):
 # -- chart files -------------------------------------------------------------------
 
 
-def test_a_statements_distribution_downloads_as_an_svg_file(reader, mayo_study, round1):
-    response = reader.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "distribution-base-main"]))
+def test_a_statements_distribution_downloads_as_an_svg_file(mayo_analyst_client, mayo_study, round1):
+    response = mayo_analyst_client.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "distribution-base-main"]))
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml; charset=utf-8"
@@ -438,18 +417,18 @@ def test_a_statements_distribution_downloads_as_an_svg_file(reader, mayo_study, 
     assert svg.get("aria-label") == "Ratings of base-main in round 1"
 
 
-def test_the_heatmap_of_the_mayo_round_holds_its_one_single_option_statement(reader, mayo_study, round1):
+def test_the_heatmap_of_the_mayo_round_holds_its_one_single_option_statement(mayo_analyst_client, mayo_study, round1):
     rate(round1, {"sensitivity-main": [7, 8, 9]}, submitted=False)
 
-    svg = reader.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"])).content.decode()
+    svg = mayo_analyst_client.get(reverse("analysis:chart", args=[mayo_study.slug, 1, "heatmap"])).content.decode()
 
     assert "Sensitivity to medications affecting adherence, TMS: mean 8.00" in svg
     assert "8.40" not in svg
 
 
 @pytest.mark.parametrize(("number", "name"), [(1, "distribution-nope"), (1, "pie"), (7, "heatmap")])
-def test_an_unknown_chart_gets_404(reader, mayo_study, round1, number, name):
-    assert reader.get(reverse("analysis:chart", args=[mayo_study.slug, number, name])).status_code == 404
+def test_an_unknown_chart_gets_404(mayo_analyst_client, mayo_study, round1, number, name):
+    assert mayo_analyst_client.get(reverse("analysis:chart", args=[mayo_study.slug, number, name])).status_code == 404
 
 
 def development_round(study, *, number: int, options: list[str], ratings: dict[tuple[str, str], list[int]]):
@@ -467,7 +446,7 @@ def development_round(study, *, number: int, options: list[str], ratings: dict[t
     return close(round_)
 
 
-def test_a_development_rounds_ratings_fill_the_heatmap(reader, mayo_study):
+def test_a_development_rounds_ratings_fill_the_heatmap(mayo_analyst_client, mayo_study):
     development_round(
         mayo_study,
         number=1 + mayo_study.rounds.count(),
@@ -475,7 +454,7 @@ def test_a_development_rounds_ratings_fill_the_heatmap(reader, mayo_study):
         ratings={("base", "tms"): [4, 4, 3], ("base", "ect"): [1, 2, 2], ("cad", "tms"): [4, 3, 3]},
     )
 
-    html = page(reader, mayo_study)
+    html = page(mayo_analyst_client, mayo_study)
 
     heatmap = html[html.index('id="heatmap"') :]
     assert "Base clinical vignette, TMS: mean 3.67" in heatmap
@@ -533,31 +512,31 @@ def big_round(study):
 
 @pytest.mark.parametrize("build", [small_round, big_round], ids=["small", "big"])
 def test_the_page_query_count_is_pinned_whatever_the_panel_size(
-    reader, mayo_study, build, django_assert_max_num_queries
+    mayo_analyst_client, mayo_study, build, django_assert_max_num_queries
 ):
     round_ = build(mayo_study)
 
     # See PAGE_QUERIES for the list.
     with django_assert_max_num_queries(PAGE_QUERIES):
-        response = reader.get(results_url(mayo_study, round=round_.number))
+        response = mayo_analyst_client.get(results_url(mayo_study, round=round_.number))
     assert response.status_code == 200
 
 
-def test_the_page_query_count_does_not_grow_with_panel_or_items(reader, mayo_study):
+def test_the_page_query_count_does_not_grow_with_panel_or_items(mayo_analyst_client, mayo_study):
     small = small_round(mayo_study)
     with CaptureQueriesContext(connection) as few:
-        reader.get(results_url(mayo_study, round=small.number))
+        mayo_analyst_client.get(results_url(mayo_study, round=small.number))
     big = next_round(mayo_study, small, panelists=25, extra_items=40)
 
     with CaptureQueriesContext(connection) as many:
-        response = reader.get(results_url(mayo_study, round=big.number, include_all="on"))
+        response = mayo_analyst_client.get(results_url(mayo_study, round=big.number, include_all="on"))
 
     assert response.status_code == 200
     assert response.content.decode().count('role="img"') > 40
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
-def test_a_development_round_of_top_choices_shows_their_frequencies(reader, mayo_study):
+def test_a_development_round_of_top_choices_shows_their_frequencies(mayo_analyst_client, mayo_study):
     round_ = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
     item = ItemFactory(
         round=round_, code="base:top", type=Item.Type.TOP_K, max_choices=2,
@@ -568,7 +547,7 @@ def test_a_development_round_of_top_choices_shows_their_frequencies(reader, mayo
     submit(round_, panel(mayo_study, 3))
     close(round_)
 
-    html = page(reader, mayo_study)
+    html = page(mayo_analyst_client, mayo_study)
 
     top = html[html.index('id="table-top-choices"') :]
     assert "<td>tms</td>" in top and "<td>100</td>" in top
@@ -578,7 +557,7 @@ def test_a_development_round_of_top_choices_shows_their_frequencies(reader, mayo
 @pytest.mark.parametrize("build", [small_round, big_round], ids=["small", "big"])
 @pytest.mark.parametrize("table", TABLES)
 def test_a_table_downloads_in_a_pinned_number_of_queries(
-    reader, mayo_study, build, table, django_assert_max_num_queries
+    mayo_analyst_client, mayo_study, build, table, django_assert_max_num_queries
 ):
     round_ = build(mayo_study)
 
@@ -588,7 +567,7 @@ def test_a_table_downloads_in_a_pinned_number_of_queries(
     # read the most: items, vignettes, item options, options, options
     # chosen, submissions.
     with django_assert_max_num_queries(11):
-        response = reader.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
+        response = mayo_analyst_client.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
     assert response.status_code == 200
 
 

@@ -15,19 +15,12 @@ pytestmark = pytest.mark.django_db
 NEW = reverse("surveys:study_new")
 
 
-@pytest.fixture
-def user_client(client):
-    user = UserFactory(username="organiser")
-    client.force_login(user)
-    return client
-
-
 def upload(text: str, name: str = "study.yaml") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, text.encode(), content_type="application/yaml")
 
 
-def test_one_click_from_the_template_gives_the_mayo_study_with_its_creator_as_facilitator(user_client):
-    response = user_client.post(NEW, {"template": "on", "slug": "our-trd-panel", "title": "Our TRD panel"})
+def test_one_click_from_the_template_gives_the_mayo_study_with_its_creator_as_facilitator(outsider_client):
+    response = outsider_client.post(NEW, {"template": "on", "slug": "our-trd-panel", "title": "Our TRD panel"})
 
     study = Study.objects.get(slug="our-trd-panel")
     assert response.status_code == 302
@@ -38,19 +31,19 @@ def test_one_click_from_the_template_gives_the_mayo_study_with_its_creator_as_fa
     assert Membership.objects.get(study=study).role == "facilitator"
 
 
-def test_an_uploaded_study_file_becomes_a_study(user_client):
-    response = user_client.post(NEW, {"file": upload(MAYO_FILE.read_text())})
+def test_an_uploaded_study_file_becomes_a_study(outsider_client):
+    response = outsider_client.post(NEW, {"file": upload(MAYO_FILE.read_text())})
 
     assert response.status_code == 302
     assert Study.objects.get().slug == "mayo-trd"
 
 
-def test_a_broken_file_lists_every_problem_at_the_file_field_and_saves_nothing(user_client):
+def test_a_broken_file_lists_every_problem_at_the_file_field_and_saves_nothing(outsider_client):
     broken = MAYO_FILE.read_text().replace("scale: {min: 1, max: 9, neutral: 5}", "scale: {min: 9, max: 1, neutral: 5}")
     broken = broken.replace("options: [tms]", "options: [tms, psilocybin]")
     assert broken != MAYO_FILE.read_text()
 
-    response = user_client.post(NEW, {"file": upload(broken)})
+    response = outsider_client.post(NEW, {"file": upload(broken)})
 
     assert response.status_code == 400
     errors = response.context["form"].errors["file"]
@@ -59,8 +52,8 @@ def test_a_broken_file_lists_every_problem_at_the_file_field_and_saves_nothing(u
     assert not Study.objects.exists()
 
 
-def test_a_taken_slug_is_refused_at_the_slug_field(user_client, mayo_study):
-    response = user_client.post(NEW, {"template": "on"})
+def test_a_taken_slug_is_refused_at_the_slug_field(outsider_client, mayo_study):
+    response = outsider_client.post(NEW, {"template": "on"})
 
     assert response.status_code == 400
     assert "already exists" in response.context["form"].errors["slug"][0]
@@ -68,19 +61,19 @@ def test_a_taken_slug_is_refused_at_the_slug_field(user_client, mayo_study):
 
 
 @pytest.mark.parametrize("data", [{}, {"template": "on", "file": "x"}])
-def test_it_wants_exactly_one_source(user_client, data):
+def test_it_wants_exactly_one_source(outsider_client, data):
     if "file" in data:
         data = {**data, "file": upload("slug: x")}
 
-    response = user_client.post(NEW, data)
+    response = outsider_client.post(NEW, data)
 
     assert response.status_code == 400
     assert "one of the two" in response.content.decode()
     assert not Study.objects.exists()
 
 
-def test_text_that_is_not_a_study_file_is_refused_not_crashed_on(user_client):
-    response = user_client.post(NEW, {"file": SimpleUploadedFile("x.yaml", b"\xff\xfe\x00binary")})
+def test_text_that_is_not_a_study_file_is_refused_not_crashed_on(outsider_client):
+    response = outsider_client.post(NEW, {"file": SimpleUploadedFile("x.yaml", b"\xff\xfe\x00binary")})
 
     assert response.status_code == 400
     assert "not UTF-8" in response.context["form"].errors["file"][0]

@@ -26,24 +26,18 @@ NEW_STUDY = {
 }
 
 
-@pytest.fixture
-def user_client(client):
-    client.force_login(UserFactory(username="fellow"))
-    return client
-
-
 # -- an empty study ----------------------------------------------------------------
 
 
-def test_the_new_study_page_says_the_default_rule_in_words(user_client):
-    page = user_client.get(CREATE).content.decode()
+def test_the_new_study_page_says_the_default_rule_in_words(outsider_client):
+    page = outsider_client.get(CREATE).content.decode()
 
     assert "all ratings above 5 and a mean above 7" in page
     assert 'name="slug"' in page and 'name="not_recommended_threshold"' in page
 
 
-def test_a_preview_describes_the_chosen_rule_and_saves_nothing(user_client):
-    response = user_client.post(
+def test_a_preview_describes_the_chosen_rule_and_saves_nothing(outsider_client):
+    response = outsider_client.post(
         CREATE, {**NEW_STUDY, "consensus_rule": "percent", "consensus_params": '{"percent": 80}', "preview": "1"}
     )
 
@@ -52,8 +46,8 @@ def test_a_preview_describes_the_chosen_rule_and_saves_nothing(user_client):
     assert not Study.objects.exists()
 
 
-def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(user_client):
-    response = user_client.post(CREATE, {**NEW_STUDY, "not_recommended_threshold": "60"})
+def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(outsider_client):
+    response = outsider_client.post(CREATE, {**NEW_STUDY, "not_recommended_threshold": "60"})
 
     study = Study.objects.get(slug="trd-next-step")
     assert response.status_code == 302
@@ -63,7 +57,7 @@ def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(user_c
     )
     assert Membership.objects.get(study=study).role == "facilitator"
     event = AuditEvent.objects.get(study=study)
-    assert (event.action, event.actor.username, event.summary) == ("create", "fellow", "Created the study")
+    assert (event.action, event.actor.username, event.summary) == ("create", "outsider", "Created the study")
 
 
 @pytest.mark.parametrize(
@@ -75,8 +69,8 @@ def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(user_c
         ({"not_recommended_threshold": 0}, None, "threshold"),
     ],
 )
-def test_bad_settings_are_refused_at_their_field_and_create_nothing(user_client, changes, field, message):
-    response = user_client.post(CREATE, {**NEW_STUDY, **changes})
+def test_bad_settings_are_refused_at_their_field_and_create_nothing(outsider_client, changes, field, message):
+    response = outsider_client.post(CREATE, {**NEW_STUDY, **changes})
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -86,37 +80,37 @@ def test_bad_settings_are_refused_at_their_field_and_create_nothing(user_client,
     assert not Study.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_a_slug_that_is_taken_is_refused_at_the_slug_field(user_client, study):
-    response = user_client.post(CREATE, {**NEW_STUDY, "slug": study.slug})
+def test_a_slug_that_is_taken_is_refused_at_the_slug_field(outsider_client, study):
+    response = outsider_client.post(CREATE, {**NEW_STUDY, "slug": study.slug})
 
     assert response.status_code == 400
     assert "Study with this Slug already exists." in response.content.decode()
     assert Study.objects.count() == 1
 
 
-def test_the_new_study_page_needs_a_signed_in_user_and_only_get_or_post(client, user_client):
-    assert user_client.put(CREATE).status_code == 405
-    user_client.logout()
+def test_the_new_study_page_needs_a_signed_in_user_and_only_get_or_post(client, outsider_client):
+    assert outsider_client.put(CREATE).status_code == 405
+    outsider_client.logout()
     assert client.get(CREATE).status_code == 302
 
 
-def test_an_empty_study_is_built_page_by_page_and_its_first_round_opens(user_client):
-    user_client.post(CREATE, NEW_STUDY)
+def test_an_empty_study_is_built_page_by_page_and_its_first_round_opens(outsider_client):
+    outsider_client.post(CREATE, NEW_STUDY)
     slug = NEW_STUDY["slug"]
     content = reverse("vignettes:study_content", kwargs={"slug": slug})
-    assert user_client.post(content, {"kind": "vignette", "vignette-code": "base", "vignette-title": "Base",
+    assert outsider_client.post(content, {"kind": "vignette", "vignette-code": "base", "vignette-title": "Base",
                                       "vignette-text": "Ms X is a 30-year-old woman ..."}).status_code == 302
-    assert user_client.post(content, {"kind": "option", "option-code": "tms", "option-name": "TMS",
+    assert outsider_client.post(content, {"kind": "option", "option-code": "tms", "option-name": "TMS",
                                       "option-short": "TMS", "option-group": "add"}).status_code == 302
     new_round = reverse("surveys:round_new", kwargs={"slug": slug})
-    assert user_client.post(new_round, {"kind": "consensus"}).status_code == 302
+    assert outsider_client.post(new_round, {"kind": "consensus"}).status_code == 302
     study = Study.objects.get(slug=slug)
     base, tms = study.vignettes.get(), study.options.get()
     statement = {"vignette": base.pk, "code": "base-main", "options": [tms.pk],
                  "text": "TMS would be my main choice(s) as the next treatment recommendation for this patient."}
-    assert user_client.post(reverse("surveys:statement_add", kwargs={"slug": slug, "number": 1}),
+    assert outsider_client.post(reverse("surveys:statement_add", kwargs={"slug": slug, "number": 1}),
                             statement).status_code == 302
-    assert user_client.post(reverse("surveys:round_open", kwargs={"slug": slug, "number": 1}),
+    assert outsider_client.post(reverse("surveys:round_open", kwargs={"slug": slug, "number": 1}),
                             {"deadline": ""}).status_code == 302
 
     round_ = study.rounds.get()
@@ -130,13 +124,6 @@ def test_an_empty_study_is_built_page_by_page_and_its_first_round_opens(user_cli
 # -- a draft round's items ------------------------------------------------------------
 
 
-@pytest.fixture
-def fac_client(client, mayo_study):
-    user = MembershipFactory(study=mayo_study, role=Membership.Role.FACILITATOR, user=UserFactory(username="fac")).user
-    client.force_login(user)
-    return client
-
-
 def item_url(item: Item, name: str = "round_item_edit") -> str:
     round_ = item.round
     return reverse(f"surveys:{name}", kwargs={"slug": round_.study.slug, "number": round_.number, "pk": item.pk})
@@ -146,10 +133,10 @@ def option_ids(study, *codes) -> list[int]:
     return [study.options.get(code=code).pk for code in codes]
 
 
-def test_the_edit_page_shows_the_item_with_its_options_ticked(fac_client, mayo_study):
+def test_the_edit_page_shows_the_item_with_its_options_ticked(mayo_facilitator_client, mayo_study):
     item = mayo_study.rounds.get().items.get(code="base-main")
 
-    page = fac_client.get(item_url(item)).content.decode()
+    page = mayo_facilitator_client.get(item_url(item)).content.decode()
 
     assert item.text in page
     ticked = re.findall(r'name="options" value="(\d+)"\s+id="[^"]+" checked', page)
@@ -157,11 +144,11 @@ def test_the_edit_page_shows_the_item_with_its_options_ticked(fac_client, mayo_s
     assert reverse("surveys:round_item_remove", kwargs={"slug": mayo_study.slug, "number": 1, "pk": item.pk}) in page
 
 
-def test_a_facilitator_rewords_a_statement_and_changes_the_options_it_names(fac_client, mayo_study):
+def test_a_facilitator_rewords_a_statement_and_changes_the_options_it_names(mayo_facilitator_client, mayo_study):
     item = mayo_study.rounds.get().items.get(code="base-main")
     text = "TMS or ECT would be my main choice(s) as the next treatment recommendation for this patient."
 
-    response = fac_client.post(item_url(item), {"text": text, "options": option_ids(mayo_study, "ect", "tms")})
+    response = mayo_facilitator_client.post(item_url(item), {"text": text, "options": option_ids(mayo_study, "ect", "tms")})
 
     assert response.status_code == 302
     item.refresh_from_db()
@@ -171,29 +158,29 @@ def test_a_facilitator_rewords_a_statement_and_changes_the_options_it_names(fac_
     assert AuditEvent.objects.get(action="edit").summary == "Edited the text and options of item base-main in round 1"
 
 
-def test_saving_an_unchanged_item_records_nothing(fac_client, mayo_study):
+def test_saving_an_unchanged_item_records_nothing(mayo_facilitator_client, mayo_study):
     item = mayo_study.rounds.get().items.get(code="base-main")
 
-    fac_client.post(item_url(item), {"text": item.text, "options": option_ids(mayo_study, "sga", "tms", "ketamine")})
+    mayo_facilitator_client.post(item_url(item), {"text": item.text, "options": option_ids(mayo_study, "sga", "tms", "ketamine")})
 
     assert not AuditEvent.objects.exists()
 
 
 def test_rewording_a_carried_item_marks_its_lineage_reworded_and_the_old_words_mark_it_carried_again(
-    fac_client, mayo_study
+    mayo_facilitator_client, mayo_study
 ):
     first = mayo_study.rounds.get()
     rate(first, {"base-main": [9, 9, 8, 8, 8], "cad-main": [9, 9, 9, 9, 5]})
     close(first)
-    fac_client.post(reverse("surveys:round_next", kwargs={"slug": mayo_study.slug, "number": 1}),
+    mayo_facilitator_client.post(reverse("surveys:round_next", kwargs={"slug": mayo_study.slug, "number": 1}),
                     {"mode": "all", "kind": "consensus"})
     carried = Round.objects.get(study=mayo_study, number=2).items.get(code="cad-main")
     words, options = carried.text, option_ids(mayo_study, "sga", "tms", "sri")
 
-    fac_client.post(item_url(carried), {"text": "Reworded after the discussion.", "options": options})
+    mayo_facilitator_client.post(item_url(carried), {"text": "Reworded after the discussion.", "options": options})
     assert ItemLink.objects.get(child=carried).operation == "reworded"
 
-    fac_client.post(item_url(carried), {"text": words, "options": options})
+    mayo_facilitator_client.post(item_url(carried), {"text": words, "options": options})
     assert ItemLink.objects.get(child=carried).operation == "carried"
 
 
@@ -204,11 +191,11 @@ def test_rewording_a_carried_item_marks_its_lineage_reworded_and_the_old_words_m
         ("base:not-recommended", {"text": "Which would you not recommend?"}, "options", "This field is required."),
     ],
 )
-def test_bad_edits_are_refused_at_their_field_and_change_nothing(fac_client, mayo_study, code, data, field, message):
+def test_bad_edits_are_refused_at_their_field_and_change_nothing(mayo_facilitator_client, mayo_study, code, data, field, message):
     item = mayo_study.rounds.get().items.get(code=code)
     before = (item.text, list(item.item_options.values_list("option_id", flat=True)))
 
-    response = fac_client.post(item_url(item), data)
+    response = mayo_facilitator_client.post(item_url(item), data)
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -231,12 +218,12 @@ def test_a_top_3_item_must_offer_at_least_three_options(client, facilitator, stu
     assert top.item_options.count() == 3
 
 
-def test_the_items_of_an_open_round_stay_as_they_are(fac_client, mayo_study):
+def test_the_items_of_an_open_round_stay_as_they_are(mayo_facilitator_client, mayo_study):
     round_ = round_open(round=mayo_study.rounds.get())
     item = round_.items.get(code="base-main")
 
-    edit = fac_client.post(item_url(item), {"text": "Changed.", "options": option_ids(mayo_study, "tms")})
-    remove = fac_client.post(item_url(item, "round_item_remove"))
+    edit = mayo_facilitator_client.post(item_url(item), {"text": "Changed.", "options": option_ids(mayo_study, "tms")})
+    remove = mayo_facilitator_client.post(item_url(item, "round_item_remove"))
 
     assert edit.status_code == remove.status_code == 409
     assert "only a draft round" in edit.content.decode()
@@ -245,11 +232,11 @@ def test_the_items_of_an_open_round_stay_as_they_are(fac_client, mayo_study):
     assert not AuditEvent.objects.exclude(action="open").exists()
 
 
-def test_a_facilitator_removes_an_item_from_a_draft_round(fac_client, mayo_study):
+def test_a_facilitator_removes_an_item_from_a_draft_round(mayo_facilitator_client, mayo_study):
     round_ = mayo_study.rounds.get()
     item = round_.items.get(code="cad:comment")
 
-    response = fac_client.post(item_url(item, "round_item_remove"))
+    response = mayo_facilitator_client.post(item_url(item, "round_item_remove"))
 
     assert response.status_code == 302
     assert response["Location"] == reverse("surveys:round_manage", kwargs={"slug": mayo_study.slug, "number": 1})
@@ -257,21 +244,21 @@ def test_a_facilitator_removes_an_item_from_a_draft_round(fac_client, mayo_study
     assert AuditEvent.objects.get().summary == "Removed item cad:comment from round 1"
 
 
-def test_removing_takes_only_a_post(fac_client, mayo_study):
+def test_removing_takes_only_a_post(mayo_facilitator_client, mayo_study):
     item = mayo_study.rounds.get().items.first()
 
-    assert fac_client.get(item_url(item, "round_item_remove")).status_code == 405
-    assert fac_client.put(item_url(item)).status_code == 405
+    assert mayo_facilitator_client.get(item_url(item, "round_item_remove")).status_code == 405
+    assert mayo_facilitator_client.put(item_url(item)).status_code == 405
 
 
-def test_an_item_of_another_study_is_not_found(fac_client, mayo_study, study):
+def test_an_item_of_another_study_is_not_found(mayo_facilitator_client, mayo_study, study):
     from tests.factories import ItemFactory, RoundFactory
 
     stranger = ItemFactory(round=RoundFactory(study=study, number=1))
     url = reverse("surveys:round_item_edit", kwargs={"slug": mayo_study.slug, "number": 1, "pk": stranger.pk})
 
-    assert fac_client.get(url).status_code == 404
-    assert fac_client.post(url, {"text": "Hijacked."}).status_code == 404
+    assert mayo_facilitator_client.get(url).status_code == 404
+    assert mayo_facilitator_client.post(url, {"text": "Hijacked."}).status_code == 404
     stranger.refresh_from_db()
     assert stranger.text != "Hijacked."
 

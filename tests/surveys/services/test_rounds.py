@@ -1,0 +1,40 @@
+"""Opening a round: it needs items, opens once, and gives the panel its pseudonyms."""
+
+
+import pytest
+
+from surveys.models import Participant, Round
+from surveys.services import ServiceError
+from surveys.services.rounds import round_open
+from tests.factories import ItemFactory, RoundFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_opening_a_round_gives_the_panel_its_pseudonyms(study, panelist, other_panelist):
+    round_ = ItemFactory(round=RoundFactory(study=study)).round
+
+    round_open(round=round_)
+
+    round_.refresh_from_db()
+    assert round_.status == Round.Status.OPEN
+    assert round_.opened_at is not None
+    assert Participant.objects.filter(study=study).count() == 2
+
+
+def test_a_round_without_items_cannot_open(study):
+    round_ = RoundFactory(study=study)
+
+    with pytest.raises(ServiceError, match="has no items"):
+        round_open(round=round_)
+
+    round_.refresh_from_db()
+    assert round_.status == Round.Status.DRAFT
+
+
+def test_an_open_round_cannot_be_opened_again(study):
+    round_ = ItemFactory(round=RoundFactory(study=study)).round
+    round_open(round=round_)
+
+    with pytest.raises(ServiceError, match="already open"):
+        round_open(round=round_)
