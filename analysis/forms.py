@@ -61,14 +61,20 @@ class ResultsForm(forms.Form):
         self.helper.form_method = "get"
         self.helper.form_action = action
         self.helper.form_id = "results-options"
-        self.helper.layout = Layout(
+        self.helper.layout = self.layout(_("Show results"))
+
+    @staticmethod
+    def layout(button: str, *first) -> Layout:
+        """The fields `first`, then round, rule and format side by side, then include-all and the button."""
+        return Layout(
+            *first,
             Row(
                 Column("round", css_class="col-md-3"),
                 Column("rule", css_class="col-md-5"),
                 Column("format", css_class="col-md-4"),
             ),
             "include_all",
-            StrictButton(_("Show results"), type="submit", css_class="btn-primary"),
+            StrictButton(button, type="submit", css_class="btn-primary"),
         )
 
     def clean_rule(self):
@@ -87,16 +93,7 @@ class DownloadForm(ResultsForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.form_id = "download-options"
-        self.helper.layout = Layout(
-            "table",
-            Row(
-                Column("round", css_class="col-md-3"),
-                Column("rule", css_class="col-md-5"),
-                Column("format", css_class="col-md-4"),
-            ),
-            "include_all",
-            StrictButton(_("Download"), type="submit", css_class="btn-primary"),
-        )
+        self.helper.layout = self.layout(_("Download"), "table")
 
     def clean(self):
         cleaned = super().clean()

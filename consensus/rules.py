@@ -1,4 +1,11 @@
-"""Consensus definitions (SPEC 3): does one item's set of ratings reach consensus?"""
+"""Consensus definitions (SPEC 3): does one item's set of ratings reach consensus?
+
+Past 400 lines on purpose: each of the five rules is a judge and a
+description in plain words, with its parameters checked against the scale,
+and the registry at the end is the one list of rules the platform offers
+(Study.consensus_rule reads it). Split across files, a rule's judge would
+sit apart from the words that tell a facilitator what it judges.
+"""
 
 from __future__ import annotations
 

@@ -247,13 +247,17 @@ class _Checker:
             self._unknown_keys(entry, allowed, f"{prefix}.")
             yield prefix, entry
 
-    def _unique(self, codes: dict, code: str, key: str) -> None:
+    def _unique_code(self, entry: dict, prefix: str, codes: dict) -> str:
+        """The entry's code, checked, and recorded in `codes` (code -> where first seen) unless it is a repeat."""
+        key = f"{prefix}.code"
+        code = self._code(entry, "code", key)
         if not code:
-            return
+            return code
         if code in codes:
             self.error(key, f"duplicate code {code!r} (first at {codes[code]})")
         else:
             codes[code] = key
+        return code
 
     # -- sections ---------------------------------------------------------
 
@@ -310,8 +314,7 @@ class _Checker:
         codes: dict[str, str] = {}
         options = []
         for prefix, entry in self._entries(items, "options", OPTION_KEYS):
-            code = self._code(entry, "code", f"{prefix}.code")
-            self._unique(codes, code, f"{prefix}.code")
+            code = self._unique_code(entry, prefix, codes)
             name = self._text(entry, "name", f"{prefix}.name", max_length=200)
             short = self._text(entry, "short", f"{prefix}.short", required=False, max_length=80) or name[:80]
             group = entry.get("group")
@@ -326,8 +329,7 @@ class _Checker:
         codes: dict[str, str] = {}
         vignettes = []
         for prefix, entry in self._entries(items, "vignettes", VIGNETTE_KEYS):
-            code = self._code(entry, "code", f"{prefix}.code")
-            self._unique(codes, code, f"{prefix}.code")
+            code = self._unique_code(entry, prefix, codes)
             title = self._text(entry, "title", f"{prefix}.title", max_length=200)
             base = entry.get("base")
             text = self._text(entry, "text", f"{prefix}.text", required=base is None)
@@ -351,8 +353,7 @@ class _Checker:
         codes: dict[str, str] = {}
         statements = []
         for prefix, entry in self._entries(items, "statements", STATEMENT_KEYS):
-            code = self._code(entry, "code", f"{prefix}.code")
-            self._unique(codes, code, f"{prefix}.code")
+            code = self._unique_code(entry, prefix, codes)
             vignette = entry.get("vignette")
             if not isinstance(vignette, str) or vignette not in vignette_codes:
                 self.error(f"{prefix}.vignette", f"unknown vignette code {vignette!r}")

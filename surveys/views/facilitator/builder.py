@@ -10,7 +10,7 @@ from surveys.access import get_item_for_facilitator, get_round_for_facilitator
 from surveys.forms.facilitator.builder import ItemEditForm, MatrixForm, OptionMergeForm, StatementForm
 from surveys.models import Item, Round
 from surveys.services import ServiceError, builder
-from surveys.views.facilitator.rounds import round_page, round_step
+from surveys.views.facilitator.rounds import round_form_step
 
 
 def _round_manage(round: Round):
@@ -21,18 +21,9 @@ def _round_manage(round: Round):
 @login_required
 def statement_add(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
-    form = StatementForm(request.POST, study=round.study)
-    if not form.is_valid():
-        return round_page(request, round, status=400, statement_form=form)
-    return round_step(
-        request,
-        round,
-        builder.statement_add,
-        vignette=form.cleaned_data["vignette"],
-        code=form.cleaned_data["code"],
-        text=form.cleaned_data["text"],
-        options=list(form.cleaned_data["options"]),
-        success=_("The statement is added."),
+    return round_form_step(
+        request, round, StatementForm(request.POST, study=round.study), name="statement_form",
+        service=builder.statement_add, success=_("The statement is added."),
     )
 
 
@@ -40,18 +31,9 @@ def statement_add(request, slug: str, number: int):
 @login_required
 def matrix_add(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
-    form = MatrixForm(request.POST, study=round.study)
-    if not form.is_valid():
-        return round_page(request, round, status=400, matrix_form=form)
-    return round_step(
-        request,
-        round,
-        builder.matrix_add,
-        vignettes=list(form.cleaned_data["vignettes"]),
-        options=list(form.cleaned_data["options"]),
-        item_type=form.cleaned_data["item_type"],
-        max_choices=form.cleaned_data["max_choices"],
-        success=_("The items are added."),
+    return round_form_step(
+        request, round, MatrixForm(request.POST, study=round.study), name="matrix_form",
+        service=builder.matrix_add, success=_("The items are added."),
     )
 
 

@@ -59,6 +59,16 @@ def round_step(request, round: Round, service, *, success: str, **kwargs):
     return redirect("surveys:round_manage", slug=round.study.slug, number=round.number)
 
 
+def round_form_step(request, round: Round, form, *, name: str, service, success: str, **kwargs):
+    """A POST of one of the dashboard's forms, named `name` on the page; its cleaned fields are the service's arguments.
+
+    A refused form shows the dashboard again with its errors and a 400.
+    """
+    if not form.is_valid():
+        return round_page(request, round, status=400, **{name: form})
+    return round_step(request, round, service, success=success, **form.cleaned_data, **kwargs)
+
+
 @require_GET
 @login_required
 def round_manage(request, slug: str, number: int):
@@ -85,11 +95,9 @@ def round_new(request, slug: str):
 @login_required
 def round_open(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
-    form = DeadlineForm(request.POST)
-    if not form.is_valid():
-        return round_page(request, round, status=400, open_form=form)
-    return round_step(
-        request, round, rounds.round_open, deadline=form.cleaned_data["deadline"], success=_("The round is open.")
+    return round_form_step(
+        request, round, DeadlineForm(request.POST), name="open_form", service=rounds.round_open,
+        success=_("The round is open."),
     )
 
 
@@ -97,14 +105,8 @@ def round_open(request, slug: str, number: int):
 @login_required
 def round_extend(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
-    form = DeadlineForm(request.POST, required=True)
-    if not form.is_valid():
-        return round_page(request, round, status=400, extend_form=form)
-    return round_step(
-        request,
-        round,
-        rounds.round_extend,
-        deadline=form.cleaned_data["deadline"],
+    return round_form_step(
+        request, round, DeadlineForm(request.POST, required=True), name="extend_form", service=rounds.round_extend,
         success=_("The deadline is extended."),
     )
 
@@ -127,16 +129,8 @@ def round_release(request, slug: str, number: int):
 @login_required
 def round_remind(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
-    form = _reminder_form(round, request.POST)
-    if not form.is_valid():
-        return round_page(request, round, status=400, reminder_form=form)
     link = request.build_absolute_uri(reverse("surveys:vote", kwargs={"slug": slug, "number": number}))
-    return round_step(
-        request,
-        round,
-        rounds.reminders_send,
-        subject=form.cleaned_data["subject"],
-        message=form.cleaned_data["message"],
-        link=link,
-        success=_("Reminders are on their way to everyone who has not submitted."),
+    return round_form_step(
+        request, round, _reminder_form(round, request.POST), name="reminder_form", service=rounds.reminders_send,
+        link=link, success=_("Reminders are on their way to everyone who has not submitted."),
     )
