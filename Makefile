@@ -40,8 +40,8 @@ clean:
 # own; prints the figures recorded in docs/performance.md.
 .PHONY: bench
 bench: venv
-	$(BIN)/python -m tests.perf.bench $(BENCH_ARGS)
-	$(BIN)/python -m tests.perf.invitations
+	$(BIN)/python -m tests.commands tests.perf.bench $(BENCH_ARGS)
+	$(BIN)/python -m tests.commands tests.perf.invitations
 
 # Security checks CI runs before the tests: bandit's medium and high findings
 # over the apps, and `check --deploy` with the production variables of

@@ -3,7 +3,7 @@
 Each simulated panelist takes one account from LOADTEST_ACCOUNTS, goes
 through the scenario once, and stays, idle; when every account is done the
 run ends. What each one last sent is written to LOADTEST_SENT for
-`python -m tests.load.verify`, which checks the database against it.
+`python -m tests.commands tests.load.verify`, which checks the database against it.
 """
 
 import json

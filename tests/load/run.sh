@@ -30,7 +30,7 @@ echo "== fresh database ${DB}"
 dropdb -h 127.0.0.1 -U postgres --if-exists "$DB"
 createdb -h 127.0.0.1 -U postgres "$DB"
 $BIN/python manage.py migrate -v0 --noinput
-$BIN/python -m tests.load.setup --studies "$((STUDIES))" --panelists "$((USERS / STUDIES))" --output "$LOADTEST_ACCOUNTS"
+$BIN/python -m tests.commands tests.load.setup --studies "$((STUDIES))" --panelists "$((USERS / STUDIES))" --output "$LOADTEST_ACCOUNTS"
 
 echo "== gunicorn, 4 workers, on 127.0.0.1:${PORT}"
 $BIN/gunicorn config.wsgi --workers 4 --bind "127.0.0.1:${PORT}" --log-level warning &
@@ -44,7 +44,7 @@ $BIN/locust -f tests/load/locustfile.py --headless --only-summary -u "$USERS" -r
 
 echo "== answers in the database"
 verified=0
-$BIN/python -m tests.load.verify "$LOADTEST_SENT" --panelists "$USERS" || verified=$?
+$BIN/python -m tests.commands tests.load.verify "$LOADTEST_SENT" --panelists "$USERS" || verified=$?
 
 echo "== figures ($(nproc) cores; times in ms)"
 $BIN/python - "$LOADTEST_FIGURES" <<'PY'

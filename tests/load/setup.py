@@ -1,4 +1,4 @@
-"""Builds the studies the load test (`make loadtest`) votes in: `python -m tests.load.setup`."""
+"""Builds the studies the load test (`make loadtest`) votes in: `python -m tests.commands tests.load.setup`."""
 
 import json
 from dataclasses import replace
@@ -47,19 +47,3 @@ class Command(BaseCommand):
             accounts += [{"username": user.username, "password": PASSWORD, "study": study.slug} for user in users]
         Path(output).write_text(json.dumps(accounts, indent=1), encoding="utf-8")
         self.stdout.write(f"{studies} studies, {len(accounts)} panelists, round 1 open; accounts in {output}")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Runs the command as `python -m tests.load.setup`, set up as manage.py would."""
-    import os
-    import sys
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    Command().run_from_argv(["manage.py", "loadtest_setup", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    main()

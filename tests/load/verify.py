@@ -1,4 +1,4 @@
-"""Counts every answer after the load test (`python -m tests.load.verify`): none lost, none doubled, each the last one sent."""
+"""Counts every answer after the load test (`python -m tests.commands tests.load.verify`): none lost, none doubled, each the last one sent."""
 
 import json
 from collections import Counter
@@ -58,19 +58,3 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"{len(problems)} problem(s): answers were lost, doubled or altered")
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Runs the command as `python -m tests.load.verify`, set up as manage.py would."""
-    import os
-    import sys
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    Command().run_from_argv(["manage.py", "loadtest_verify", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    main()

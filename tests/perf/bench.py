@@ -1,4 +1,4 @@
-"""`make bench` (`python -m tests.perf.bench`): import and export a synthetic study at scale, against pure pandas.
+"""`make bench` (`python -m tests.commands tests.perf.bench`): import and export a synthetic study at scale, against pure pandas.
 
 Each step runs as its own command in a child process, as a user would run
 it, against a database of its own: a SQLite file in a temporary directory,
@@ -233,19 +233,3 @@ def _bench_database(directory: Path):
             )
         finally:
             connection.execute(drop)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Runs the command as `python -m tests.perf.bench`, set up as manage.py would."""
-    import os
-    import sys
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    Command().run_from_argv(["manage.py", "bench", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    main()

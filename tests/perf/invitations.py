@@ -1,4 +1,4 @@
-"""`make bench` (`python -m tests.perf.invitations`): how long a facilitator waits when inviting a panel of 500.
+"""`make bench` (`python -m tests.commands tests.perf.invitations`): how long a facilitator waits when inviting a panel of 500.
 
 Runs in a throw-away test database (Django's test-database machinery, so the
 development database is never touched), with the database task backend as
@@ -68,19 +68,3 @@ class Command(BaseCommand):
                 f"{len(mail.outbox)} mails sent inline"
             )
         return seconds
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Runs the command as `python -m tests.perf.invitations`, set up as manage.py would."""
-    import os
-    import sys
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    Command().run_from_argv(["manage.py", "bench_invitations", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    main()
