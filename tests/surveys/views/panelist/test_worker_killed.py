@@ -37,7 +37,7 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="gunicorn cannot share the in-memory SQLite database"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 # gunicorn's database sessions carry this name, telling them apart from the
 # test run's own (the live server of the browser tests keeps one open).
 APPLICATION_NAME = "killed-worker-test"
