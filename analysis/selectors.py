@@ -29,17 +29,26 @@ def frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+class RoundNotClosed(NoRoundToAnalyse):
+    """A round that is open or a draft: its answers are counted only when it closes (SPEC 5)."""
+
+
 def study_rounds(*, study: Study) -> list[Round]:
     return list(study.rounds.order_by("number"))
 
 
 def round_for_analysis(*, study: Study, number: int | None = None) -> Round:
-    """Round `number` of the study, or by default its last closed round."""
+    """Round `number` of the study, or by default its last closed round; only a closed round is analysed."""
     rounds = Round.objects.select_related("study").filter(study=study)
     if number is not None:
         found = rounds.filter(number=number).first()
         if found is None:
             raise NoRoundToAnalyse(f"study {study.slug} has no round {number}")
+        if found.status != Round.Status.CLOSED:
+            raise RoundNotClosed(
+                f"round {number} of study {study.slug} is {found.get_status_display().lower()}: "
+                "its results exist only once it has closed"
+            )
         return found
     found = rounds.filter(status=Round.Status.CLOSED).order_by("-number").first()
     if found is None:
@@ -148,10 +157,10 @@ def selections_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataF
 
 
 def submissions_frame(*, study: Study) -> pd.DataFrame:
-    """Who (by pseudonym) submitted which round, and on which day."""
+    """Who (by pseudonym) submitted which round."""
     return frame(
-        Submission.objects.filter(round__study=study).values_list("round__number", "participant__label", "submitted_on"),
-        ["round", "participant", "submitted_on"],
+        Submission.objects.filter(round__study=study).values_list("round__number", "participant__label"),
+        ["round", "participant"],
     )
 
 

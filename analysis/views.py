@@ -25,7 +25,14 @@ from analysis import charts
 from analysis.exports import CONTENT_TYPES, EXTENSIONS, export_table, export_workbook
 from analysis.forms import METHODS, WORKBOOK, DownloadForm, ResultsForm
 from analysis.methods import methods_summary
-from analysis.selectors import NoRoundToAnalyse, comments_by_vignette, options_frame, round_for_analysis, study_rounds
+from analysis.selectors import (
+    NoRoundToAnalyse,
+    RoundNotClosed,
+    comments_by_vignette,
+    options_frame,
+    round_for_analysis,
+    study_rounds,
+)
 from analysis.tables import TABLES, build_table, build_tables
 from surveys.access import get_study_for_reader
 from surveys.models import Item, Round, Study
@@ -56,6 +63,9 @@ def results(request, slug):
     options = form.cleaned_data
     try:
         round_ = round_for_analysis(study=study, number=options["round"])
+    except RoundNotClosed as error:
+        context["refusal"] = str(error)
+        return render(request, "analysis/results.html", context, status=409)
     except NoRoundToAnalyse:
         return render(request, "analysis/results.html", context)
     # Show the options actually used, so that the download buttons, which
@@ -88,6 +98,9 @@ def download(request, slug):
         return _file(export_table(frame, name=METHODS, fmt=fmt), f"{study.slug}-methods", fmt)
     try:
         round_ = round_for_analysis(study=study, number=options["round"])
+    except RoundNotClosed as error:
+        form.add_error("round", str(error))
+        return _invalid_download(request, study, form, status=409)
     except NoRoundToAnalyse:
         form.add_error("round", _("No round has closed yet: choose a round."))
         return _invalid_download(request, study, form)
@@ -115,6 +128,8 @@ def chart(request, slug, number, name):
     study = get_study_for_reader(request, slug)
     try:
         round_ = round_for_analysis(study=study, number=number)
+    except RoundNotClosed as error:
+        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
     except NoRoundToAnalyse:
         raise Http404 from None
     items = build_table("items", round=round_)
@@ -137,10 +152,10 @@ def chart(request, slug, number, name):
 # -- helpers ---------------------------------------------------------------------
 
 
-def _invalid_download(request, study, form):
+def _invalid_download(request, study, form, *, status: int = 400):
     form.helper.form_id = "download-options"
     context = {"study": study, "form": form, "results_url": reverse("analysis:results", args=[study.slug])}
-    return render(request, "analysis/download_invalid.html", context, status=400)
+    return render(request, "analysis/download_invalid.html", context, status=status)
 
 
 def _file(content: bytes, stem: str, fmt: str) -> HttpResponse:

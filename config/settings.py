@@ -24,6 +24,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 # database, so a database dump alone cannot join people to answers.
 PARTICIPANT_LINK_KEY = env.str("PARTICIPANT_LINK_KEY", default=SECRET_KEY)
 
+# The key that seals each panelist's ballot while a round is open (SPEC 5:
+# the ballot box). Like the link key it lives only in the environment; losing
+# it loses the open rounds' ballots, and only those (docs/deploy.md).
+BALLOT_KEY = env.str("BALLOT_KEY", default="dev-only-insecure-ballot-key")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -119,6 +124,8 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Links in mail are built from this, never from a request's Host header.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="delphi@localhost")
 
 # Invitations and reminders are queued as tasks, so a panel of 500 never

@@ -5,4 +5,4 @@ class SurveysConfig(AppConfig):
     name = "surveys"
 
     def ready(self):
-        from surveys import checks  # noqa: F401 - registers the deployment checks
+        from surveys import checks, tasks  # noqa: F401 - registers the deployment checks and the task-row pruning

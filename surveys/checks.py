@@ -1,10 +1,21 @@
-"""Deployment checks of the participant link key (SPEC 5), run by `manage.py check --deploy`."""
+"""Deployment checks of the keys SPEC 5 rests on, run by `manage.py check --deploy`.
+
+PARTICIPANT_LINK_KEY links a person to their pseudonym; BALLOT_KEY seals the
+ballots of open rounds. Neither may be missing, short, the development value,
+or another key: a key that travels with another is as safe as the weaker.
+"""
 
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
 # As long as Django asks of SECRET_KEY (security.W009).
-MIN_LINK_KEY_LENGTH = 50
+MIN_KEY_LENGTH = 50
+DEVELOPMENT_BALLOT_KEY = "dev-only-insecure-ballot-key"
+GENERATE = "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`"
+
+
+def _weak(key: str) -> bool:
+    return len(key) < MIN_KEY_LENGTH or len(set(key)) < 5
 
 
 @register(Tags.security, deploy=True)
@@ -22,13 +33,42 @@ def participant_link_key_check(app_configs, **kwargs):
                 id="surveys.W001",
             )
         ]
-    if len(key) < MIN_LINK_KEY_LENGTH or len(set(key)) < 5:
+    if _weak(key):
         return [
             Warning(
                 "PARTICIPANT_LINK_KEY is too short or too simple to keep the participant link secret.",
-                hint=f"Use at least {MIN_LINK_KEY_LENGTH} random characters, e.g. "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+                hint=f"Use at least {MIN_KEY_LENGTH} random characters, e.g. {GENERATE}.",
                 id="surveys.W002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def ballot_key_check(app_configs, **kwargs):
+    key = settings.BALLOT_KEY
+    if not key or key == DEVELOPMENT_BALLOT_KEY:
+        return [
+            Warning(
+                "BALLOT_KEY is not set; the ballots of open rounds are sealed with the development key.",
+                hint=f"Set BALLOT_KEY to at least {MIN_KEY_LENGTH} random characters, e.g. {GENERATE}.",
+                id="surveys.W003",
+            )
+        ]
+    if key in (settings.SECRET_KEY, settings.PARTICIPANT_LINK_KEY):
+        return [
+            Warning(
+                "BALLOT_KEY is the same as SECRET_KEY or PARTICIPANT_LINK_KEY.",
+                hint="Give BALLOT_KEY a value of its own, so that no one key both opens ballots and does another job.",
+                id="surveys.W004",
+            )
+        ]
+    if _weak(key):
+        return [
+            Warning(
+                "BALLOT_KEY is too short or too simple to keep open rounds' ballots sealed.",
+                hint=f"Use at least {MIN_KEY_LENGTH} random characters, e.g. {GENERATE}.",
+                id="surveys.W005",
             )
         ]
     return []

@@ -102,7 +102,9 @@ class InvitationFactory(factory.django.DjangoModelFactory):
         lambda o: MembershipFactory(
             study=o.study,
             role=o.role,
-            user=get_user_model().objects.filter(email=o.email).first() or UserFactory(username=o.email, email=o.email),
+            # A new address gets an account with no password yet, as invitations_create makes it.
+            user=get_user_model().objects.filter(email=o.email).first()
+            or UserFactory(username=o.email, email=o.email, password=None),
         )
     )
     token = factory.Sequence(lambda n: f"test-token-{n}")
@@ -218,3 +220,38 @@ def full_answers(round_, action="submit"):
         f"item-{items['comment'].pk}": "ECT early, if she agrees.",
         "action": action,
     }
+
+
+def ballot_for(round_, user, status: str, answers=()) -> None:
+    """The user's ballot in the open round, through the voting service: a draft, or submitted."""
+    from surveys.models import Ballot
+    from surveys.services.voting import answers_save, answers_submit
+
+    membership = Membership.objects.get(study=round_.study, user=user)
+    write = answers_submit if status == Ballot.Status.SUBMITTED else answers_save
+    write(round=round_, membership=membership, answers=list(answers))
+
+
+def count(round_) -> None:
+    """Closes the open round through the service, which counts its submitted ballots."""
+    from surveys.services.rounds import round_close
+
+    round_close(round=round_)
+    round_.refresh_from_db()
+
+
+def pseudonym_of(study, user):
+    """The user's participant in the study, found through the keyed link as the platform finds it."""
+    from surveys.models import Participant
+    from surveys.pseudonyms import participant_link_hash
+
+    return Participant.objects.get(study=study, link_hash=participant_link_hash(study_id=study.pk, user_id=user.pk))
+
+
+def sealed_answers(round_, user) -> dict:
+    """What the user's sealed ballot of the round holds, by item code, opened with BALLOT_KEY."""
+    from surveys.selectors.panelist import ballot_answers
+
+    membership = Membership.objects.get(study=round_.study, user=user)
+    codes = dict(round_.items.values_list("pk", "code"))
+    return {codes[pk]: answer for pk, answer in ballot_answers(membership=membership, round=round_).items()}

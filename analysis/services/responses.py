@@ -1,22 +1,27 @@
-"""Writes of the analysis app: imported responses (SPEC 4.2)."""
+"""Writes of the analysis app: imported responses (SPEC 4.2).
 
+Imported answers are pseudonymous already. They are written as the ballot
+box counts a round (surveys.services.counting): every table of the import
+in one random order, in one transaction, with no date (SPEC 5).
+"""
+
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import repeat
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from analysis.files.responses import ResponsesPlan, Source, load_responses
-from surveys.bulk import rows_insert
+from surveys.bulk import rows_insert, statistics_refresh
 from surveys.models import Answer, AnswerOption, Item, ItemLink, Participant, Round, Study, Submission
 from surveys.services.lineage import round_carry_all
 
 # Rows per INSERT of bulk_create (SQLite lowers it to its limit of 999 parameters).
 BATCH_SIZE = 2_000
-ANSWER_FIELDS = ("participant", "item", "rating", "scale_min", "scale_max", "text", "answered_on")
+ANSWER_FIELDS = ("participant", "item", "rating", "scale_min", "scale_max", "text")
 
 
 @dataclass(frozen=True)
@@ -51,23 +56,27 @@ def responses_import(
     study = Study.objects.select_for_update().get(pk=study.pk)
     plan = load_responses(study=study, ratings=ratings, not_recommended=not_recommended, round_number=round_number)
     now = timezone.now()
-    today = timezone.localdate(now)
+    shuffled = np.random.default_rng(secrets.randbits(128)).permutation
     round_ids, copies = _rounds_close_and_create(plan=plan, now=now)
-    participants, created = _participants(plan=plan)
-
+    participants, created = _participants(plan=plan, shuffled=shuffled)
+    order = shuffled(len(plan.submissions))
     Submission.objects.bulk_create(
         (
-            Submission(round_id=round_ids[number], participant_id=participant, submitted_on=today)
+            Submission(round_id=round_ids[number], participant_id=participant)
             for number, participant in zip(
-                plan.submissions["round"].tolist(), participants[plan.submissions["panelist"]].tolist(), strict=True
+                plan.submissions["round"].to_numpy()[order].tolist(),
+                participants[plan.submissions["panelist"].to_numpy()[order]].tolist(),
+                strict=True,
             )
         ),
         batch_size=BATCH_SIZE,
     )
-    day = connection.ops.adapt_datefield_value(today)
-    _ratings_create(plan=plan, participants=participants, copies=copies, day=day)
-    _selections_create(plan=plan, participants=participants, copies=copies, day=day)
-    _statistics_refresh()
+    _answers_create(plan=plan, participants=participants, copies=copies, shuffled=shuffled)
+    # No ballots stand behind these answers, so these rounds can never be counted again.
+    Round.objects.filter(pk__in=[round_ids[n] for n in set(plan.submissions["round"].tolist())]).update(
+        answers_imported=True
+    )
+    statistics_refresh((Answer, AnswerOption, Submission, Participant, Item))
     blanks = int(plan.ratings["rating"].isna().sum())
     return ResponsesImported(
         rounds=sorted(set(plan.submissions["round"].tolist())),
@@ -104,9 +113,10 @@ def _rounds_close_and_create(*, plan: ResponsesPlan, now: datetime) -> tuple[dic
     return {number: r.pk for number, r in rounds.items()}, copies
 
 
-def _participants(*, plan: ResponsesPlan) -> tuple[np.ndarray, int]:
-    """Participant ids indexed like `plan.labels`, creating the missing ones."""
+def _participants(*, plan: ResponsesPlan, shuffled) -> tuple[np.ndarray, int]:
+    """Participant ids indexed like `plan.labels`, creating the missing ones in a random order."""
     missing = [label for label in plan.labels if label not in plan.participant_ids]
+    missing = [missing[i] for i in shuffled(len(missing))]
     created = Participant.objects.bulk_create(Participant(study=plan.study, label=label) for label in missing)
     ids = plan.participant_ids | {p.label: p.pk for p in created}
     return np.array([ids[label] for label in plan.labels], dtype=np.int64), len(created)
@@ -125,83 +135,51 @@ def _item_ids(frame: pd.DataFrame, copies: dict[int, dict[int, int]]) -> np.ndar
     return items
 
 
-def _statistics_refresh() -> None:
-    """Tells PostgreSQL's planner how big the answer tables now are.
-
-    After a bulk load the planner still believes them nearly empty until
-    autovacuum catches up, and picks nested loops that made the first export
-    of a 900k-rating study ten times slower (docs/performance.md). ANALYZE may
-    run inside the import's transaction. SQLite's planner needs no statistics
-    for these queries.
-    """
-    if connection.vendor != "postgresql":
-        return
-    tables = (Answer, AnswerOption, Submission, Participant, Item)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in tables))
-
-
-def _ratings_create(*, plan: ResponsesPlan, participants: np.ndarray, copies: dict, day) -> None:
-    frame = plan.ratings
-    rating = frame["rating"].to_numpy()
+def _answers_create(*, plan: ResponsesPlan, participants: np.ndarray, copies: dict, shuffled) -> None:
+    """The rated answers and one answer per panelist and not-recommended item, in one random order; then the options."""
+    ratings, selections = plan.ratings, plan.selections
+    rating = ratings["rating"].to_numpy()
     blank = np.isnan(rating)
-    ratings = np.where(blank, 0, rating).astype(np.int64).astype(object)
-    ratings[blank] = None
-    count = len(frame)
-    rows_insert(
-        Answer,
-        ANSWER_FIELDS,
-        zip(
-            participants[frame["panelist"].to_numpy()].tolist(),
-            _item_ids(frame, copies).tolist(),
-            ratings.tolist(),
-            frame["scale_min"].tolist(),
-            frame["scale_max"].tolist(),
-            repeat("", count),
-            repeat(day, count),
-            strict=True,
-        ),
-    )
-
-
-def _selections_create(*, plan: ResponsesPlan, participants: np.ndarray, copies: dict, day) -> None:
-    """One answer per panelist and not-recommended item, with a row per option chosen."""
-    frame = plan.selections
-    if frame.empty:
+    values = np.where(blank, 0, rating).astype(np.int64).astype(object)
+    values[blank] = None
+    rated_items = _item_ids(ratings, copies)
+    if selections.empty:
+        selected_items = chosen = answer_of_row = np.array([], dtype=np.int64)
+        span = 1
+    else:
+        selected_items = _item_ids(selections, copies)
+        span = int(selected_items.max()) + 1
+        chosen, answer_of_row = np.unique(
+            participants[selections["panelist"].to_numpy()] * span + selected_items, return_inverse=True
+        )
+    count = len(chosen)
+    columns = [
+        np.concatenate([participants[ratings["panelist"].to_numpy()], chosen // span]).astype(object),
+        np.concatenate([rated_items, chosen % span]).astype(object),
+        np.concatenate([values, np.full(count, None, dtype=object)]),
+        np.concatenate([ratings["scale_min"].to_numpy(dtype=object), np.full(count, None, dtype=object)]),
+        np.concatenate([ratings["scale_max"].to_numpy(dtype=object), np.full(count, None, dtype=object)]),
+        np.full(len(ratings) + count, "", dtype=object),
+    ]
+    order = shuffled(len(ratings) + count)
+    rows_insert(Answer, ANSWER_FIELDS, zip(*(column[order].tolist() for column in columns), strict=True))
+    if selections.empty:
         return
-    items = _item_ids(frame, copies)
-    span = int(items.max()) + 1
-    answers, answer_of_row = np.unique(participants[frame["panelist"].to_numpy()] * span + items, return_inverse=True)
-    count = len(answers)
-    rows_insert(
-        Answer,
-        ANSWER_FIELDS,
-        zip(
-            (answers // span).tolist(),
-            (answers % span).tolist(),
-            repeat(None, count),
-            repeat(None, count),
-            repeat(None, count),
-            repeat("", count),
-            repeat(day, count),
-            strict=True,
-        ),
-    )
-    # The ids of the answers just written, in one query.
+    # The ids of the selection answers just written, in one query.
     written = np.array(
-        Answer.objects.filter(item_id__in=np.unique(items).tolist()).values_list("id", "participant_id", "item_id"),
+        Answer.objects.filter(item_id__in=np.unique(selected_items).tolist()).values_list(
+            "id", "participant_id", "item_id"
+        ),
         dtype=np.int64,
     ).reshape(-1, 3)
     keys = written[:, 1] * span + written[:, 2]
-    order = np.argsort(keys)
-    answer_ids = written[order[np.searchsorted(keys[order], answers)], 0]
+    by_key = np.argsort(keys)
+    answer_ids = written[by_key[np.searchsorted(keys[by_key], chosen)], 0]
+    order = shuffled(len(selections))
     rows_insert(
         AnswerOption,
         ("answer", "option", "rank"),
-        zip(
-            answer_ids[answer_of_row].tolist(),
-            frame["option"].tolist(),
-            repeat(None, len(frame)),
-            strict=True,
-        ),
+        ((answer, option, None) for answer, option in zip(
+            answer_ids[answer_of_row][order].tolist(), selections["option"].to_numpy()[order].tolist(), strict=True
+        )),
     )

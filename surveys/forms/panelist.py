@@ -6,10 +6,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.ballot import AnswerInput
-from surveys.models import Answer, Item
+from surveys.ballot import COMMENT_MAX_LENGTH, AnswerInput
+from surveys.models import Item
 
-COMMENT_MAX_LENGTH = 2000
 # The value of a Likert item's "no answer" choice: an explicit blank.
 NO_ANSWER = "none"
 FIELD_PREFIX = "item-"
@@ -147,7 +146,7 @@ class RoundAnswersForm(forms.Form):
         data=None,
         *,
         items: list[Item],
-        answers: dict[int, Answer],
+        answers: dict[int, AnswerInput],
         neutral: int,
         submitting: bool = False,
     ):
@@ -237,13 +236,13 @@ def _typed_rank(raw) -> int | None:
         return None
 
 
-def _initial(item: Item, answer: Answer | None):
+def _initial(item: Item, answer: AnswerInput | None):
     if answer is None:
         return None
     if item.is_rated:
         return NO_ANSWER if answer.rating is None else str(answer.rating)
     if item.type == Item.Type.RANKING:
-        return {chosen.option_id: chosen.rank for chosen in answer.chosen.all() if chosen.rank}
+        return {option_id: rank for option_id, rank in answer.options if rank}
     if item.type == Item.Type.COMMENT:
         return answer.text
-    return [str(chosen.option_id) for chosen in answer.chosen.all()]
+    return [str(option_id) for option_id, _rank in answer.options]

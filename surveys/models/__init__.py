@@ -2,14 +2,14 @@
 
 - studies: the study, its scale, rule and settings;
 - rounds: rounds, items, their options and lineage;
-- people: the person side (memberships, completion, invitations);
+- people: the person side (memberships, sealed ballots, invitations);
 - answers: the pseudonymous side (participants, answers, submissions);
 - audit: the study's history.
 """
 
 from surveys.models.answers import Answer, AnswerOption, Participant, Submission
 from surveys.models.audit import AuditEvent
-from surveys.models.people import Invitation, Membership, RoundCompletion
+from surveys.models.people import Ballot, Invitation, Membership
 from surveys.models.rounds import Item, ItemLink, ItemOption, Round
 from surveys.models.studies import Study, TimeStampedModel
 
@@ -17,6 +17,7 @@ __all__ = [
     "Answer",
     "AnswerOption",
     "AuditEvent",
+    "Ballot",
     "Invitation",
     "Item",
     "ItemLink",
@@ -24,7 +25,6 @@ __all__ = [
     "Membership",
     "Participant",
     "Round",
-    "RoundCompletion",
     "Study",
     "Submission",
     "TimeStampedModel",

@@ -3,11 +3,15 @@
 No row here has a foreign key to a user or a membership. The link from a
 user to their pseudonym is a keyed hash whose key lives in the environment
 (surveys.pseudonyms), so the database alone cannot join people to answers.
+
+Rows here are written only when a round is counted at close (or imported),
+all of a round's rows in one transaction and one shuffled order, and carry
+no date of their own: neither ids, nor row order, nor the transaction, nor a
+time can tell in what order people voted (surveys.services.counting).
 """
 
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,8 +52,6 @@ class Answer(models.Model):
     scale_min = models.SmallIntegerField(null=True, blank=True)
     scale_max = models.SmallIntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
-    # The day only: a time of day could tell who answered (SPEC 5).
-    answered_on = models.DateField(default=timezone.localdate)
 
     class Meta:
         constraints = [
@@ -85,14 +87,12 @@ class AnswerOption(models.Model):
 class Submission(models.Model):
     """That a pseudonym has submitted a round: the panel whose answers count.
 
-    The pseudonymous twin of RoundCompletion. Analysis counts only the
-    answers of participants who submitted (SPEC 4.2), never drafts; neither
-    table holds the link between the two.
+    Written when the round is counted, from the submitted ballots; analysis
+    counts only the answers of participants who submitted (SPEC 4.2).
     """
 
     round = models.ForeignKey("surveys.Round", on_delete=models.CASCADE, related_name="submissions")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="submissions")
-    submitted_on = models.DateField(default=timezone.localdate)
 
     class Meta:
         constraints = [

@@ -1,7 +1,9 @@
-"""The person side (SPEC 5): memberships, completion of rounds, invitations.
+"""The person side (SPEC 5): memberships, sealed ballots, invitations.
 
-Rows here name people. Nothing here holds what anyone answered.
+Rows here name people. Nothing here holds in the clear what anyone answered.
 """
+
+import hashlib
 
 from django.conf import settings
 from django.db import models
@@ -37,27 +39,31 @@ class Membership(TimeStampedModel):
         return f"{self.user} ({self.get_role_display()}) in {self.study}"
 
 
-class RoundCompletion(models.Model):
-    """Whether a panelist has a draft or has submitted a round.
+class Ballot(models.Model):
+    """A panelist's answers to one round, sealed under BALLOT_KEY: the ballot box's person side (SPEC 5).
 
-    Kept apart from answers: it names the membership (for reminders) and
-    holds nothing of what was answered.
+    It holds the draft or the submission while the round is open, and says
+    who has submitted (for reminders), never in the clear what. Closing the
+    round counts the submitted ballots onto the pseudonymous side; releasing
+    its results deletes the round's ballots, drafts included. No date: a
+    ballot's time could be set against the sign-in log.
     """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
 
-    round = models.ForeignKey("surveys.Round", on_delete=models.CASCADE, related_name="completions")
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="completions")
+    round = models.ForeignKey("surveys.Round", on_delete=models.CASCADE, related_name="ballots")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="ballots")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    updated_on = models.DateField(default=timezone.localdate)
+    # surveys.ballot.seal: format byte, nonce, AES-GCM ciphertext of the padded answers.
+    sealed = models.BinaryField()
 
     class Meta:
-        verbose_name = _("round completion")
-        verbose_name_plural = _("round completions")
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
         constraints = [
-            models.UniqueConstraint(fields=["round", "membership"], name="one_completion_per_round_and_member"),
+            models.UniqueConstraint(fields=["round", "membership"], name="one_ballot_per_round_and_member"),
         ]
 
 
@@ -65,7 +71,9 @@ class Invitation(TimeStampedModel):
     """A single-use link that lets an invited person into a study.
 
     Only a SHA-256 of the token is stored, as Django stores password-reset
-    material: a leaked database cannot be turned into working links.
+    material: a leaked database cannot be turned into working links. A link
+    to an account that already has a password signs nobody in by itself: its
+    holder gives that password too.
     """
 
     class State(models.TextChoices):
@@ -80,7 +88,10 @@ class Invitation(TimeStampedModel):
     membership = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("membership")
     )
-    token_hash = models.CharField(max_length=64, unique=True)
+    # Set by the task that mails the link, which makes the token then: the
+    # token never waits in a queued task or a table (SPEC 5).
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -100,6 +111,11 @@ class Invitation(TimeStampedModel):
 
     def __str__(self):
         return f"{self.email} → {self.study}"
+
+    @staticmethod
+    def hash_of(token: str) -> str:
+        """What is stored of a token: its SHA-256."""
+        return hashlib.sha256(token.encode()).hexdigest()
 
     @property
     def state(self) -> "Invitation.State":

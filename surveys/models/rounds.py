@@ -26,6 +26,14 @@ class Round(models.Model):
     opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     results_released_at = models.DateTimeField(_("results released at"), null=True, blank=True)
+    # Bytes of padded plaintext in each of this round's sealed ballots (surveys.ballot).
+    ballot_size = models.PositiveIntegerField(_("ballot size"), default=4096)
+    # Answers came from a response file: there are no ballots to count again, so the round cannot reopen.
+    answers_imported = models.BooleanField(_("answers imported"), default=False)
+    # Once results are released the ballots go, and completion shrinks to these counts (SPEC 5).
+    panel_count = models.PositiveIntegerField(_("panel at release"), null=True, blank=True)
+    submitted_count = models.PositiveIntegerField(_("submitted at release"), null=True, blank=True)
+    draft_count = models.PositiveIntegerField(_("drafts only at release"), null=True, blank=True)
 
     class Meta:
         ordering = ["study", "number"]

@@ -30,6 +30,7 @@ class Study(TimeStampedModel):
         "consensus_rule",
         "consensus_params",
         "not_recommended_threshold",
+        "minimum_n",
     )
     SCALE_FIELDS = ("scale_min", "scale_neutral", "scale_max")
 
@@ -51,6 +52,15 @@ class Study(TimeStampedModel):
         help_text=_("An option is listed when at least this share of the panel would not recommend it."),
     )
 
+    minimum_n = models.PositiveSmallIntegerField(
+        _("minimum answers to show"),
+        default=3,
+        help_text=_(
+            "Below this many answers the panel sees no distribution and no comments, "
+            "only that there are too few to show: with two answers, each panelist could tell the other's."
+        ),
+    )
+
     class Meta:
         ordering = ["title"]
         verbose_name = _("study")
@@ -64,6 +74,7 @@ class Study(TimeStampedModel):
                 condition=Q(not_recommended_threshold__gt=0) & Q(not_recommended_threshold__lte=100),
                 name="study_threshold_is_a_percentage",
             ),
+            models.CheckConstraint(condition=Q(minimum_n__gte=1), name="study_minimum_n_positive"),
         ]
 
     def __str__(self):

@@ -2,18 +2,18 @@
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
 from surveys.models import (
     Answer,
     AuditEvent,
+    Ballot,
     Invitation,
     Item,
     ItemLink,
     ItemOption,
     Membership,
     Round,
-    RoundCompletion,
     Study,
 )
 
@@ -22,7 +22,9 @@ from surveys.models import (
 class Completion:
     """Where the panel stands in a round: counts, and who has not submitted (for reminders).
 
-    Built from memberships and RoundCompletion only, never from answers (SPEC 5).
+    Built from memberships and the ballots' status only, never from answers.
+    Once the round's results are released its ballots are gone and only the
+    counts remain (SPEC 5): `waiting` is then empty and `released` true.
     """
 
     panel: int
@@ -30,6 +32,7 @@ class Completion:
     drafts: int
     not_started: int
     waiting: list[Membership]
+    released: bool = False
 
     @property
     def percent_submitted(self) -> float:
@@ -37,21 +40,30 @@ class Completion:
 
 
 def round_completion(*, round: Round) -> Completion:
-    status = RoundCompletion.objects.filter(round=round, membership=OuterRef("pk")).values("status")[:1]
+    if round.results_released_at is not None and round.panel_count is not None:
+        return Completion(
+            panel=round.panel_count,
+            submitted=round.submitted_count,
+            drafts=round.draft_count,
+            not_started=round.panel_count - round.submitted_count - round.draft_count,
+            waiting=[],
+            released=True,
+        )
+    status = Ballot.objects.filter(round=round, membership=OuterRef("pk")).values("status")[:1]
     members = list(
         Membership.objects.filter(study_id=round.study_id, role=Membership.Role.PANELIST)
         .select_related("user")
         .annotate(completion=Subquery(status))
         .order_by("user__username")
     )
-    submitted = sum(m.completion == RoundCompletion.Status.SUBMITTED for m in members)
-    drafts = sum(m.completion == RoundCompletion.Status.DRAFT for m in members)
+    submitted = sum(m.completion == Ballot.Status.SUBMITTED for m in members)
+    drafts = sum(m.completion == Ballot.Status.DRAFT for m in members)
     return Completion(
         panel=len(members),
         submitted=submitted,
         drafts=drafts,
         not_started=len(members) - submitted - drafts,
-        waiting=[m for m in members if m.completion != RoundCompletion.Status.SUBMITTED],
+        waiting=[m for m in members if m.completion != Ballot.Status.SUBMITTED],
     )
 
 
@@ -83,8 +95,13 @@ def round_item(*, round: Round, pk: int) -> Item | None:
 
 
 def study_has_ratings(*, study: Study) -> bool:
-    """Whether anyone has rated on the study's scale, which then stays fixed."""
-    return Answer.objects.filter(item__round__study=study, rating__isnull=False).exists()
+    """Whether anyone may have rated on the study's scale, which then stays fixed.
+
+    A ballot is sealed, so any ballot of the study counts, as does any counted rating.
+    """
+    sealed = Exists(Ballot.objects.filter(round__study=OuterRef("pk")))
+    counted = Exists(Answer.objects.filter(item__round__study=OuterRef("pk"), rating__isnull=False))
+    return Study.objects.filter(sealed | counted, pk=study.pk).exists()
 
 
 def study_invitations(*, study: Study) -> list[Invitation]:

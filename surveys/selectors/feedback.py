@@ -55,6 +55,10 @@ class Feedback:
     rule: str = ""
     my_rating: int | None = None
     i_left_blank: bool = False
+    # Fewer answers than the study's minimum n: no distribution is shown, so
+    # that in a panel of two neither can read the other's rating (SPEC 5).
+    too_few: bool = False
+    minimum: int = 0
 
 
 def _submitted(path: str) -> Exists:
@@ -100,7 +104,10 @@ def round_feedback(*, round: Round, items: list[Item], user, panel: int | None, 
         if item.is_rated:
             feedback[item.pk] = _rated_feedback(item, text, by_item.get(item.pk, []), scale, study)
         elif item.type in Item.OPTION_LIST_TYPES and panel:
-            feedback[item.pk] = _options_feedback(item, text, options_by_item.get(item.pk, []), panel)
+            if panel < study.minimum_n:
+                feedback[item.pk] = Feedback(type=item.type, text=text, n=panel, too_few=True, minimum=study.minimum_n)
+            else:
+                feedback[item.pk] = _options_feedback(item, text, options_by_item.get(item.pk, []), panel)
     return feedback
 
 
@@ -113,7 +120,11 @@ def _rated_feedback(item: Item, text: str, answers: list, scale: Scale, study: S
         n=len(ratings),
         my_rating=mine[0] if mine else None,
         i_left_blank=bool(mine) and mine[0] is None,
+        too_few=len(ratings) < study.minimum_n,
+        minimum=study.minimum_n,
     )
+    if result.too_few:
+        return result
     if item.type == Item.Type.CATEGORICAL:
         labels = {value: str(label) for value, label in Item.CATEGORICAL_LABELS.items()}
     else:
@@ -163,8 +174,14 @@ def _options_feedback(item: Item, text: str, chosen: list, panel: int) -> Feedba
     return Feedback(type=item.type, text=text, n=panel, options=shares)
 
 
-def comments_for(*, round: Round, previous: bool) -> dict[int | None, list[str]]:
-    """Submitted comments by vignette id, shuffled: unattributed and in no telling order (SPEC 5)."""
+def comments_for(*, round: Round, previous: bool, panel: int | None) -> dict[int | None, list[str]]:
+    """Submitted comments by vignette id, shuffled: unattributed and in no telling order (SPEC 5).
+
+    `panel` is how many submitted the round the comments come from; below the
+    study's minimum n there are none to show.
+    """
+    if not panel or panel < round.study.minimum_n:
+        return {}
     number = round.number - 1 if previous else round.number
     texts = (
         Answer.objects.filter(

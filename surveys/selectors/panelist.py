@@ -1,19 +1,10 @@
 """Reads for the panelist's pages: their rounds, a round's items, their own answers."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 
-from surveys.models import (
-    Answer,
-    AnswerOption,
-    Item,
-    ItemLink,
-    ItemOption,
-    Membership,
-    Round,
-    RoundCompletion,
-    Submission,
-)
-from surveys.pseudonyms import participant_link_hash
+from surveys import ballot
+from surveys.ballot import AnswerInput
+from surveys.models import Ballot, Item, ItemLink, ItemOption, Membership, Round, Submission
 
 
 def panelist_membership(*, user, slug: str) -> Membership | None:
@@ -31,7 +22,7 @@ def panelist_round(*, membership: Membership, number: int) -> Round | None:
         .select_related("study")
         .annotate(
             completion_status=Subquery(
-                RoundCompletion.objects.filter(round=OuterRef("pk"), membership=membership).values("status")[:1]
+                Ballot.objects.filter(round=OuterRef("pk"), membership=membership).values("status")[:1]
             ),
             previous_panel=Subquery(
                 Submission.objects.filter(round__study=OuterRef("study"), round__number=OuterRef("number") - 1)
@@ -62,32 +53,26 @@ def round_items(*, round: Round) -> list[Item]:
     )
 
 
-def answers_of(*, user, round: Round) -> dict[int, Answer]:
-    """The user's own answers in the round by item id, with their options."""
-    link_hash = participant_link_hash(study_id=round.study_id, user_id=user.pk)
-    answers = Answer.objects.filter(
-        participant__study_id=round.study_id, participant__link_hash=link_hash, item__round=round
-    ).prefetch_related(Prefetch("chosen", queryset=AnswerOption.objects.order_by("rank", "pk")))
+def ballot_answers(*, membership: Membership, round: Round) -> dict[int, AnswerInput]:
+    """The member's own answers in their sealed ballot of the round, by item id; empty if they have none."""
+    sealed = Ballot.objects.filter(round=round, membership=membership).values_list("sealed", flat=True).first()
+    if sealed is None:
+        return {}
+    answers = ballot.unseal(sealed=sealed, round_id=round.pk, membership_id=membership.pk)
     return {answer.item_id: answer for answer in answers}
 
 
 def answered_counts(*, user, rounds: list[Round]) -> dict[int, int]:
-    """How many items of each round the user has answered, by round id, in one query."""
+    """How many items of each round the user's ballot answers, by round id, in one query."""
     if not rounds:
         return {}
-    mine = Q()
-    for study_id in {round.study_id for round in rounds}:
-        mine |= Q(
-            participant__study_id=study_id,
-            participant__link_hash=participant_link_hash(study_id=study_id, user_id=user.pk),
-        )
-    return dict(
-        Answer.objects.filter(mine, item__round__in=rounds)
-        .order_by()
-        .values("item__round")
-        .annotate(count=Count("pk"))
-        .values_list("item__round", "count")
+    sealed = Ballot.objects.filter(membership__user=user, round__in=rounds).values_list(
+        "round_id", "membership_id", "sealed"
     )
+    return {
+        round_id: len(ballot.unseal(sealed=content, round_id=round_id, membership_id=membership_id))
+        for round_id, membership_id, content in sealed
+    }
 
 
 def memberships_for_user(*, user) -> list[Membership]:
@@ -97,7 +82,7 @@ def memberships_for_user(*, user) -> list[Membership]:
             Item.objects.filter(round=OuterRef("pk")).order_by().values("round").annotate(n=Count("pk")).values("n")[:1]
         ),
         completion_status=Subquery(
-            RoundCompletion.objects.filter(round=OuterRef("pk"), membership__user=user).values("status")[:1]
+            Ballot.objects.filter(round=OuterRef("pk"), membership__user=user).values("status")[:1]
         ),
     )
     return list(

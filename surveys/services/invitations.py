@@ -1,29 +1,22 @@
 """Invitations: single-use links that make a person a member of a study, mailed through the task queue."""
 
-import hashlib
-import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.models import AuditEvent, Invitation, Membership, Study
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record
-from surveys.tasks import emails_send
+from surveys.tasks import invitations_mail
 
 INVITATION_VALID_FOR = timedelta(days=14)
 # Messages per queued mail task: 500 invitations are five tasks, not 500.
 MAIL_BATCH = 100
-
-
-def invitation_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @transaction.atomic
@@ -33,16 +26,16 @@ def invitations_create(
     emails: Sequence[str],
     role: str = Membership.Role.PANELIST,
     by=None,
-    accept_url: Callable[[str], str],
     valid_for: timedelta = INVITATION_VALID_FOR,
 ) -> list[Invitation]:
     """Makes each person a member of the study and queues them a single-use link: everyone, or nobody.
 
     A person without an account gets one with no usable password; the link
     lets them choose it. Inviting the same address again replaces the links
-    still pending, so only the newest works. `accept_url` turns the token
-    into the absolute link for the email; the token itself is never stored.
-    The queries do not grow with the list (a panel of 500 is one request).
+    still pending, so only the newest works. The queued tasks carry the
+    invitations' ids; the task that sends each mail makes its token, and
+    only the token's hash is ever stored (surveys.tasks). The queries do not
+    grow with the list (a panel of 500 is one request).
     """
     User = get_user_model()
     emails = list(dict.fromkeys(User.objects.normalize_email(e).strip() for e in emails))
@@ -87,32 +80,21 @@ def invitations_create(
     Invitation.objects.filter(
         study=study, membership__in=list(memberships.values()), used_at=None, revoked_at=None
     ).update(revoked_at=now)
-    tokens = [secrets.token_urlsafe(32) for _email in emails]
     invitations = Invitation.objects.bulk_create(
         Invitation(
             study=study,
             email=email,
             role=role,
             membership=memberships[user.pk],
-            token_hash=invitation_token_hash(token),
             expires_at=now + valid_for,
             invited_by=by,
         )
-        for email, user, token in zip(emails, people, tokens)
+        for email, user in zip(emails, people)
     )
-    messages = []
-    for email, user, token in zip(emails, people, tokens):
-        context = {"study": study, "link": accept_url(token), "expires_at": now + valid_for, "user": user}
-        messages.append(
-            {
-                "subject": render_to_string("surveys/email/invitation_subject.txt", context).strip(),
-                "body": render_to_string("surveys/email/invitation.txt", context),
-                "to": email,
-            }
-        )
-    for start in range(0, len(messages), MAIL_BATCH):
-        batch = messages[start : start + MAIL_BATCH]
-        transaction.on_commit(lambda batch=batch: emails_send.enqueue(messages=batch))
+    ids = [invitation.pk for invitation in invitations]
+    for start in range(0, len(ids), MAIL_BATCH):
+        batch = ids[start : start + MAIL_BATCH]
+        transaction.on_commit(lambda batch=batch: invitations_mail.enqueue(invitation_ids=batch))
     role_label = Membership.Role(role).label.lower()
     AuditEvent.objects.bulk_create(
         AuditEvent(
@@ -139,7 +121,7 @@ def invitation_check(*, token: str) -> Invitation:
     """The invitation a token opens, or InvitationUnusable saying why it cannot be used."""
     invitation = (
         Invitation.objects.select_related("study", "membership__user")
-        .filter(token_hash=invitation_token_hash(token))
+        .filter(token_hash=Invitation.hash_of(token))
         .first()
     )
     if invitation is None:
@@ -150,23 +132,31 @@ def invitation_check(*, token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, password: str | None = None):
-    """Uses up the link and returns the user it signs in.
+def invitation_accept(*, token: str, password: str | None = None, signed_in=None):
+    """Uses up the link and returns the user it lets in.
 
-    A person with no password yet must choose one here; a person who
-    already has an account is signed in straight away.
+    A person with no password yet chooses one here. A person who has one
+    must be signed in as that person (the page asks for the password and
+    signs in through django-axes, which counts wrong ones): the link alone
+    lets nobody into an account, so a copy of a mailbox or a database is no
+    way in.
     """
     invitation = invitation_check(token=token)
     # Lock, then check again: two clicks on one link must not both get in.
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update().select_related("membership__user").get(pk=invitation.pk)
     if invitation.state != Invitation.State.PENDING:
         raise InvitationUnusable(invitation.state)
     user = invitation.membership.user
-    if password is not None:
+    if not user.has_usable_password():
+        if not password:
+            raise ServiceError(_("Choose a password to finish joining."), field="new_password1")
         user.set_password(password)
         user.save(update_fields=["password"])
-    elif not user.has_usable_password():
-        raise ServiceError(_("Choose a password to finish joining."))
+    elif signed_in is None or signed_in.pk != user.pk:
+        raise ServiceError(
+            _("Sign in as %(username)s to accept this invitation.") % {"username": user.get_username()},
+            field="password",
+        )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at", "modified"])
     return user

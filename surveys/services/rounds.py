@@ -10,13 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from surveys.models import AuditEvent, Membership, Round, RoundCompletion, Study
+from surveys.models import AuditEvent, Ballot, Membership, Round, Study
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record, moment
-from surveys.services.participants import participants_assign
-from surveys.tasks import email_send
+from surveys.services.counting import round_count, round_uncount
+from surveys.tasks import reminders_mail
 
-# Addresses per queued mail task: a panel of 500 is five tasks, not 500.
+# Panelists per queued mail task: a panel of 500 is five tasks, not 500.
 REMINDER_BATCH = 100
 
 
@@ -49,10 +49,13 @@ def round_add(*, study: Study, kind: str, by=None) -> Round:
 
 @transaction.atomic
 def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Round:
-    """Opens a draft round for voting and gives the panel its pseudonyms.
+    """Opens a draft round for voting.
 
     A closed round may open again (closed by mistake, or to let late votes
-    in) until its results are released to the panel.
+    in) until its results are released to the panel. Its count is taken
+    back, every ballot stays as it was, and the next close counts afresh.
+    A round whose answers came from a response file has no ballots, so it
+    stays closed.
     """
     round = round_locked(round)
     if round.status == Round.Status.OPEN:
@@ -61,17 +64,22 @@ def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Ro
         raise ServiceError(
             _("Round %(number)s's results are released; it cannot open again.") % {"number": round.number}
         )
+    if round.answers_imported:
+        raise ServiceError(
+            _("Round %(number)s's answers were imported from a file; it cannot open again.") % {"number": round.number}
+        )
     if not round.items.exists():
         raise ServiceError(_("Round %(number)s has no items yet.") % {"number": round.number})
     if deadline is not None and deadline <= timezone.now():
         raise ServiceError(_("The deadline must lie in the future."), field="deadline")
     reopened = round.status == Round.Status.CLOSED
+    if reopened:
+        round_uncount(round=round)
     round.status = Round.Status.OPEN
     round.opened_at = round.opened_at if reopened else timezone.now()
     round.closed_at = None
     round.deadline = deadline
     round.save(update_fields=["status", "opened_at", "closed_at", "deadline"])
-    participants_assign(study=round.study)
     audit_record(
         study=round.study,
         by=by,
@@ -108,33 +116,46 @@ def round_extend(*, round: Round, deadline: datetime, by=None) -> Round:
 
 @transaction.atomic
 def round_close(*, round: Round, by=None) -> Round:
-    """Closes an open round. The row lock makes a vote in flight either land first or be refused."""
+    """Closes an open round and counts its ballots, in one transaction.
+
+    The row lock makes a vote in flight either land first or be refused.
+    """
     round = round_locked(round)
     if round.status != Round.Status.OPEN:
         raise ServiceError(_("Round %(number)s is not open.") % {"number": round.number})
     round.status = Round.Status.CLOSED
     round.closed_at = timezone.now()
     round.save(update_fields=["status", "closed_at"])
+    counted = round_count(round=round)
     audit_record(
         study=round.study,
         by=by,
         action=AuditEvent.Action.CLOSE,
-        summary=f"Closed round {round.number}",
-        detail={"round": round.number},
+        summary=f"Closed round {round.number}; {counted} submitted ballot(s) counted",
+        detail={"round": round.number, "counted": counted},
     )
     return round
 
 
 @transaction.atomic
 def round_results_release(*, round: Round, by=None) -> Round:
-    """Shows a closed round's group results to the panel. After this the round cannot reopen."""
+    """Shows a closed round's group results to the panel. After this the round cannot reopen.
+
+    Its ballots, drafts included, have no more use and are deleted, and its
+    completion shrinks to counts: who alone skipped it is no longer on record.
+    """
     round = round_locked(round)
     if round.status != Round.Status.CLOSED:
         raise ServiceError(_("Close the round before releasing its results."))
     if round.results_released_at is not None:
         raise ServiceError(_("These results are already released."))
+    statuses = list(Ballot.objects.filter(round=round).values_list("status", flat=True))
+    round.panel_count = Membership.objects.filter(study=round.study, role=Membership.Role.PANELIST).count()
+    round.submitted_count = statuses.count(Ballot.Status.SUBMITTED)
+    round.draft_count = statuses.count(Ballot.Status.DRAFT)
     round.results_released_at = timezone.now()
-    round.save(update_fields=["results_released_at"])
+    round.save(update_fields=["results_released_at", "panel_count", "submitted_count", "draft_count"])
+    Ballot.objects.filter(round=round).delete()
     audit_record(
         study=round.study,
         by=by,
@@ -146,41 +167,44 @@ def round_results_release(*, round: Round, by=None) -> Round:
 
 
 @transaction.atomic
-def reminders_send(*, round: Round, subject: str, message: str, link: str, by=None) -> list[str]:
-    """Queues a reminder to every panelist who has not submitted the round; returns the user names mailed.
+def reminders_send(*, round: Round, subject: str, message: str, by=None) -> int:
+    """Queues a reminder to every panelist who has not submitted the round; returns how many.
 
-    Who is reminded comes from completion, never from answers (SPEC 5).
+    Who is reminded comes from the ballots' status, never from answers. The
+    queued tasks carry membership ids; the history records how many were
+    reminded, not who (SPEC 5).
     """
     round = round_locked(round)
     if round.status != Round.Status.OPEN:
         raise ServiceError(_("Reminders go out only while the round is open."))
+    submitted = Ballot.objects.filter(round=round, status=Ballot.Status.SUBMITTED).values("membership_id")
     waiting = list(
         Membership.objects.filter(study=round.study, role=Membership.Role.PANELIST)
-        .exclude(completions__round=round, completions__status=RoundCompletion.Status.SUBMITTED)
-        .select_related("user")
-        .order_by("user__username")
+        .exclude(pk__in=submitted)
+        .order_by("pk")
+        .values_list("pk", "user__email")
     )
     if not waiting:
         raise ServiceError(_("Everyone on the panel has submitted this round."))
-    reachable = [m for m in waiting if m.user.email]
-    addresses = [m.user.email for m in reachable]
-    body = f"{message.strip()}\n\n{link}\n"
-    batches = [addresses[i : i + REMINDER_BATCH] for i in range(0, len(addresses), REMINDER_BATCH)]
-    for batch in batches:
-        transaction.on_commit(lambda batch=batch: email_send.enqueue(subject=subject, body=body, to=batch))
-    names = [m.user.get_username() for m in reachable]
-    unreachable = [m.user.get_username() for m in waiting if not m.user.email]
+    reachable = [pk for pk, email in waiting if email]
+    for start in range(0, len(reachable), REMINDER_BATCH):
+        batch = reachable[start : start + REMINDER_BATCH]
+        transaction.on_commit(
+            lambda batch=batch: reminders_mail.enqueue(
+                round_id=round.pk, membership_ids=batch, subject=subject, message=message
+            )
+        )
     audit_record(
         study=round.study,
         by=by,
         action=AuditEvent.Action.REMIND,
-        summary=f"Reminded {len(names)} panelist(s) who had not submitted round {round.number}",
+        summary=f"Reminded {len(reachable)} panelist(s) who had not submitted round {round.number}",
         detail={
             "round": round.number,
-            "reminded": names,
-            "without_email": unreachable,
+            "reminded": len(reachable),
+            "without_email": len(waiting) - len(reachable),
             "subject": subject,
             "message": message,
         },
     )
-    return names
+    return len(reachable)

@@ -21,6 +21,7 @@ def study_create(
     consensus_rule: str = "mayo",
     consensus_params: dict | None = None,
     not_recommended_threshold=50,
+    minimum_n: int = 3,
     by,
 ) -> Study:
     """An empty study with its scale, rule and threshold; its creator becomes its facilitator.
@@ -39,6 +40,7 @@ def study_create(
         consensus_rule=consensus_rule,
         consensus_params=consensus_params or {},
         not_recommended_threshold=not_recommended_threshold,
+        minimum_n=minimum_n,
     )
     Membership.objects.create(study=study, user=by, role=Membership.Role.FACILITATOR)
     audit_record(study=study, by=by, action=AuditEvent.Action.CREATE, summary="Created the study", detail={})
@@ -57,6 +59,7 @@ def study_settings_update(
     consensus_rule: str,
     consensus_params: dict,
     not_recommended_threshold,
+    minimum_n: int,
     by=None,
 ) -> Study:
     """Saves the study's settings; the scale stays fixed once anyone has rated on it."""
@@ -70,6 +73,7 @@ def study_settings_update(
         "consensus_rule": consensus_rule,
         "consensus_params": consensus_params,
         "not_recommended_threshold": not_recommended_threshold,
+        "minimum_n": minimum_n,
     }
     rescaled = any(values[name] != getattr(study, name) for name in Study.SCALE_FIELDS)
     if rescaled and study_has_ratings(study=study):

@@ -1,14 +1,16 @@
-"""A panelist's vote: a draft kept, or a submission, written only against their pseudonym (SPEC 5)."""
+"""A panelist's vote: a draft kept, or a submission, sealed in their ballot on the person side (SPEC 5).
+
+Nothing reaches the pseudonymous side while the round is open; closing the
+round counts the submitted ballots (surveys.services.counting).
+"""
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from surveys import ballot
 from surveys.ballot import AnswerInput
-from surveys.bulk import rows_delete
-from surveys.models import Answer, AnswerOption, Item, Membership, Participant, Round, RoundCompletion, Submission
+from surveys.models import Ballot, Item, Membership, Round
 from surveys.services import ServiceError
-from surveys.services.participants import participant_for
 
 
 def _round_for_writing(*, round: Round, membership: Membership) -> Round:
@@ -21,8 +23,8 @@ def _round_for_writing(*, round: Round, membership: Membership) -> Round:
     return round
 
 
-def _answers_write(*, round: Round, participant: Participant, answers: list[AnswerInput]) -> None:
-    """Replaces the participant's answers in the round, in a constant number of queries."""
+def _check(*, round: Round, answers: list[AnswerInput]) -> None:
+    """Refuses what no voting form could send: another round's item or option, a rating off its scale."""
     items: dict[int, dict] = {}
     # One row per item and option (a LEFT JOIN), so one query gives what to check.
     for pk, type_, scale_min, scale_max, option_id in Item.objects.filter(round=round).values_list(
@@ -31,6 +33,8 @@ def _answers_write(*, round: Round, participant: Participant, answers: list[Answ
         item = items.setdefault(pk, {"range": Item.rating_range(type_, scale_min, scale_max), "options": set()})
         if option_id is not None:
             item["options"].add(option_id)
+    if len({answer.item_id for answer in answers}) != len(answers):
+        raise ServiceError(_("An item is answered twice."))
     for answer in answers:
         item = items.get(answer.item_id)
         if item is None:
@@ -39,74 +43,52 @@ def _answers_write(*, round: Round, participant: Participant, answers: list[Answ
             raise ServiceError(_("An answer names an option that this item does not offer."))
         if answer.rating is not None and not (item["range"] and item["range"][0] <= answer.rating <= item["range"][1]):
             raise ServiceError(_("A rating lies outside the item's scale."))
+        if len(answer.text) > ballot.COMMENT_MAX_LENGTH:
+            raise ServiceError(
+                _("A comment is longer than %(n)s characters.") % {"n": ballot.COMMENT_MAX_LENGTH}
+            )
 
-    today = timezone.localdate()
-    rows = [
-        Answer(
-            participant=participant,
-            item_id=answer.item_id,
-            rating=answer.rating,
-            scale_min=rating_range[0] if (rating_range := items[answer.item_id]["range"]) else None,
-            scale_max=rating_range[1] if rating_range else None,
-            text=answer.text,
-            answered_on=today,
-        )
-        for answer in answers
-    ]
-    mine = Answer.objects.filter(participant=participant, item__round=round)
-    AnswerOption.objects.filter(answer__in=mine).delete()
-    # With their options gone these rows have nothing pointing at them.
-    rows_delete(mine.exclude(item_id__in=[answer.item_id for answer in answers]))
-    Answer.objects.bulk_create(
-        rows,
+
+def _grow_ballots(*, round: Round, size: int) -> None:
+    """Seals every ballot of the round again at a larger size, so that all keep one length."""
+    ballots = list(Ballot.objects.filter(round=round))
+    for sealed in ballots:
+        answers = ballot.unseal(sealed=sealed.sealed, round_id=round.pk, membership_id=sealed.membership_id)
+        sealed.sealed = ballot.seal(answers=answers, round_id=round.pk, membership_id=sealed.membership_id, size=size)
+    Ballot.objects.bulk_update(ballots, ["sealed"])
+    round.ballot_size = size
+    round.save(update_fields=["ballot_size"])
+
+
+def _ballot_write(*, round: Round, membership: Membership, answers: list[AnswerInput], submit: bool) -> None:
+    round = _round_for_writing(round=round, membership=membership)
+    _check(round=round, answers=answers)
+    size = ballot.size_for(answers)
+    if size > round.ballot_size:
+        _grow_ballots(round=round, size=size)
+    sealed = ballot.seal(answers=answers, round_id=round.pk, membership_id=membership.pk, size=round.ballot_size)
+    status = Ballot.Status.SUBMITTED if submit else Ballot.Status.DRAFT
+    Ballot.objects.bulk_create(
+        [Ballot(round=round, membership=membership, status=status, sealed=sealed)],
         update_conflicts=True,
-        unique_fields=["participant", "item"],
-        update_fields=["rating", "scale_min", "scale_max", "text", "answered_on"],
-    )
-    # An upsert does not return the ids of the rows it updated on every backend.
-    answer_ids = dict(mine.values_list("item_id", "pk"))
-    AnswerOption.objects.bulk_create(
-        AnswerOption(answer_id=answer_ids[answer.item_id], option_id=option_id, rank=rank)
-        for answer in answers
-        for option_id, rank in answer.options
+        unique_fields=["round", "membership"],
+        # A draft saved after a submission stays submitted: it never takes a
+        # panelist out of the panel whose answers count.
+        update_fields=["sealed", "status"] if submit else ["sealed"],
     )
 
 
 @transaction.atomic
 def answers_save(*, round: Round, membership: Membership, answers: list[AnswerInput]) -> None:
-    """Keeps a draft: the answers so far, with no Submission.
-
-    A panelist who has already submitted stays submitted: a draft never
-    takes them out of the panel whose answers count.
-    """
-    round = _round_for_writing(round=round, membership=membership)
-    participant = participant_for(study=round.study, user=membership.user)
-    _answers_write(round=round, participant=participant, answers=answers)
-    RoundCompletion.objects.bulk_create(
-        [RoundCompletion(round=round, membership=membership, status=RoundCompletion.Status.DRAFT)],
-        update_conflicts=True,
-        unique_fields=["round", "membership"],
-        update_fields=["updated_on"],
-    )
+    """Keeps a draft: the answers so far, sealed in the panelist's ballot."""
+    _ballot_write(round=round, membership=membership, answers=answers, submit=False)
 
 
 @transaction.atomic
 def answers_submit(*, round: Round, membership: Membership, answers: list[AnswerInput]) -> None:
-    """Writes the answers and marks the round submitted, for the membership and the pseudonym.
+    """Seals the answers as the panelist's submission; they count when the round closes.
 
     Checking that every required item is answered is the form's job; this
     service refuses only what no form could let through.
     """
-    round = _round_for_writing(round=round, membership=membership)
-    participant = participant_for(study=round.study, user=membership.user)
-    _answers_write(round=round, participant=participant, answers=answers)
-    today = timezone.localdate()
-    RoundCompletion.objects.bulk_create(
-        [RoundCompletion(round=round, membership=membership, status=RoundCompletion.Status.SUBMITTED)],
-        update_conflicts=True,
-        unique_fields=["round", "membership"],
-        update_fields=["status", "updated_on"],
-    )
-    Submission.objects.bulk_create(
-        [Submission(round=round, participant=participant, submitted_on=today)], ignore_conflicts=True
-    )
+    _ballot_write(round=round, membership=membership, answers=answers, submit=True)

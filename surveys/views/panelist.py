@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from surveys.access import get_round_for_panelist
 from surveys.forms.panelist import RoundAnswersForm
-from surveys.models import Round, RoundCompletion
+from surveys.models import Ballot, Round
 from surveys.selectors.feedback import comments_for, round_feedback, round_panel_size
-from surveys.selectors.panelist import answers_of, round_items
+from surveys.selectors.panelist import ballot_answers, round_items
 from surveys.services import ServiceError, voting
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def vote(request, slug: str, number: int):
         return render(request, "surveys/panelist/round_closed.html", {"round": round}, status=status)
 
     items = round_items(round=round)
-    submitted = round.completion_status == RoundCompletion.Status.SUBMITTED
+    submitted = round.completion_status == Ballot.Status.SUBMITTED
     status = 200
     if request.method == "POST":
         # Once submitted, every save is a submission: a draft must not leave required items empty.
@@ -74,7 +74,7 @@ def vote(request, slug: str, number: int):
                 return redirect("surveys:vote", slug=slug, number=number)
     else:
         form = RoundAnswersForm(
-            items=items, answers=answers_of(user=request.user, round=round), neutral=round.study.scale_neutral
+            items=items, answers=ballot_answers(membership=membership, round=round), neutral=round.study.scale_neutral
         )
 
     if status == 503:
@@ -85,7 +85,7 @@ def vote(request, slug: str, number: int):
         feedback = round_feedback(
             round=round, items=items, user=request.user, panel=round.previous_panel, lineage=True
         )
-        comments = comments_for(round=round, previous=True)
+        comments = comments_for(round=round, previous=True, panel=round.previous_panel)
     entries = form.entries()
     context = {
         "round": round,
@@ -120,7 +120,7 @@ def results(request, slug: str, number: int):
     items = round_items(round=round)
     panel = round_panel_size(round=round)
     feedback = round_feedback(round=round, items=items, user=request.user, panel=panel, lineage=False)
-    comments = comments_for(round=round, previous=False)
+    comments = comments_for(round=round, previous=False, panel=panel)
     groups = []
     for vignette, group in groupby(items, key=lambda item: item.vignette):
         rows = [(item, feedback[item.pk]) for item in group if item.pk in feedback]

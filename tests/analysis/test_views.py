@@ -217,12 +217,27 @@ def test_another_rule_judges_the_same_ratings_differently(mayo_analyst_client, m
     assert ">Consensus</span>" in statement_card(html, "sud-main")
 
 
-def test_a_round_that_is_still_open_is_shown_with_a_warning(mayo_analyst_client, mayo_study, round1):
-    Round.objects.create(study=mayo_study, number=2, status=Round.Status.OPEN)
+@pytest.mark.parametrize("status", [Round.Status.OPEN, Round.Status.DRAFT])
+def test_a_round_that_is_not_closed_has_no_results_page_download_or_chart(
+    mayo_analyst_client, mayo_study, round1, status
+):
+    Round.objects.create(study=mayo_study, number=2, status=status)
+    results = reverse("analysis:results", args=[mayo_study.slug])
+    reason = f"round 2 of study {mayo_study.slug} is {status.label.lower()}: its results exist only once it has closed"
 
-    html = page(mayo_analyst_client, mayo_study, round=2)
+    response = mayo_analyst_client.get(results, {"round": 2})
+    assert response.status_code == 409
+    assert reason.capitalize() in response.content.decode()
+    assert "Recommendations (Table 3)" not in response.content.decode()
 
-    assert "This round is open: its results change as panelists answer." in html
+    for table in ("raw-ratings", "recommendations", "all"):
+        download = mayo_analyst_client.get(
+            reverse("analysis:download", args=[mayo_study.slug]), {"round": 2, "table": table, "format": "xlsx"}
+        )
+        assert download.status_code == 409, table
+        assert reason in download.content.decode()
+    chart = mayo_analyst_client.get(reverse("analysis:chart", args=[mayo_study.slug, 2, "heatmap"]))
+    assert chart.status_code == 409 and chart.content.decode() == reason
 
 
 def test_without_a_closed_round_the_page_says_so(mayo_analyst_client, mayo_study):

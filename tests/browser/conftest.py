@@ -38,6 +38,12 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(autouse=True)
+def site_url(live_server, settings):
+    """Mailed links point at the live server, as SITE_URL points at the site in production."""
+    settings.SITE_URL = live_server.url
+
+
 @pytest.fixture
 def open_page(browser, live_server):
     """Opens a page of the given viewport on the live server; closes them all afterwards.

@@ -7,13 +7,19 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from surveys.models import Answer, ItemLink, Membership, Round, RoundCompletion, Submission
+from surveys.models import Ballot, ItemLink, Membership
 from surveys.ballot import AnswerInput
-from surveys.services.participants import participant_for
 from surveys.services.rounds import round_open
 from surveys.services.voting import answers_submit
 from tests.browser.pages import DESKTOP, horizontal_overflow, screenshot, serious_accessibility_violations, sign_in
-from tests.factories import InvitationFactory, round_with_every_item_type
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    UserFactory,
+    count,
+    round_with_every_item_type,
+    sealed_answers,
+)
 
 PASSWORD = "cardinal-violet-42"
 
@@ -78,22 +84,21 @@ def test_a_panelist_joins_by_invitation_and_votes_the_mayo_round_on_a_phone(open
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert screenshot(page, request).stat().st_size > 0
 
-    participant = participant_for(study=mayo_study, user=user)
-    ratings = dict(Answer.objects.filter(participant=participant, item__type="likert").values_list("item_id", "rating"))
+    sealed = {answer.item_id: answer for answer in sealed_answers(round_1, user).values()}
+    ratings = {item.pk: sealed[item.pk].rating for item in likert}
     assert ratings == {item.pk: rating for item, rating in zip(likert, [6, 7, 9] + [7] * (len(likert) - 3))}
-    marked = Answer.objects.get(participant=participant, item=not_recommended).chosen
-    assert list(marked.values_list("option_id", flat=True)) == [avoided]
-    assert Answer.objects.get(participant=participant, item=comment).text == "ECT deserves an earlier place."
-    assert Submission.objects.filter(round=round_1, participant=participant).exists()
+    assert [option for option, _rank in sealed[not_recommended.pk].options] == [avoided]
+    assert sealed[comment.pk].text == "ECT deserves an earlier place."
     membership = Membership.objects.get(study=mayo_study, user=user)
-    assert RoundCompletion.objects.get(round=round_1, membership=membership).status == "submitted"
+    assert Ballot.objects.get(round=round_1, membership=membership).status == "submitted"
 
 
 @pytest.fixture
 def round_with_feedback(study, panelist, other_panelist):
-    """Round 2 of every item type, continuing a round 1 that both panelists submitted."""
+    """Round 2 of every item type, continuing a round 1 that three panelists submitted (the study's minimum n)."""
     first = round_with_every_item_type(study, number=1)
-    for user, rating in ((panelist, 8), (other_panelist, 6)):
+    third = MembershipFactory(study=study, role=Membership.Role.PANELIST, user=UserFactory(username="third")).user
+    for user, rating in ((panelist, 8), (other_panelist, 6), (third, 7)):
         likert = first.items.get(code="likert")
         comment = first.items.get(code="comment")
         answers_submit(
@@ -104,7 +109,7 @@ def round_with_feedback(study, panelist, other_panelist):
                 AnswerInput(item_id=comment.pk, text=f"Rated {rating}"),
             ],
         )
-    Round.objects.filter(pk=first.pk).update(status=Round.Status.CLOSED)
+    count(first)
     second = round_with_every_item_type(study, number=2)
     parents = {item.code: item for item in first.items.all()}
     ItemLink.objects.bulk_create(ItemLink(parent=parents[item.code], child=item) for item in second.items.all())
@@ -118,9 +123,9 @@ def test_every_item_type_fits_a_phone_passes_axe_and_works_by_keyboard(open_page
     sign_in(page, "panelist")
     page.goto(f"/studies/{round_with_feedback.study.slug}/rounds/2/")
 
-    expect(page.get_by_text("The panel in round 1 (n = 2)").first).to_be_visible()
+    expect(page.get_by_text("The panel in round 1 (n = 3)").first).to_be_visible()
     expect(page.get_by_text("Your answer then: 8")).to_be_visible()
-    page.get_by_text("2 anonymous comments from the panel in round 1").click()
+    page.get_by_text("3 anonymous comments from the panel in round 1").click()
     expect(page.get_by_text("Rated 6")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert serious_accessibility_violations(page) == []
@@ -139,10 +144,9 @@ def test_every_item_type_fits_a_phone_passes_axe_and_works_by_keyboard(open_page
     page.keyboard.press("Enter")
     expect(page.get_by_text("Draft saved")).to_be_visible()
 
-    participant = participant_for(study=round_with_feedback.study, user=panelist)
-    assert Answer.objects.get(participant=participant, item_id=likert).rating == 7
-    ranking = Answer.objects.get(participant=participant, item=items["rank"]).chosen.order_by("rank")
-    assert list(ranking.values_list("option_id", "rank")) == [(second, 1), (first, 2), (third, 3)]
+    sealed = sealed_answers(round_with_feedback, panelist)
+    assert sealed["likert"].rating == 7
+    assert sorted(sealed["rank"].options, key=lambda pair: pair[1]) == [(second, 1), (first, 2), (third, 3)]
 
 
 def test_a_ranking_can_be_reordered_by_dragging(open_page, voting_round, panelist):
@@ -159,6 +163,5 @@ def test_a_ranking_can_be_reordered_by_dragging(open_page, voting_round, panelis
     expect(page.locator(f"#item-{rank.pk}-{third}")).to_have_value("1")
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved")).to_be_visible()
-    participant = participant_for(study=voting_round.study, user=panelist)
-    ranking = Answer.objects.get(participant=participant, item=rank).chosen.order_by("rank")
-    assert list(ranking.values_list("option_id", flat=True)) == [third, first, second]
+    ranking = sorted(sealed_answers(voting_round, panelist)["rank"].options, key=lambda pair: pair[1])
+    assert [option for option, _rank in ranking] == [third, first, second]

@@ -28,7 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from playwright.sync_api import expect
 
-from surveys.models import AuditEvent, Item, Membership, Round, Submission
+from surveys.models import AuditEvent, Ballot, Item, Membership, Round, Submission
 from tests.browser.pages import DESKTOP, screenshot, shot, sign_in
 
 SLUG = "mayo-panel"
@@ -327,8 +327,10 @@ def test_the_mayo_study_from_template_to_table_3_and_table_4(open_page, transact
         assert len(items) == 21
         for panelist, page in enumerate(panelists):
             vote(page, panelist, number, items, options, request)
-        assert Submission.objects.filter(round=round_).count() == PANEL
+        # Sealed in the ballot box until the close counts them (SPEC 5).
+        assert Ballot.objects.filter(round=round_, status=Ballot.Status.SUBMITTED).count() == PANEL
         close_and_release(facilitator, number, request)
+        assert Submission.objects.filter(round=round_).count() == PANEL
         if number < 3:
             carry_everything_forward(facilitator, number)
     voted = time.monotonic()

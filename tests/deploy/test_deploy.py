@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "PARTICIPANT_LINK_KEY": secrets.token_urlsafe(50),
+    "BALLOT_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "delphi.example.org",
     "SECURE_HSTS_SECONDS": "31536000",
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": "1",
@@ -72,6 +73,28 @@ def test_check_deploy_fails_with_a_short_participant_link_key():
 
     assert result.returncode != 0
     assert "surveys.W002" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value, code, words",
+    [
+        (None, "surveys.W003", "BALLOT_KEY is not set"),
+        ("short-ballot-key", "surveys.W005", "BALLOT_KEY is too short"),
+        ("same-as-link", "surveys.W004", "BALLOT_KEY is the same as SECRET_KEY or PARTICIPANT_LINK_KEY"),
+        ("same-as-secret", "surveys.W004", "BALLOT_KEY is the same as SECRET_KEY or PARTICIPANT_LINK_KEY"),
+    ],
+    ids=["missing", "short", "the-link-key", "the-secret-key"],
+)
+def test_check_deploy_fails_without_a_ballot_key_of_its_own(value, code, words):
+    if value == "same-as-link":
+        value = PRODUCTION_ENV["PARTICIPANT_LINK_KEY"]
+    elif value == "same-as-secret":
+        value = PRODUCTION_ENV["SECRET_KEY"]
+
+    result = check_deploy(BALLOT_KEY=value)
+
+    assert result.returncode != 0
+    assert code in result.stderr and words in result.stderr
 
 
 @pytest.mark.django_db

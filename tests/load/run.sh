@@ -16,7 +16,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"
 export DEBUG=0 ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 BEHIND_TLS_PROXY=0
 SECRET_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')
 PARTICIPANT_LINK_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')
-export SECRET_KEY PARTICIPANT_LINK_KEY
+BALLOT_KEY=$($BIN/python -c 'import secrets; print(secrets.token_urlsafe(50))')
+export SECRET_KEY PARTICIPANT_LINK_KEY BALLOT_KEY
 export LOADTEST_ACCOUNTS="$WORK/accounts.json" LOADTEST_SENT="$WORK/sent.json" LOADTEST_FIGURES="$WORK/figures.json"
 
 GUNICORN_PID=

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from surveys.models import Answer, Item, Round
+from tests.factories import count
 from tests.load import setup, verify
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +43,20 @@ def test_setup_opens_round_one_of_each_study_for_its_panel(voted):
     assert get_user_model().objects.filter(username__startswith="load").count() == 4
 
 
-def test_the_check_passes_when_every_answer_is_the_last_one_sent(voted, capsys):
+def test_the_check_closes_the_rounds_and_passes_when_every_answer_is_the_last_one_sent(voted, capsys):
     call_command(verify.Command(), voted, "--panelists", "1")
 
     assert "problems: 0" in capsys.readouterr().out
+    assert Round.objects.get(study__slug=json.loads(open(voted).read())[0]["study"]).status == Round.Status.CLOSED
+
+
+def count_every_round():
+    for round_ in Round.objects.filter(status=Round.Status.OPEN):
+        count(round_)
 
 
 def test_the_check_fails_on_an_altered_answer(voted):
+    count_every_round()
     answer = Answer.objects.filter(rating=8).first()
     answer.rating = 7
     answer.save()
@@ -58,6 +66,7 @@ def test_the_check_fails_on_an_altered_answer(voted):
 
 
 def test_the_check_fails_on_a_lost_answer(voted):
+    count_every_round()
     Answer.objects.filter(rating=8).first().delete()
 
     with pytest.raises(CommandError, match="lost, doubled or altered"):

@@ -1,4 +1,8 @@
-"""Counts every answer after the load test (`python -m tests.commands tests.load.verify`): none lost, none doubled, each the last one sent."""
+"""Counts every answer after the load test (`python -m tests.commands tests.load.verify`).
+
+It closes the rounds the test voted in, which counts their ballots, then
+checks that no answer was lost or doubled and that each is the last one sent.
+"""
 
 import json
 from collections import Counter
@@ -9,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from surveys.models import Answer, Participant, Round, Submission
 from surveys.pseudonyms import participant_link_hash
+from surveys.services.rounds import round_close
 
 
 def _stored(answer: Answer):
@@ -17,7 +22,7 @@ def _stored(answer: Answer):
 
 
 class Command(BaseCommand):
-    help = "Checks the database against the answers the load test last sent (a JSON file written by locust)."
+    help = "Closes the voted rounds and checks the counted answers against what the load test last sent."
 
     def add_arguments(self, parser):
         parser.add_argument("sent", help="JSON: [{username, study, round, answers: {item id: rating or [option ids]}}]")
@@ -25,6 +30,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, sent, panelists, **options):
         records = json.loads(Path(sent).read_text(encoding="utf-8"))
+        # The ballot box counts at close: close every round the test voted in, then count what landed.
+        for study, number in sorted({(r["study"], r["round"]) for r in records}):
+            round_ = Round.objects.get(study__slug=study, number=number)
+            if round_.status == Round.Status.OPEN:
+                round_close(round=round_)
         users = {user.username: user.pk for user in get_user_model().objects.filter(username__in=[r["username"] for r in records])}
         problems, checked = [], 0
         if len(records) != panelists:

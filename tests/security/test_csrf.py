@@ -14,7 +14,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from surveys.models import Answer, Round, Submission
+from surveys.models import Answer, Ballot, Round, Submission
+from tests.factories import sealed_answers
 from tests.security.test_authorization_matrix import EXPECTED, request, urls
 from tests.security.world import OPEN, SLUG, build_world, database_state
 
@@ -138,9 +139,10 @@ def test_voting_needs_the_token_of_the_voting_page():
     answers = {f"item-{likert.pk}": "7", "action": "draft"}
 
     assert client.post(url, answers).status_code == 403
-    assert not Answer.objects.filter(item=likert).exists()
+    assert not Ballot.objects.filter(round=likert.round).exists()
 
     response = client.post(url, {**answers, "csrfmiddlewaretoken": TOKEN.search(page).group(1)})
     assert response.status_code == 302
-    assert Answer.objects.get(item=likert).rating == 7
-    assert not Submission.objects.filter(round=likert.round).exists()
+    assert sealed_answers(likert.round, world.user("panelist"))["likert"].rating == 7
+    assert Ballot.objects.get(round=likert.round).status == "draft"
+    assert not Answer.objects.filter(item=likert).exists() and not Submission.objects.filter(round=likert.round).exists()

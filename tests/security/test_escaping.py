@@ -84,6 +84,7 @@ def people(db):
         "facilitator": UserFactory(username="hostile-facilitator"),
         "panelist": UserFactory(username="hostile-panelist"),
         "second": UserFactory(username="hostile-second"),
+        "third": UserFactory(username="hostile-third"),
         "analyst": UserFactory(username="hostile-analyst"),
     }
 
@@ -96,7 +97,7 @@ def hostile_study(people) -> Study:
     response = facilitator.post(reverse("surveys:study_new"), {"file": upload})
     assert response.status_code == 302, response.content.decode()
     study = Study.objects.get(slug=SLUG)
-    for role, who in [("panelist", "panelist"), ("panelist", "second"), ("analyst", "analyst")]:
+    for role, who in [("panelist", "panelist"), ("panelist", "second"), ("panelist", "third"), ("analyst", "analyst")]:
         MembershipFactory(study=study, user=people[who], role=role)
     first = study.rounds.get(number=1)
     step = lambda name, number, data=None: facilitator.post(  # noqa: E731
@@ -105,6 +106,8 @@ def hostile_study(people) -> Study:
     assert step("round_open", 1).status_code == 302
     vote(signed_in(people["panelist"]), first, comment=payload("comment"))
     vote(signed_in(people["second"]), first, comment="A plain comment.")
+    # A third, so that the panel reaches the study's minimum n and its comments are shown.
+    vote(signed_in(people["third"]), first, comment="Another plain comment.")
     assert step("round_close", 1).status_code == 302
     assert step("round_release", 1).status_code == 302
 

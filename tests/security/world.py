@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
 from surveys.models import (
     Answer,
     AnswerOption,
     AuditEvent,
+    Ballot,
     Invitation,
     Item,
     ItemLink,
@@ -26,11 +26,11 @@ from surveys.models import (
     Membership,
     Participant,
     Round,
-    RoundCompletion,
     Study,
     Submission,
 )
 from surveys.ballot import AnswerInput
+from surveys.services.rounds import round_close, round_results_release
 from surveys.services.voting import answers_submit
 from tests.factories import InvitationFactory, MembershipFactory, StudyFactory, UserFactory, round_with_every_item_type
 from vignettes.models import Option, Vignette
@@ -67,6 +67,7 @@ def build_world() -> World:
     other = StudyFactory(slug=OTHER_SLUG, title="Another study")
     panelist = _member(study, Membership.Role.PANELIST, "sec-panelist-alice")
     second = _member(study, Membership.Role.PANELIST, "sec-panelist-bob")
+    third = _member(study, Membership.Role.PANELIST, "sec-panelist-carol")
     users = {
         "anonymous": None,
         "outsider": UserFactory(username="sec-outsider"),
@@ -79,7 +80,8 @@ def build_world() -> World:
 
     released = round_with_every_item_type(study, number=RELEASED)
     items = {item.code: item for item in released.items.all()}
-    for person, rating in ((panelist, 8), (second, 6)):
+    # Three, the study's minimum n, so that the panel sees the round's distribution and comments.
+    for person, rating in ((panelist, 8), (second, 6), (third, 7)):
         answers_submit(
             round=released,
             membership=Membership.objects.get(study=study, user=person),
@@ -89,8 +91,9 @@ def build_world() -> World:
                 AnswerInput(item_id=items["comment"].pk, text=f"A comment of round {RELEASED}."),
             ],
         )
-    now = timezone.now()
-    Round.objects.filter(pk=released.pk).update(status=Round.Status.CLOSED, closed_at=now, results_released_at=now)
+    # Closed and released through the services, as the facilitator's pages do: the close counts the ballots.
+    round_close(round=released)
+    round_results_release(round=released)
     round_with_every_item_type(study, number=CLOSED, status=Round.Status.CLOSED)
     round_with_every_item_type(study, number=OPEN)
     draft = round_with_every_item_type(study, number=DRAFT, status=Round.Status.DRAFT)
@@ -102,7 +105,7 @@ def build_world() -> World:
     return World(
         study=study,
         users=users,
-        panel=[panelist, second],
+        panel=[panelist, second, third],
         invitation=invitation,
         draft_item=draft.items.get(code="likert"),
     )
@@ -112,7 +115,7 @@ def database_state() -> dict:
     """What a refused POST must leave as it was: row counts, and the fields a page could flip."""
     counted = [
         Study, Round, Item, ItemOption, ItemLink, Vignette, Option, Participant, Answer, AnswerOption,
-        Submission, RoundCompletion, Membership, Invitation, AuditEvent, get_user_model(),
+        Submission, Ballot, Membership, Invitation, AuditEvent, get_user_model(),
     ]
     state = {model.__name__: model.objects.count() for model in counted}
     state["rounds"] = list(

@@ -2,7 +2,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from surveys.models import Answer, AnswerOption, Item, Participant, Round, RoundCompletion, Study, Submission
+from surveys.models import Answer, AnswerOption, Ballot, Item, Participant, Round, Study, Submission
 from tests.factories import ItemFactory, UserFactory
 from vignettes.models import Option, Vignette
 
@@ -15,7 +15,7 @@ def test_the_admin_covers_the_content_library_studies_rounds_and_items():
 
 
 def test_the_admin_has_no_view_of_answers_or_of_who_is_behind_a_pseudonym():
-    for model in (Answer, AnswerOption, Participant, RoundCompletion, Submission):
+    for model in (Answer, AnswerOption, Participant, Ballot, Submission):
         assert not admin.site.is_registered(model), model
 
 

@@ -26,7 +26,6 @@ class Command(BaseCommand):
         study = Study.objects.filter(slug=slug).first()
         if study is None:
             raise CommandError(f"no study with slug {slug!r}")
-        content = study_archive_export(study=study)
         # Readable by its owner only: it holds password hashes and every answer, as a dump does.
         flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
         try:
@@ -35,6 +34,14 @@ class Command(BaseCommand):
             raise CommandError(f"{output} exists: name another file, or pass --force to replace it") from error
         except OSError as error:
             raise CommandError(f"cannot write {output}: {error.strerror}") from error
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(content)
-        self.stdout.write(f"Exported study {slug!r} to {output} ({len(content):,} bytes).")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                counts = study_archive_export(study=study, file=file)
+        except BaseException:
+            # Half an archive is no backup: nothing is left behind.
+            output.unlink(missing_ok=True)
+            raise
+        self.stdout.write(
+            f"Exported study {slug!r} to {output} ({output.stat().st_size:,} bytes; "
+            f"{counts['answers']:,} answers, {counts['ballots']:,} sealed ballots)."
+        )

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.files.archive import ArchiveError, study_archive_read
+from analysis.files.archive import ArchiveError, StudyArchive
 from analysis.files.study import StudyFileError, load_study_file
 from analysis.services.archive import study_archive_restore
 from analysis.services.studies import study_import
@@ -17,16 +17,21 @@ class Command(BaseCommand):
         parser.add_argument("path", nargs="?", help="the study file")
         parser.add_argument("--archive", help="an archive written by export_study, restored whole")
         parser.add_argument(
+            "--drop-ballots",
+            action="store_true",
+            help="restore an archive even where open rounds' sealed ballots do not open (another BALLOT_KEY)",
+        )
+        parser.add_argument(
             "--drop-links",
             action="store_true",
             help="restore an archive even where the participant links cannot be re-keyed (another key)",
         )
 
-    def handle(self, *args, path, archive, drop_links, **options):
+    def handle(self, *args, path, archive, drop_links, drop_ballots, **options):
         if (path is None) == (archive is None):
             raise CommandError("name either a study file or an --archive")
         if archive is not None:
-            self.restore(archive, drop_links=drop_links)
+            self.restore(archive, drop_links=drop_links, drop_ballots=drop_ballots)
             return
         try:
             spec = load_study_file(path)
@@ -41,9 +46,15 @@ class Command(BaseCommand):
             f"{study.options.count()} options, {len(spec.statements)} statements, {rounds} round(s)."
         )
 
-    def restore(self, archive: str, *, drop_links: bool) -> None:
+    def restore(self, archive: str, *, drop_links: bool, drop_ballots: bool) -> None:
         try:
-            restored = study_archive_restore(records=study_archive_read(archive), source=archive, drop_links=drop_links)
+            opened = StudyArchive(archive)
+            try:
+                restored = study_archive_restore(
+                    archive=opened, source=archive, drop_links=drop_links, drop_ballots=drop_ballots
+                )
+            finally:
+                opened.close()
         except ArchiveError as exc:
             raise CommandError(str(exc)) from exc
         counts = restored.counts
@@ -61,5 +72,13 @@ class Command(BaseCommand):
                     f"{restored.links_dropped} participants were not re-linked (--drop-links). Their answers, "
                     "tables and exports are intact, but those panelists will not see their earlier answers, "
                     "and one who votes again starts a new pseudonym."
+                )
+            )
+        if restored.ballots_dropped:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{restored.ballots_dropped} sealed ballot(s) were not restored (--drop-ballots): those "
+                    "panelists' drafts and submissions in open or unreleased rounds are gone, and the rounds "
+                    "already counted keep their counted answers."
                 )
             )

@@ -1,6 +1,7 @@
 """Forms of a study: a new one from a study file or from scratch, and its settings."""
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from consensus import Scale, describe, validate_params
@@ -47,10 +48,18 @@ class StudySettingsForm(forms.ModelForm):
 
     def __init__(self, *args, scale_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left blank, the study keeps the usual minimum.
+        self.fields["minimum_n"].required = False
+        self.fields["minimum_n"].validators.append(MinValueValidator(1))
+        self.fields["minimum_n"].widget.attrs["min"] = 1
         if scale_locked:
             for name in Study.SCALE_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Fixed: the panel has already rated on this scale.")
+
+    def clean_minimum_n(self):
+        value = self.cleaned_data["minimum_n"]
+        return Study._meta.get_field("minimum_n").default if value is None else value
 
     def clean(self):
         data = super().clean()

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,10 +11,6 @@ from surveys.access import get_invitation_for_facilitator, get_study_for_facilit
 from surveys.forms.facilitator.invitations import InvitationForm
 from surveys.selectors.facilitator import study_invitations
 from surveys.services import ServiceError, invitations
-
-
-def _accept_url(request):
-    return lambda token: request.build_absolute_uri(reverse("surveys:invitation", kwargs={"token": token}))
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,7 +28,6 @@ def invitation_list(request, slug: str):
                     emails=emails,
                     role=form.cleaned_data["role"],
                     by=request.user,
-                    accept_url=_accept_url(request),
                 )
             except ServiceError as error:
                 form.add_error(error.field, str(error))
@@ -62,7 +56,6 @@ def invitation_resend(request, slug: str, pk: int):
             emails=[invitation.email],
             role=invitation.role,
             by=request.user,
-            accept_url=_accept_url(request),
         )
     except ServiceError as error:
         messages.error(request, str(error))

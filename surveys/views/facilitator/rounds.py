@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -129,8 +128,7 @@ def round_release(request, slug: str, number: int):
 @login_required
 def round_remind(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
-    link = request.build_absolute_uri(reverse("surveys:vote", kwargs={"slug": slug, "number": number}))
     return round_form_step(
         request, round, _reminder_form(round, request.POST), name="reminder_form", service=rounds.reminders_send,
-        link=link, success=_("Reminders are on their way to everyone who has not submitted."),
+        success=_("Reminders are on their way to everyone who has not submitted."),
     )

@@ -1,4 +1,4 @@
-"""Backup and restore of one study: `export_study` and `import_study --archive` (issue 6)."""
+"""Backup and restore of one study: `export_study` and `import_study --archive`."""
 
 import io
 import json
@@ -19,6 +19,7 @@ from surveys.models import (
     Answer,
     AnswerOption,
     AuditEvent,
+    Ballot,
     Invitation,
     Item,
     ItemLink,
@@ -26,12 +27,12 @@ from surveys.models import (
     Membership,
     Participant,
     Round,
-    RoundCompletion,
     Study,
     Submission,
 )
 from surveys.ballot import AnswerInput
 from surveys.pseudonyms import participant_link_hash
+from surveys.selectors.panelist import ballot_answers
 from surveys.services.builder import options_merge
 from surveys.services.invitations import invitations_create
 from surveys.services.lineage import Merge, round_create_next
@@ -106,11 +107,12 @@ def _add_every_other_item_type(round_: Round) -> None:
 
 @pytest.fixture
 def archived_study(mayo_study):
-    """The Mayo study run for three rounds by six panelists, round 3 open with a draft.
+    """The Mayo study run for three rounds by six panelists, round 3 open with a draft and a submission.
 
     Round 1 has every item type; round 2 carries, rewords and merges items
-    and merges two options; a panelist left a draft in round 1 that must
-    not count; answers imported under a bare label have no link.
+    and merges two options, and is closed but not released, so its sealed
+    ballots are still kept; a panelist left a draft in round 1 that must not
+    count; answers imported under a bare label have no link.
     """
     study = mayo_study
     facilitator = MembershipFactory(study=study, role=Membership.Role.FACILITATOR,
@@ -118,8 +120,7 @@ def archived_study(mayo_study):
     MembershipFactory(study=study, role=Membership.Role.ANALYST, user=UserFactory(username="analyst"))
     for username in PANEL:
         MembershipFactory(study=study, role=Membership.Role.PANELIST, user=UserFactory(username=username))
-    invitations_create(study=study, emails=["late@example.org"], by=facilitator,
-                       accept_url=lambda token: f"https://delphi.example.org/invitations/{token}/")
+    invitations_create(study=study, emails=["late@example.org"], by=facilitator)
     retired = User.objects.get(username="analyst")
     retired.is_active = False
     retired.save()
@@ -134,8 +135,7 @@ def archived_study(mayo_study):
     likert = first.items.filter(type=Item.Type.LIKERT).order_by("position").first()
     Answer.objects.create(participant=imported, item=likert, rating=9, scale_min=1, scale_max=9)
     Submission.objects.create(round=first, participant=imported)
-    reminders_send(round=first, subject="Round 1", message="Please vote.", link="https://delphi.example.org/",
-                   by=facilitator)
+    reminders_send(round=first, subject="Round 1", message="Please vote.", by=facilitator)
     round_close(round=first, by=facilitator)
     round_results_release(round=first, by=facilitator)
 
@@ -160,6 +160,7 @@ def archived_study(mayo_study):
     third = round_create_next(round=second, carry=list(second.items.values_list("pk", flat=True)), by=facilitator)
     round_open(round=third, by=facilitator)
     _vote(third, PANEL[0], 1, submit=False)
+    _vote(third, PANEL[1], 2)
     return study
 
 
@@ -215,10 +216,22 @@ def snapshot(slug: str) -> dict[str, list]:
     def rows(queryset, *fields):
         return list(queryset.order_by("pk").values_list(*fields))
 
+    def ballots():
+        """Each sealed ballot's round, owner, status and what it holds by item and option code (ids change)."""
+        items, options = dict(Item.objects.values_list("pk", "code")), dict(Option.objects.values_list("pk", "code"))
+        opened = []
+        for ballot in Ballot.objects.filter(round__study=study).select_related("round", "membership__user").order_by("pk"):
+            answers = ballot_answers(membership=ballot.membership, round=ballot.round).values()
+            held = sorted(
+                (items[a.item_id], a.rating, a.text, tuple((options[o], r) for o, r in a.options)) for a in answers
+            )
+            opened.append((ballot.round.number, ballot.membership.user.username, ballot.status, held))
+        return opened
+
     return {
         "study": rows(Study.objects.filter(pk=study.pk), "slug", "title", "description", "scale_min", "scale_max",
-                      "scale_neutral", "consensus_rule", "consensus_params", "not_recommended_threshold", "created",
-                      "modified"),
+                      "scale_neutral", "consensus_rule", "consensus_params", "not_recommended_threshold", "minimum_n",
+                      "created", "modified"),
         "users": rows(User.objects.all(), "username", "email", "first_name", "last_name", "password", "is_active",
                       "date_joined"),
         "vignettes": rows(study.vignettes, "code", "title", "text", "base__code", "change", "position"),
@@ -226,7 +239,8 @@ def snapshot(slug: str) -> dict[str, list]:
         "option_merges": rows(Option.merged_from.through.objects.filter(from_option__study=study),
                               "from_option__code", "to_option__code"),
         "rounds": rows(study.rounds, "number", "kind", "status", "deadline", "opened_at", "closed_at",
-                       "results_released_at"),
+                       "results_released_at", "ballot_size", "answers_imported", "panel_count", "submitted_count",
+                       "draft_count"),
         "items": rows(Item.objects.filter(round__study=study), "round__number", "code", "type", "text",
                       "vignette__code", "position", "required", "max_choices", "scale_min", "scale_max"),
         "item_options": rows(ItemOption.objects.filter(item__round__study=study), "item__round__number",
@@ -236,24 +250,23 @@ def snapshot(slug: str) -> dict[str, list]:
         "participants": rows(study.participants, "label"),
         "links": list(linked_usernames(study).items()),
         "answers": rows(Answer.objects.filter(participant__study=study), "participant__label", "item__round__number",
-                        "item__code", "rating", "scale_min", "scale_max", "text", "answered_on"),
+                        "item__code", "rating", "scale_min", "scale_max", "text"),
         "answer_options": rows(AnswerOption.objects.filter(answer__participant__study=study),
                                "answer__participant__label", "answer__item__round__number", "answer__item__code",
                                "option__code", "rank"),
-        "submissions": rows(Submission.objects.filter(round__study=study), "round__number", "participant__label",
-                            "submitted_on"),
+        "submissions": rows(Submission.objects.filter(round__study=study), "round__number", "participant__label"),
         "memberships": rows(study.memberships, "user__username", "role", "created", "modified"),
-        "completions": rows(RoundCompletion.objects.filter(round__study=study), "round__number",
-                            "membership__user__username", "status", "updated_on"),
+        "ballots": ballots(),
         "invitations": rows(study.invitations, "email", "role", "membership__user__username", "token_hash",
-                            "expires_at", "used_at", "revoked_at", "invited_by__username", "created", "modified"),
+                            "expires_at", "sent_at", "used_at", "revoked_at", "invited_by__username", "created",
+                            "modified"),
         "audit": rows(study.audit_events, "actor__username", "action", "summary", "detail", "created"),
     }
 
 
 def counts() -> dict[str, int]:
     models = [User, Study, Vignette, Option, Round, Item, ItemOption, ItemLink, Participant, Answer, AnswerOption,
-              Submission, Membership, RoundCompletion, Invitation, AuditEvent]
+              Submission, Membership, Ballot, Invitation, AuditEvent]
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -268,9 +281,9 @@ def delete_the_study_and_everyone(slug: str) -> None:
     assert sum(counts().values()) == 0
 
 
-def export_archive(tmp_path, slug: str = SLUG) -> str:
+def export_archive(tmp_path, slug: str = SLUG, force: bool = False) -> str:
     path = tmp_path / f"{slug}.zip"
-    out = run("export_study", slug, "--output", str(path))
+    out = run("export_study", slug, "--output", str(path), force=force)
     assert f"Exported study {slug!r} to {path}" in out
     return str(path)
 
@@ -317,7 +330,7 @@ class TestARoundTrip:
         # The fixture is what it claims: every item type answered, lineage with a merge, drafts, comments.
         assert {row[2] for row in before["items"]} == set(Item.Type.values)
         assert {row[4] for row in before["item_links"]} == set(ItemLink.Operation.values)
-        assert ("draft",) in {row[2:3] for row in before["completions"]}
+        assert {row[2] for row in before["ballots"]} == {"draft", "submitted"}
         assert any(row[6] for row in before["answers"])
         assert len(before["audit"]) >= 8 and before["option_merges"]
         old_pk = Study.objects.get(slug=SLUG).pk
@@ -329,8 +342,8 @@ class TestARoundTrip:
         # New keys, so the participant links had to be re-keyed to survive.
         assert Study.objects.get(slug=SLUG).pk != old_pk
         assert f"Restored study {SLUG!r}: 3 round(s)" in out
-        assert "Re-linked 7 of 7 participants to their accounts." in out
-        assert "not re-linked" not in out
+        assert "Re-linked 6 of 6 participants to their accounts." in out
+        assert "not re-linked" not in out and "not restored" not in out
         assert snapshot(SLUG) == before
         after = every_export(SLUG, tmp_path)
         assert after.keys() == exports.keys()
@@ -368,48 +381,86 @@ class TestTheParticipantLink:
         self, archived_study, client, settings, tmp_path
     ):
         before, exports = snapshot(SLUG), every_export(SLUG, tmp_path)
+        own_before = own_answers_on_the_page(vote_page(client, PANEL[0], 3))
+        client.logout()
         archive = export_archive(tmp_path)
         delete_the_study_and_everyone(SLUG)
         settings.PARTICIPANT_LINK_KEY = "another-key-" + "x" * 50
 
         # Unasked, a restore that would lose the links is refused whole.
         before_counts = counts()
-        with pytest.raises(CommandError, match="7 of 7 participants cannot be re-linked.*--drop-links"):
+        with pytest.raises(CommandError, match="6 of 6 participants cannot be re-linked.*--drop-links"):
             run("import_study", "--archive", archive)
         assert counts() == before_counts
 
         out = run("import_study", "--archive", archive, drop_links=True)
 
-        assert "Re-linked 0 of 7 participants to their accounts." in out
-        assert "7 participants were not re-linked (--drop-links)" in out
+        assert "Re-linked 0 of 6 participants to their accounts." in out
+        assert "6 participants were not re-linked (--drop-links)" in out
         assert Participant.objects.filter(link_hash__isnull=False).count() == 0
         after = snapshot(SLUG)
         assert after.pop("links") == [(label, None) for label, _user in before.pop("links")]
         assert after == before
         assert every_export(SLUG, tmp_path) == exports
         mine = own_answers_on_the_page(vote_page(client, PANEL[0], 3))
-        assert mine == {"previous": [], "mine": [], "draft": [], "draft_text": []}
+        # The sealed draft came back, under the same BALLOT_KEY; what the panel said earlier is not linked.
+        assert mine["previous"] == [] and mine["mine"] == []
+        assert mine["draft"] == own_before["draft"] and mine["draft_text"] == own_before["draft_text"]
 
-    def test_the_key_is_never_written_to_the_archive(self, archived_study, settings, tmp_path):
+    def test_under_another_ballot_key_the_ballots_are_refused_or_dropped(self, archived_study, settings, tmp_path):
+        before = snapshot(SLUG)
+        archive = export_archive(tmp_path)
+        delete_the_study_and_everyone(SLUG)
+        settings.BALLOT_KEY = "another-ballot-key-" + "y" * 50
+
+        before_counts = counts()
+        with pytest.raises(CommandError, match=r"sealed ballot\(s\) of open or unreleased rounds do not open.*--drop-ballots"):
+            run("import_study", "--archive", archive)
+        assert counts() == before_counts
+
+        out = run("import_study", "--archive", archive, drop_ballots=True)
+
+        assert f"{len(before['ballots'])} sealed ballot(s) were not restored (--drop-ballots)" in out
+        assert not Ballot.objects.exists()
+        after = snapshot(SLUG)
+        assert after.pop("ballots") == [] and before.pop("ballots")
+        assert after == before
+
+    def test_no_key_is_ever_written_to_the_archive(self, archived_study, settings, tmp_path):
         settings.PARTICIPANT_LINK_KEY = "the-link-key-that-must-stay-in-the-secret-store"
 
         with zipfile.ZipFile(export_archive(tmp_path)) as archive:
             content = b"".join(archive.read(name) for name in archive.namelist())
 
-        assert settings.PARTICIPANT_LINK_KEY.encode() not in content
-        assert settings.SECRET_KEY.encode() not in content
+        for key in (settings.PARTICIPANT_LINK_KEY, settings.BALLOT_KEY, settings.SECRET_KEY):
+            assert key.encode() not in content
+        # The ballots travel sealed: none of their comments is in the archive in the clear.
+        with zipfile.ZipFile(export_archive(tmp_path, force=True)) as archive:
+            ballots = archive.read("tables/ballots.jsonl")
+        assert ballots.count(b"\n") == Ballot.objects.count() > 0
+        assert b"consider the risks" not in ballots
 
 
 # -- archives that cannot be restored ----------------------------------------------------------
 
 
 def rewritten(content: bytes, change) -> bytes:
-    """The archive with its records.json passed through `change`."""
+    """The archive with its manifest and tables passed through `change(manifest, tables)`.
+
+    `tables` maps each table's name to its rows, which `change` may edit.
+    """
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
-    records = json.loads(members["records.json"])
-    change(records)
-    members["records.json"] = json.dumps(records).encode()
+    manifest = json.loads(members["archive.json"])
+    tables = {
+        name.removeprefix("tables/").removesuffix(".jsonl"): [json.loads(line) for line in data.splitlines()]
+        for name, data in members.items()
+        if name.startswith("tables/")
+    }
+    change(manifest, tables)
+    members["archive.json"] = json.dumps(manifest).encode()
+    for name, rows in tables.items():
+        members[f"tables/{name}.jsonl"] = b"".join(json.dumps(row).encode() + b"\n" for row in rows)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
@@ -418,30 +469,31 @@ def rewritten(content: bytes, change) -> bytes:
 
 
 def damaged(content: bytes) -> bytes:
-    """One byte of the compressed records.json changed, as a bad disk or a bad copy would."""
-    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("records.json")
+    """One byte of the compressed answers changed, as a bad disk or a bad copy would."""
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("tables/answers.jsonl")
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     at = start + info.compress_size // 2
     return content[:at] + bytes([content[at] ^ 0xFF]) + content[at + 1:]
 
 
-def without_an_item_answers_name(records: dict) -> None:
+def without_an_item_answers_name(manifest: dict, tables: dict) -> None:
     """An answered item taken out with its options and lineage, its answers left in."""
-    tables = records["tables"]
-    gone = min(row[2] for row in tables["answers"]["rows"])
-    tables["items"]["rows"] = [row for row in tables["items"]["rows"] if row[0] != gone]
-    tables["item_options"]["rows"] = [row for row in tables["item_options"]["rows"] if row[1] != gone]
-    tables["item_links"]["rows"] = [row for row in tables["item_links"]["rows"] if gone not in row[1:3]]
+    gone = min(row[2] for row in tables["answers"])
+    tables["items"] = [row for row in tables["items"] if row[0] != gone]
+    tables["item_options"] = [row for row in tables["item_options"] if row[1] != gone]
+    tables["item_links"] = [row for row in tables["item_links"] if gone not in row[1:3]]
 
 
 @pytest.fixture
 def small_archive(mayo_study, tmp_path) -> bytes:
-    """The archive of a Mayo study with one round open and one vote, the study then deleted."""
+    """The archive of a Mayo study whose one round two panelists voted in and which closed, the study then deleted."""
     for username in PANEL[:2]:
         MembershipFactory(study=mayo_study, role=Membership.Role.PANELIST, user=UserFactory(username=username))
     first = mayo_study.rounds.get()
     round_open(round=first)
     _vote(first, PANEL[0], 1)
+    _vote(first, PANEL[1], 2)
+    round_close(round=first)
     with open(export_archive(tmp_path), "rb") as archive:
         content = archive.read()
     delete_the_study_and_everyone(SLUG)
@@ -473,16 +525,16 @@ class TestABrokenArchive:
         assert "corrupt or truncated archive" in message
 
     def test_an_archive_of_another_version_is_refused(self, small_archive, tmp_path):
-        message = restore_error(tmp_path, rewritten(small_archive, lambda records: records.update(version=2)))
+        message = restore_error(tmp_path, rewritten(small_archive, lambda manifest, tables: manifest.update(version=3)))
 
-        assert "archive version 2 cannot be read; this platform reads version 1" in message
+        assert "archive version 3 cannot be read; this platform reads version 2" in message
 
     def test_a_study_file_is_not_an_archive(self, small_archive, tmp_path):
         assert "corrupt or truncated archive" in restore_error(tmp_path, MAYO_FILE.read_bytes())
 
     def test_a_table_with_a_missing_column_is_refused(self, small_archive, tmp_path):
-        def drop_rating(records):
-            records["tables"]["answers"]["columns"].remove("rating")
+        def drop_rating(manifest, tables):
+            manifest["tables"]["answers"]["columns"].remove("rating")
 
         message = restore_error(tmp_path, rewritten(small_archive, drop_rating))
 
@@ -519,13 +571,15 @@ class TestTheCommands:
         with pytest.raises(CommandError, match=r"^no study with slug 'nope'$"):
             run("export_study", "nope", "--output", str(tmp_path / "nope.zip"))
 
-    def test_the_archive_holds_the_study_file_and_versioned_records(self, mayo_study, tmp_path):
+    def test_the_archive_holds_the_study_file_a_versioned_manifest_and_a_member_per_table(self, mayo_study, tmp_path):
         with zipfile.ZipFile(export_archive(tmp_path)) as archive:
-            assert sorted(archive.namelist()) == ["records.json", "study.yaml"]
-            records = json.loads(archive.read("records.json"))
+            names = sorted(archive.namelist())
+            manifest = json.loads(archive.read("archive.json"))
             study_file = archive.read("study.yaml")
-        assert (records["format"], records["version"]) == ("delphi-study-archive", 1)
-        assert records["study"]["slug"] == SLUG
+        assert names == ["archive.json", "study.yaml", *sorted(f"tables/{name}.jsonl" for name in manifest["tables"])]
+        assert (manifest["format"], manifest["version"]) == ("delphi-study-archive", 2)
+        assert manifest["study"]["slug"] == SLUG
+        assert manifest["tables"]["items"]["rows"] == 21
         # The study file inside loads as any study file does.
         delete_the_study_and_everyone(SLUG)
         (tmp_path / "inside.yaml").write_bytes(study_file)

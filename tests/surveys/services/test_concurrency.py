@@ -1,4 +1,4 @@
-"""Votes and round steps racing each other on PostgreSQL (issue 6, part 2).
+"""Votes and round steps racing each other on PostgreSQL.
 
 Real threads, each with its own database connection, post through the
 pages as the people would. Where a race needs a window to be a race, the
@@ -20,14 +20,16 @@ from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
+from surveys.models import Answer, AnswerOption, AuditEvent, Ballot, Membership, Round, Submission
 from surveys.services import rounds, voting
-from surveys.models import Answer, AnswerOption, AuditEvent, Membership, Round, RoundCompletion, Submission
-from surveys.services.participants import participant_for
 from tests.factories import (
     MembershipFactory,
     UserFactory,
+    count,
     full_answers,
     items_by_code,
+    pseudonym_of,
+    sealed_answers,
     vote_url,
 )
 
@@ -151,7 +153,7 @@ def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, rel
         f"item-{items['comment'].pk}": "Second tab",
     }
     entered = threading.Event()
-    _held(monkeypatch, voting, "_answers_write", release=release, entered=entered)
+    _held(monkeypatch, voting, "_ballot_write", release=release, entered=entered)
     tabs = [_client_for(panelist), _client_for(panelist)]
 
     one = _in_thread(_post_status(tabs[0], vote_url(voting_round), first))
@@ -161,13 +163,14 @@ def test_two_tabs_submitting_at_once_leave_one_whole_answer_set(monkeypatch, rel
     release.set()
 
     assert _finish(one, two) == [302, 302]
-    participant = participant_for(study=study, user=panelist)
-    stored = _stored_answers(participant)
-    # The second tab waited for the first and then replaced its answers whole.
+    # The second tab waited for the first and then replaced its ballot whole.
+    assert Ballot.objects.get().status == "submitted"
+    count(voting_round)
+    stored = _stored_answers(pseudonym_of(study, panelist))
     assert stored["likert"][0] == 2 and stored["categorical"][0] == 1 and stored["comment"][1] == "Second tab"
     assert len(stored["top"][2]) == 2 and len(stored["rank"][2]) == 3 and len(stored["avoid"][2]) == 1
     assert Answer.objects.count() == 6
-    assert Submission.objects.count() == 1 and RoundCompletion.objects.get().status == "submitted"
+    assert Submission.objects.count() == 1
 
 
 def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, voting_round):
@@ -182,6 +185,8 @@ def test_two_tabs_of_a_first_time_voter_make_one_pseudonym(study, panelist, voti
         return work
 
     assert _finish(*[_in_thread(submit(tab)) for tab in tabs]) == [302] * 4
+    assert Ballot.objects.count() == 1 and len(sealed_answers(voting_round, panelist)) == 6
+    count(voting_round)
     assert study.participants.count() == 1
     assert Answer.objects.count() == 6 and Submission.objects.count() == 1
 
@@ -193,7 +198,7 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     early_clients, late_clients = [_client_for(user) for user in early], [_client_for(user) for user in late]
     facilitator_client = _client_for(facilitator)
     entered, commits = threading.Event(), []
-    _held(monkeypatch, voting, "_answers_write", release=release, entered=entered, commits=commits)
+    _held(monkeypatch, voting, "_ballot_write", release=release, entered=entered, commits=commits)
     # The close writes its audit event inside its transaction: its commit is the moment of closing.
     _held(monkeypatch, rounds, "audit_record", commits=commits)
     url = vote_url(voting_round)
@@ -217,16 +222,16 @@ def test_a_close_during_submits_lets_each_vote_land_whole_or_be_refused_whole(mo
     voting_round.refresh_from_db()
     assert voting_round.status == Round.Status.CLOSED
     for user in early:
-        participant = participant_for(study=study, user=user)
+        participant = pseudonym_of(study, user)
         assert len(_stored_answers(participant)) == 6
         assert Submission.objects.filter(participant=participant).exists()
-    landed = {participant_for(study=study, user=user).pk for user in early}
+    landed = {pseudonym_of(study, user).pk for user in early}
     assert set(Answer.objects.values_list("participant", flat=True)) == landed
     assert set(AnswerOption.objects.values_list("answer__participant", flat=True)) == landed
     assert Submission.objects.count() == len(early)
-    assert RoundCompletion.objects.count() == len(early)
+    assert Ballot.objects.count() == len(early)
     # Every vote that landed committed before the close did.
-    assert [name for name, _moment in sorted(commits, key=lambda c: c[1])] == ["_answers_write"] * len(early) + [
+    assert [name for name, _moment in sorted(commits, key=lambda c: c[1])] == ["_ballot_write"] * len(early) + [
         "audit_record"
     ]
 

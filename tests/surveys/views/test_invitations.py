@@ -78,16 +78,44 @@ def test_mismatched_passwords_get_a_message_and_keep_the_link_usable(client, stu
     assert invitation.used_at is None
 
 
-def test_someone_with_an_account_signs_in_straight_away(client, study):
+def test_someone_with_an_account_gives_its_password_and_the_link_alone_signs_nobody_in(client, study):
     user = UserFactory(username="known", email="known@example.org")
     InvitationFactory(study=study, token="tok", email="known@example.org")
     url = reverse("surveys:invitation", kwargs={"token": "tok"})
 
-    assert "This link signs you in once" in client.get(url).content.decode()
-    response = client.post(url)
+    assert "Sign in with its password to join" in client.get(url).content.decode()
+    for password in ("", "not-the-password"):
+        refused = client.post(url, {"password": password})
+        assert refused.status_code == 400
+        assert "_auth_user_id" not in client.session
+    assert Invitation.objects.get().state == "pending"
+
+    response = client.post(url, {"password": "a-long-test-password"})
 
     assert response.status_code == 302
     assert client.get(reverse("surveys:home")).context["user"] == user
+    assert Invitation.objects.get().state == "used"
+
+
+def test_someone_already_signed_in_as_the_invitee_joins_with_one_click(client, study):
+    user = UserFactory(username="known", email="known@example.org")
+    InvitationFactory(study=study, token="tok", email="known@example.org")
+    client.force_login(user)
+
+    assert client.post(reverse("surveys:invitation", kwargs={"token": "tok"})).status_code == 302
+    assert Invitation.objects.get().state == "used"
+
+
+def test_wrong_passwords_on_an_invitation_count_towards_the_sign_in_lock(client, study, settings):
+    UserFactory(username="known", email="known@example.org")
+    InvitationFactory(study=study, token="tok", email="known@example.org")
+    url = reverse("surveys:invitation", kwargs={"token": "tok"})
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"password": "guess"})
+
+    assert client.post(url, {"password": "a-long-test-password"}).status_code == 429
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.parametrize(
@@ -119,7 +147,7 @@ def test_an_unknown_link_gets_a_clear_404_page(client):
 def test_a_link_works_only_once(client, study):
     InvitationFactory(study=study, token="tok")
     url = reverse("surveys:invitation", kwargs={"token": "tok"})
-    client.post(url)
+    client.post(url, {"new_password1": PASSWORD, "new_password2": PASSWORD})
     client.logout()
 
     response = client.post(url)
@@ -142,9 +170,10 @@ def test_the_facilitator_revokes_a_pending_link(facilitator_client, client, stud
 def test_inviting_the_same_address_again_replaces_the_pending_link(
     facilitator_client, study, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        invite(facilitator_client, study)
-        invite(facilitator_client, study)
+    # Two requests, each mailed when it commits.
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            invite(facilitator_client, study)
 
     old, new = Invitation.objects.order_by("created")
     assert old.state == "revoked" and new.state == "pending"

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import ItemLink, Membership, Participant, Round
+from surveys.models import ItemLink, Membership, Participant
 from surveys.ballot import AnswerInput
 from surveys.services.voting import answers_save, answers_submit
-from tests.factories import MembershipFactory, UserFactory, round_with_every_item_type
+from tests.factories import MembershipFactory, UserFactory, count, round_with_every_item_type
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +47,7 @@ def second_round(study, panelist, other_panelist):
     for user, rating, avoid, comment in zip(panel[1:5], [8, 8, 9, 6], [[0], [0, 1], [], []], COMMENTS, strict=True):
         answer(first, user, rating=rating, avoid=avoid, comment=comment)
     answer(first, panel[5], rating=1, avoid=[2], comment="A draft comment", submit=False)
-    first.status = Round.Status.CLOSED
-    first.save()
+    count(first)
     second = round_with_every_item_type(study, number=2)
     parents, children = items_by_code(first), items_by_code(second)
     ItemLink.objects.bulk_create(ItemLink(parent=parents[code], child=children[code]) for code in children)

@@ -7,17 +7,19 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import Answer, AnswerOption, Membership, Participant, Round, RoundCompletion, Submission
-from surveys.services.participants import participant_for
+from surveys.models import Answer, AnswerOption, Ballot, Membership, Participant, Round, Submission
 from tests.factories import (
     ItemFactory,
     MembershipFactory,
     RoundFactory,
     StudyFactory,
+    count,
     full_answers,
     items_by_code,
     option_ids,
+    pseudonym_of,
     round_with_every_item_type,
+    sealed_answers,
     vote_url,
 )
 
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def nothing_saved():
-    return not Answer.objects.exists() and not RoundCompletion.objects.exists() and not Submission.objects.exists()
+    return not Ballot.objects.exists() and not Answer.objects.exists() and not Submission.objects.exists()
 
 
 def test_the_page_groups_items_by_vignette_and_highlights_the_variations_change(panelist_client, voting_round):
@@ -48,26 +50,32 @@ def test_every_input_has_a_label(panelist_client, voting_round):
         assert f'for="{input_id}"' in page, input_id
 
 
-def test_submitting_writes_every_answer_against_the_pseudonym(panelist_client, panelist, voting_round):
+def test_submitting_seals_every_answer_and_the_close_counts_it_under_the_pseudonym(
+    panelist_client, panelist, voting_round
+):
     response = panelist_client.post(vote_url(voting_round), full_answers(voting_round))
 
     assert response.status_code == 302
+    membership = Membership.objects.get(user=panelist, study=voting_round.study)
+    assert Ballot.objects.get(round=voting_round, membership=membership).status == "submitted"
+    assert set(sealed_answers(voting_round, panelist)) == {"likert", "categorical", "top", "avoid", "rank", "comment"}
+    # Nothing reaches the pseudonymous side while the round is open.
+    assert not Participant.objects.exists() and not Answer.objects.exists() and not Submission.objects.exists()
+
+    count(voting_round)
     items = items_by_code(voting_round)
-    participant = participant_for(study=voting_round.study, user=panelist)
+    participant = pseudonym_of(voting_round.study, panelist)
     answers = {a.item.code: a for a in Answer.objects.select_related("item").filter(participant=participant)}
     assert set(answers) == {"likert", "categorical", "top", "avoid", "rank", "comment"}
     likert = answers["likert"]
     assert (likert.rating, likert.scale_min, likert.scale_max) == (8, 1, 9)
     categorical = answers["categorical"]
     assert (categorical.rating, categorical.scale_min, categorical.scale_max) == (4, 1, 4)
-    assert likert.answered_on == timezone.localdate()
     assert set(answers["top"].chosen.values_list("option_id", flat=True)) == set(option_ids(items["top"])[:2])
     assert list(answers["avoid"].chosen.values_list("option_id", flat=True)) == [option_ids(items["avoid"])[2]]
     ranked = list(answers["rank"].chosen.order_by("rank").values_list("option_id", "rank"))
     assert ranked == [(option, i + 1) for i, option in enumerate(option_ids(items["rank"]))]
     assert answers["comment"].text == "ECT early, if she agrees."
-    membership = Membership.objects.get(user=panelist, study=voting_round.study)
-    assert RoundCompletion.objects.get(round=voting_round, membership=membership).status == "submitted"
     assert Submission.objects.filter(round=voting_round, participant=participant).exists()
 
 
@@ -78,9 +86,10 @@ def test_a_draft_keeps_partial_answers_and_submits_nothing(panelist_client, pane
 
     assert response.status_code == 200
     assert "Draft saved" in response.content.decode()
-    assert list(Answer.objects.values_list("item_id", "rating")) == [(likert.pk, 3)]
-    assert RoundCompletion.objects.get().status == "draft"
-    assert not Submission.objects.exists()
+    assert {code: answer.rating for code, answer in sealed_answers(voting_round, panelist).items()} == {"likert": 3}
+    assert Ballot.objects.get().status == "draft"
+    count(voting_round)
+    assert not Submission.objects.exists() and not Answer.objects.exists()
     assert 'value="3" checked' in response.content.decode()
 
 
@@ -103,6 +112,7 @@ def test_no_answer_on_a_likert_statement_is_an_explicit_blank(panelist_client, v
     data[f"item-{likert.pk}"] = "none"
 
     assert panelist_client.post(vote_url(voting_round), data).status_code == 302
+    count(voting_round)
 
     answer = Answer.objects.get(item=likert)
     assert answer.rating is None
@@ -116,9 +126,10 @@ def test_a_submitted_panelist_can_revise_until_the_round_closes(panelist_client,
 
     assert panelist_client.post(vote_url(voting_round), revised).status_code == 302
 
+    assert Ballot.objects.get().status == "submitted"
+    count(voting_round)
     assert Answer.objects.get(item=likert).rating == 6
     assert Submission.objects.count() == 1
-    assert RoundCompletion.objects.get().status == "submitted"
 
 
 def test_a_submitted_panelist_stays_submitted_and_cannot_empty_a_required_item(panelist_client, voting_round):
@@ -132,8 +143,9 @@ def test_a_submitted_panelist_stays_submitted_and_cannot_empty_a_required_item(p
     response = panelist_client.post(vote_url(voting_round), data)
 
     assert response.status_code == 400
+    assert Ballot.objects.get().status == "submitted"
+    count(voting_round)
     assert Answer.objects.get(item=likert).rating == 8
-    assert RoundCompletion.objects.get().status == "submitted"
 
 
 def test_clearing_an_optional_answer_removes_it(panelist_client, voting_round):
@@ -144,7 +156,9 @@ def test_clearing_an_optional_answer_removes_it(panelist_client, voting_round):
     data[f"item-{items['comment'].pk}"] = ""
 
     assert panelist_client.post(vote_url(voting_round), data).status_code == 302
+    count(voting_round)
 
+    assert Answer.objects.filter(item=items["likert"]).exists()
     assert not Answer.objects.filter(item__in=[items["avoid"], items["comment"]]).exists()
     assert not AnswerOption.objects.filter(answer__item=items["avoid"]).exists()
 
@@ -305,7 +319,9 @@ def test_the_voting_page_refuses_other_methods(panelist_client, voting_round):
 
 def test_answers_hold_no_link_to_the_user(panelist_client, panelist, voting_round):
     panelist_client.post(vote_url(voting_round), full_answers(voting_round))
+    count(voting_round)
 
-    assert Participant.objects.get() == participant_for(study=voting_round.study, user=panelist)
+    assert Participant.objects.get() == pseudonym_of(voting_round.study, panelist)
     row = Answer.objects.values().first()
-    assert set(row) == {"id", "participant_id", "item_id", "rating", "scale_min", "scale_max", "text", "answered_on"}
+    # No user, no membership, and no date: the round's close date stands for every answer (SPEC 5).
+    assert set(row) == {"id", "participant_id", "item_id", "rating", "scale_min", "scale_max", "text"}

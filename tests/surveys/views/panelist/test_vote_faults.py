@@ -1,9 +1,9 @@
-"""A database error in the middle of a submit (issue 6, part 2).
+"""A database error in the middle of a submit.
 
-The failure is the database's own: a trigger refuses the last write of a
-submit (the Submission row), after the answers have been written in the same
-transaction. The panelist must get a clear message and their input back, and
-the database must hold exactly what it held before the attempt.
+The failure is the database's own: a trigger refuses the write of a submit
+(the panelist's sealed ballot). The panelist must get a clear message and
+their input back, and the database must hold exactly what it held before the
+attempt.
 """
 
 import re
@@ -11,31 +11,32 @@ import re
 import pytest
 from django.db import OperationalError, connection
 
-from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
-from surveys.services.participants import participant_for
-from tests.factories import full_answers, items_by_code, vote_url
+from surveys.models import Answer, Ballot, Submission
+from tests.factories import full_answers, items_by_code, sealed_answers, vote_url
 
 pytestmark = pytest.mark.django_db
 
-def _refuse_inserts(table):
-    """SQL for a trigger that makes the database itself refuse every insert into `table`."""
+
+def _refuse_writes(table):
+    """SQL for triggers that make the database itself refuse every insert into and update of `table`."""
     return {
         "sqlite": [
-            f"""CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}
-                BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END""",
+            f"""CREATE TRIGGER refuse_{event}_{table} BEFORE {event} ON {table}
+                BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END"""
+            for event in ("INSERT", "UPDATE")
         ],
         "postgresql": [
             f"""CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN RAISE EXCEPTION 'simulated disk failure' USING ERRCODE = 'disk_full'; END $$""",
-            f"""CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}
+            f"""CREATE TRIGGER refuse_{table} BEFORE INSERT OR UPDATE ON {table}
                 FOR EACH ROW EXECUTE FUNCTION refuse_{table}()""",
         ],
     }[connection.vendor]
 
 
-def _allow_inserts(table):
+def _allow_writes(table):
     return {
-        "sqlite": [f"DROP TRIGGER refuse_{table}"],
+        "sqlite": [f"DROP TRIGGER refuse_{event}_{table}" for event in ("INSERT", "UPDATE")],
         "postgresql": [f"DROP TRIGGER refuse_{table} ON {table}", f"DROP FUNCTION refuse_{table}()"],
     }[connection.vendor]
 
@@ -46,20 +47,11 @@ def _execute(statements):
             cursor.execute(statement)
 
 
-def _stored(participant):
+def _stored(round_, panelist):
     return (
-        list(
-            Answer.objects.filter(participant=participant)
-            .order_by("item__code")
-            .values_list("item__code", "rating", "text")
-        ),
-        list(
-            AnswerOption.objects.filter(answer__participant=participant)
-            .order_by("answer__item__code", "option_id")
-            .values_list("answer__item__code", "option_id", "rank")
-        ),
-        list(RoundCompletion.objects.values_list("status", flat=True)),
-        Submission.objects.count(),
+        {code: (a.rating, a.text, a.options) for code, a in sealed_answers(round_, panelist).items()},
+        list(Ballot.objects.values_list("status", flat=True)),
+        Submission.objects.count() + Answer.objects.count(),
     )
 
 
@@ -68,13 +60,12 @@ def test_a_database_error_mid_submit_keeps_the_draft_and_gives_the_input_back(
 ):
     draft = full_answers(voting_round, action="save")
     assert panelist_client.post(vote_url(voting_round), draft).status_code == 302
-    participant = participant_for(study=voting_round.study, user=panelist)
-    before = _stored(participant)
-    assert before[2:] == (["draft"], 0)
+    before = _stored(voting_round, panelist)
+    assert before[1:] == (["draft"], 0)
 
     changed = {**full_answers(voting_round), f"item-{items_by_code(voting_round)['likert'].pk}": "3"}
     changed[f"item-{items_by_code(voting_round)['comment'].pk}"] = "Changed my mind: lithium first."
-    _execute(_refuse_inserts("surveys_submission"))
+    _execute(_refuse_writes("surveys_ballot"))
     response = panelist_client.post(vote_url(voting_round), changed)
 
     assert response.status_code == 503
@@ -86,25 +77,23 @@ def test_a_database_error_mid_submit_keeps_the_draft_and_gives_the_input_back(
     likert = items_by_code(voting_round)["likert"].pk
     checked = re.findall(rf'<input[^>]*name="item-{likert}"[^>]*>', page)
     assert [tag for tag in checked if "checked" in tag and 'value="3"' in tag], checked
-    assert _stored(participant) == before
+    assert _stored(voting_round, panelist) == before
     assert "A vote could not be written" in caplog.text
 
-    _execute(_allow_inserts("surveys_submission"))
+    _execute(_allow_writes("surveys_ballot"))
     assert panelist_client.post(vote_url(voting_round), changed).status_code == 302
-    answers = dict(Answer.objects.filter(participant=participant).values_list("item__code", "rating"))
-    assert answers["likert"] == 3
-    assert Submission.objects.count() == 1
-    assert list(RoundCompletion.objects.values_list("status", flat=True)) == ["submitted"]
+    assert sealed_answers(voting_round, panelist)["likert"].rating == 3
+    assert list(Ballot.objects.values_list("status", flat=True)) == ["submitted"]
 
 
 def test_a_database_error_while_saving_a_draft_stores_nothing_either(panelist_client, panelist, voting_round):
-    _execute(_refuse_inserts("surveys_roundcompletion"))
+    _execute(_refuse_writes("surveys_ballot"))
 
     response = panelist_client.post(vote_url(voting_round), full_answers(voting_round, action="save"))
 
     assert response.status_code == 503
-    assert not Answer.objects.exists() and not AnswerOption.objects.exists()
-    assert not RoundCompletion.objects.exists() and not Submission.objects.exists()
+    assert not Ballot.objects.exists()
+    assert not Answer.objects.exists() and not Submission.objects.exists()
 
 
 def test_the_page_for_a_failed_submit_needs_no_database(panelist_client, voting_round, monkeypatch):

@@ -1,4 +1,4 @@
-"""Query counts of the voting page and of a submit do not grow with the number of items (issue 4, point 4)."""
+"""Query counts of the voting page and of a submit do not grow with the number of items."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -6,11 +6,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from surveys.models import Answer, AnswerOption, ItemLink, Membership, Round, Submission
 from surveys.ballot import AnswerInput
-from surveys.services.participants import participant_for
+from surveys.models import Answer, AnswerOption, Ballot, ItemLink, Membership, Participant, Round, Submission
+from surveys.pseudonyms import participant_link_hash
 from surveys.services.voting import answers_save, answers_submit
-from tests.factories import MembershipFactory, StudyFactory, matrix_round
+from tests.factories import MembershipFactory, StudyFactory, matrix_round, sealed_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +18,12 @@ VIGNETTES = 7
 PANEL = 5
 
 
-def continued_matrix(*, user, options: int) -> Round:
+def continued_matrix(*, user, options: int, vignettes: int = VIGNETTES) -> Round:
     """Round 2 of a study whose every item continues a round-1 item that a panel of five answered and submitted."""
     study = StudyFactory()
     MembershipFactory(study=study, user=user, role=Membership.Role.PANELIST)
-    first = matrix_round(study, vignettes=VIGNETTES, options=options, number=1, status=Round.Status.CLOSED)
-    second = matrix_round(study, vignettes=VIGNETTES, options=options, number=2, status=Round.Status.OPEN)
+    first = matrix_round(study, vignettes=vignettes, options=options, number=1, status=Round.Status.CLOSED)
+    second = matrix_round(study, vignettes=vignettes, options=options, number=2, status=Round.Status.OPEN)
     parents = list(first.items.order_by("position").prefetch_related("item_options"))
     children = list(second.items.order_by("position"))
     ItemLink.objects.bulk_create(ItemLink(parent=p, child=c) for p, c in zip(parents, children, strict=True))
@@ -31,7 +31,11 @@ def continued_matrix(*, user, options: int) -> Round:
     others = get_user_model().objects.bulk_create(
         get_user_model()(username=f"{study.slug}-{n}") for n in range(PANEL - 1)
     )
-    participants = [participant_for(study=study, user=u) for u in [user, *others]]
+    # Round 1 as its close counted it: a pseudonym per panelist, found through the keyed link.
+    participants = Participant.objects.bulk_create(
+        Participant(study=study, label=f"P{n:02d}", link_hash=participant_link_hash(study_id=study.pk, user_id=u.pk))
+        for n, u in enumerate([user, *others], start=1)
+    )
     answers = [
         Answer(
             participant=participant,
@@ -86,9 +90,9 @@ def test_the_voting_page_takes_the_same_few_queries_for_7_items_as_for_77(
             answers=answers_for(round_),
         )
         url = reverse("surveys:vote", kwargs={"slug": round_.study.slug, "number": 2})
-        # Expect at most 12; today 11: session, user, membership with study, round with
-        # completion and previous panel size, items with vignettes and lineage, item
-        # options, own answers, their options, previous ratings, previous chosen options,
+        # Expect at most 12; today 10: session, user, membership with study, round with
+        # study, ballot status and previous panel size, items with vignettes and lineage,
+        # item options, own sealed ballot, previous ratings, previous chosen options,
         # previous comments.
         with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as queries:
             response = client.get(url)
@@ -110,15 +114,29 @@ def test_a_save_writes_every_answer_in_a_constant_number_of_queries(
         answers = answers_for(round_)
         # Write twice: the second replaces answers, the path of every revision.
         for _ in range(2):
-            # Expect at most 15; today 14 on a submit: savepoint, round lock, participant
-            # (savepoint, select, release), items with options, delete old options, delete
-            # emptied answers, upsert answers, answer ids, insert options, completion,
-            # submission, release.
+            # Expect at most 15; today 5: savepoint, round lock, items with options,
+            # ballot upsert, release. The first write at a larger ballot size also
+            # seals the round's other ballots again (a select and an update).
             with django_assert_max_num_queries(15), CaptureQueriesContext(connection) as queries:
                 write(round=round_, membership=membership, answers=answers)
             counts.append(len(queries))
-        assert Answer.objects.filter(item__round=round_).count() == round_.items.count()
-    assert len(set(counts)) == 1
+        assert len(sealed_answers(round_, panelist)) == round_.items.count()
+        assert not Answer.objects.filter(item__round=round_).exists()
+    assert max(counts) <= 15
+
+
+def test_a_submit_of_390_answers_takes_as_few_queries(panelist, django_assert_max_num_queries):
+    round_ = continued_matrix(user=panelist, options=11, vignettes=30)
+    membership = Membership.objects.select_related("user").get(user=panelist, study=round_.study)
+    answers = answers_for(round_)
+    assert len(answers) == 30 * 11 + 2 * 30
+
+    # Expect at most 15, as for 7 items: the same five queries, and two to
+    # seal again at a larger size.
+    for _ in range(2):
+        with django_assert_max_num_queries(15):
+            answers_submit(round=round_, membership=membership, answers=answers)
+    assert len(sealed_answers(round_, panelist)) == len(answers)
 
 
 def test_a_submit_is_one_transaction_so_a_failure_leaves_nothing(panelist, monkeypatch):
@@ -127,7 +145,7 @@ def test_a_submit_is_one_transaction_so_a_failure_leaves_nothing(panelist, monke
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Submission.objects, "bulk_create", broken)
+    monkeypatch.setattr(Ballot.objects, "bulk_create", broken)
     with pytest.raises(RuntimeError):
         answers_submit(
             round=round_,
@@ -135,4 +153,5 @@ def test_a_submit_is_one_transaction_so_a_failure_leaves_nothing(panelist, monke
             answers=answers_for(round_),
         )
 
+    assert not Ballot.objects.filter(round=round_).exists()
     assert not Answer.objects.filter(item__round=round_).exists()

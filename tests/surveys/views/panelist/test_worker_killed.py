@@ -1,12 +1,12 @@
-"""A gunicorn worker killed in the middle of a submit (issue 6, part 2).
+"""A gunicorn worker killed in the middle of a submit, and in the middle of the count at close.
 
 The app runs in a real gunicorn against the test database. The test holds a
-lock on the submissions table, so the worker stops inside the submit's
-transaction: its answers are written but not committed, and it waits to write
-the Submission. The worker is then killed with SIGKILL, as the OOM killer or
-a crashed host would. PostgreSQL must roll the transaction back, leaving no
-trace of the vote, and the panelist's retry on the worker gunicorn starts in
-its place must land whole.
+lock on a table the request is about to write, so the worker stops inside
+the request's transaction, with its first writes done but not committed. The
+worker is then killed with SIGKILL, as the OOM killer or a crashed host
+would. PostgreSQL must roll the transaction back, leaving no trace of the
+request, and the retry on the worker gunicorn starts in its place must land
+whole.
 
 PostgreSQL only: gunicorn runs in another process, which cannot reach the
 in-memory SQLite database of the test run.
@@ -28,9 +28,8 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from surveys.models import Answer, AnswerOption, RoundCompletion, Submission
-from surveys.services.participants import participant_for
-from tests.factories import full_answers, round_with_every_item_type, vote_url
+from surveys.models import Answer, AnswerOption, Ballot, Participant, Round, Submission
+from tests.factories import full_answers, pseudonym_of, round_with_every_item_type, sealed_answers, vote_url
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -173,21 +172,13 @@ def test_a_worker_killed_mid_submit_leaves_no_trace_and_the_retry_lands_whole(gu
 
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE surveys_submission IN EXCLUSIVE MODE")
+            cursor.execute("LOCK TABLE surveys_ballot IN EXCLUSIVE MODE")
         thread = threading.Thread(target=submit)
         thread.start()
-        # The worker's answers are written and it now waits to record the Submission.
+        # The worker has locked the round's row and now waits to write the ballot.
         _wait_for(lambda: any(wait == "Lock" for _pid, _state, wait in _gunicorn_sessions()), "the submit to block")
         (blocked,) = [pid for pid, _state, wait in _gunicorn_sessions() if wait == "Lock"]
-        # ...and it has written answers: it holds a write lock on their table.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_class.oid = pg_locks.relation"
-                " WHERE pg_class.relname = 'surveys_answer' AND pg_locks.mode = 'RowExclusiveLock'"
-                " AND pg_locks.granted AND pg_locks.pid = %s",
-                [blocked],
-            )
-            assert cursor.fetchone()[0] == 1
+        assert _holds(blocked, "surveys_round", "RowShareLock")
         (worker,) = _workers(master.pid)
         os.kill(worker, signal.SIGKILL)
         thread.join(timeout=30)
@@ -200,15 +191,81 @@ def test_a_worker_killed_mid_submit_leaves_no_trace_and_the_retry_lands_whole(gu
         lambda: blocked not in [pid for pid, _state, _wait in _gunicorn_sessions()],
         "the killed worker's database session to end",
     )
-    assert not Answer.objects.exists() and not AnswerOption.objects.exists()
-    assert not RoundCompletion.objects.exists() and not Submission.objects.exists()
+    assert not Ballot.objects.exists()
+    assert not Answer.objects.exists() and not AnswerOption.objects.exists() and not Submission.objects.exists()
 
     # gunicorn replaces the worker; the panelist presses Submit again.
     _wait_for(lambda: _workers(master.pid) not in ([], [worker]), "a new worker")
     _wait_until_serving(port)
     assert _request(port, "POST", url, cookies=dict(cookies), body=body)[0] == 302
-    participant = participant_for(study=study, user=panelist)
+    assert len(sealed_answers(round_, panelist)) == 6
+    assert Ballot.objects.get().status == Ballot.Status.SUBMITTED
+
+
+def test_a_worker_killed_mid_count_leaves_the_round_open_and_the_retry_counts_it_whole(
+    gunicorn, study, panelist, facilitator
+):
+    port, master = gunicorn
+    round_ = round_with_every_item_type(study)
+    voter = Client()
+    voter.force_login(panelist)
+    assert voter.post(vote_url(round_), full_answers(round_)).status_code == 302
+    client = Client()
+    client.force_login(facilitator)
+    cookies = {"sessionid": client.cookies["sessionid"].value}
+    manage = f"/studies/{study.slug}/rounds/{round_.number}/manage/"
+    status, page = _request(port, "GET", manage, cookies=cookies)
+    assert status == 200
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    close = f"/studies/{study.slug}/rounds/{round_.number}/close/"
+    body = urlencode({"csrfmiddlewaretoken": token})
+    outcome = {}
+
+    def close_round():
+        try:
+            outcome["status"] = _request(port, "POST", close, cookies=dict(cookies), body=body)[0]
+        except (OSError, http.client.HTTPException) as error:
+            outcome["error"] = error
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE surveys_answeroption IN EXCLUSIVE MODE")
+        thread = threading.Thread(target=close_round)
+        thread.start()
+        # The count has written the pseudonym, the submission and the answers, and waits to write the options.
+        _wait_for(lambda: any(wait == "Lock" for _pid, _state, wait in _gunicorn_sessions()), "the count to block")
+        (blocked,) = [pid for pid, _state, wait in _gunicorn_sessions() if wait == "Lock"]
+        assert _holds(blocked, "surveys_answer", "RowExclusiveLock")
+        (worker,) = _workers(master.pid)
+        os.kill(worker, signal.SIGKILL)
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    assert "status" not in outcome, f"the killed worker answered {outcome}"
+
+    _wait_for(
+        lambda: blocked not in [pid for pid, _state, _wait in _gunicorn_sessions()],
+        "the killed worker's database session to end",
+    )
+    round_.refresh_from_db()
+    assert round_.status == Round.Status.OPEN
+    assert not Participant.objects.exists() and not Answer.objects.exists() and not Submission.objects.exists()
+    assert len(sealed_answers(round_, panelist)) == 6
+
+    _wait_for(lambda: _workers(master.pid) not in ([], [worker]), "a new worker")
+    _wait_until_serving(port)
+    assert _request(port, "POST", close, cookies=dict(cookies), body=body)[0] == 302
+    participant = pseudonym_of(study, panelist)
     assert Answer.objects.filter(participant=participant).count() == 6
     assert AnswerOption.objects.filter(answer__participant=participant).count() == 6
     assert Submission.objects.filter(participant=participant).count() == 1
-    assert RoundCompletion.objects.get().status == RoundCompletion.Status.SUBMITTED
+
+
+def _holds(pid: int, table: str, mode: str) -> bool:
+    """Whether the database session `pid` holds a granted lock of `mode` on `table`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks JOIN pg_class ON pg_class.oid = pg_locks.relation"
+            " WHERE pg_class.relname = %s AND pg_locks.mode = %s AND pg_locks.granted AND pg_locks.pid = %s",
+            [table, mode, pid],
+        )
+        return cursor.fetchone()[0] >= 1
