@@ -45,9 +45,9 @@ def round_for_analysis(*, study: Study, number: int | None = None) -> Round:
         if found is None:
             raise NoRoundToAnalyse(f"study {study.slug} has no round {number}")
         if found.status != Round.Status.CLOSED:
+            state = "a draft" if found.status == Round.Status.DRAFT else "open"
             raise RoundNotClosed(
-                f"round {number} of study {study.slug} is {found.get_status_display().lower()}: "
-                "its results exist only once it has closed"
+                f"round {number} of study {study.slug} is {state}: its results exist only once it has closed"
             )
         return found
     found = rounds.filter(status=Round.Status.CLOSED).order_by("-number").first()

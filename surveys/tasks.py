@@ -82,5 +82,7 @@ def reminders_mail(*, round_id: int, membership_ids: list[int], subject: str, me
 @receiver(task_finished)
 def prune_finished_task(sender, task_result, **kwargs) -> None:
     """Deletes a database task's row once it has succeeded: its work is done, and it named people."""
-    if issubclass(sender, DatabaseBackend) and task_result.status == TaskResultStatus.SUCCESSFUL:
+    # django_tasks sends the backend itself on success and its class on failure.
+    backend = sender if isinstance(sender, type) else type(sender)
+    if issubclass(backend, DatabaseBackend) and task_result.status == TaskResultStatus.SUCCESSFUL:
         DBTaskResult.objects.filter(pk=task_result.id).delete()

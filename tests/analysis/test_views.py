@@ -223,7 +223,8 @@ def test_a_round_that_is_not_closed_has_no_results_page_download_or_chart(
 ):
     Round.objects.create(study=mayo_study, number=2, status=status)
     results = reverse("analysis:results", args=[mayo_study.slug])
-    reason = f"round 2 of study {mayo_study.slug} is {status.label.lower()}: its results exist only once it has closed"
+    state = "a draft" if status == Round.Status.DRAFT else "open"
+    reason = f"round 2 of study {mayo_study.slug} is {state}: its results exist only once it has closed"
 
     response = mayo_analyst_client.get(results, {"round": 2})
     assert response.status_code == 409

@@ -1,4 +1,8 @@
-"""`make bench` (`python -m tests.commands tests.perf.bench`): import and export a synthetic study at scale, against pure pandas.
+"""`make bench` (`python -m tests.commands tests.perf.bench`): a synthetic study at scale, end to end.
+
+It imports responses and exports the consensus tables against pure pandas,
+then counts a round of the whole panel's sealed ballots at close, and backs
+the study up and restores it into an empty database.
 
 Each step runs as its own command in a child process, as a user would run
 it, against a database of its own: a SQLite file in a temporary directory,
@@ -28,6 +32,12 @@ from tests.perf.synthetic import BenchSize, generate
 TARGET_IMPORT_SECONDS = 60
 TARGET_EXPORT_RATIO = 2
 TARGET_PEAK_MIB = 1024
+# The ballot box (docs/performance.md): closing a round of a whole panel's ballots,
+# and the study archive both ways.
+TARGET_CLOSE_SECONDS = 30
+TARGET_CLOSE_MIB = 1024
+TARGET_ARCHIVE_SECONDS = 60
+TARGET_ARCHIVE_MIB = 512
 TABLES = ("recommendations", "not-recommended")
 
 
@@ -58,12 +68,15 @@ class Command(BaseCommand):
             options=options,
             rounds=rounds,
         )
-        with tempfile.TemporaryDirectory(prefix="delphi-bench-") as directory, _bench_database(
-            Path(directory)
-        ) as (url, database):
+        with (
+            tempfile.TemporaryDirectory(prefix="delphi-bench-") as directory,
+            _bench_database(Path(directory)) as (url, database),
+            _bench_database(Path(directory), "restore") as (restore_url, _restore),
+        ):
             self.directory = Path(directory)
             # DEBUG off as in production: with it on, Django keeps every query's SQL.
             self.env = os.environ | {"DATABASE_URL": url, "DEBUG": "0"}
+            self.restore_env = self.env | {"DATABASE_URL": restore_url}
             self.steps: dict[str, Step] = {}
             self._run(size, database)
 
@@ -138,6 +151,25 @@ class Command(BaseCommand):
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         ) / 1024
 
+        # The ballot box: a fourth round, a sealed submitted ballot per panelist, then the close that counts it.
+        ballots = self._child(
+            "seal a ballot per panelist",
+            [sys.executable, "-m", "tests.commands", "tests.perf.ballots", files.slug, "--panelists", str(size.panelists)],
+        )
+        close = self._child(
+            "close and count",
+            [sys.executable, "-m", "tests.commands", "tests.perf.close_round", files.slug, str(size.rounds + 1)],
+        )
+        counted = int(close.stdout.split(": ")[1].split()[0].replace(",", ""))
+        archive = self.directory / "bench.zip"
+        exported = self._step("export_study", "export_study", files.slug, "--output", str(archive))
+        self._child("migrate (restore database)", [sys.executable, str(settings.BASE_DIR / "manage.py"), "migrate",
+                                                   "--noinput", "-v", "0"], env=self.restore_env)
+        restored = self._child("import_study --archive", [sys.executable, str(settings.BASE_DIR / "manage.py"),
+                                                          "import_study", "--archive", str(archive)],
+                               env=self.restore_env)
+        out(f"  {ballots.stdout.strip()}; {close.stdout.strip()}; archive {archive.stat().st_size / 2**20:.0f} MiB")
+
         out("")
         out(f"{'figure':<52} {'value':>14}   target")
         figures = [
@@ -151,6 +183,18 @@ class Command(BaseCommand):
             ("export_consensus, two runs with start-up: seconds", f"{command_seconds:.1f}", "", None),
             ("pure pandas process with start-up: seconds", f"{reference.seconds:.1f}", "", None),
             ("peak memory (largest process): MiB", f"{peak:.0f}", f"<= {TARGET_PEAK_MIB}", peak <= TARGET_PEAK_MIB),
+            (f"close: {size.panelists:,} ballots, {counted:,} answers: seconds", f"{close.seconds:.1f}",
+             f"<= {TARGET_CLOSE_SECONDS}", close.seconds <= TARGET_CLOSE_SECONDS),
+            ("close: peak memory, MiB", f"{close.peak_mib:.0f}", f"<= {TARGET_CLOSE_MIB}",
+             close.peak_mib <= TARGET_CLOSE_MIB),
+            ("export_study: seconds", f"{exported.seconds:.1f}", f"<= {TARGET_ARCHIVE_SECONDS}",
+             exported.seconds <= TARGET_ARCHIVE_SECONDS),
+            ("export_study: peak memory, MiB", f"{exported.peak_mib:.0f}", f"<= {TARGET_ARCHIVE_MIB}",
+             exported.peak_mib <= TARGET_ARCHIVE_MIB),
+            ("import_study --archive: seconds", f"{restored.seconds:.1f}", f"<= {TARGET_ARCHIVE_SECONDS}",
+             restored.seconds <= TARGET_ARCHIVE_SECONDS),
+            ("import_study --archive: peak memory, MiB", f"{restored.peak_mib:.0f}", f"<= {TARGET_ARCHIVE_MIB}",
+             restored.peak_mib <= TARGET_ARCHIVE_MIB),
         ]
         for name, value, target, met in figures:
             verdict = "" if met is None else ("  met" if met else "  MISSED")
@@ -166,12 +210,12 @@ class Command(BaseCommand):
     def _step(self, name: str, *arguments: str) -> Step:
         return self._child(name, [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments])
 
-    def _child(self, name: str, argv: list[str]) -> Step:
+    def _child(self, name: str, argv: list[str], env: dict | None = None) -> Step:
         """Runs a child to its end; its wall time and own peak memory (wait4)."""
         stdout, stderr = self.directory / f"{name}.out", self.directory / f"{name}.err"
         with stdout.open("wb") as out, stderr.open("wb") as err:
             start = time.perf_counter()
-            process = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env, cwd=settings.BASE_DIR)
+            process = subprocess.Popen(argv, stdout=out, stderr=err, env=env or self.env, cwd=settings.BASE_DIR)
             _, status, usage = os.wait4(process.pid, 0)
             seconds = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -197,18 +241,18 @@ def _compare(exported: Path, reference: Path) -> str:
 
 
 @contextmanager
-def _bench_database(directory: Path):
+def _bench_database(directory: Path, purpose: str = "bench"):
     """The DATABASE_URL of a database for the bench alone, and a description of it."""
     config = settings.DATABASES["default"]
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        yield f"sqlite:///{directory / 'bench.sqlite3'}", f"SQLite {sqlite3.sqlite_version} (temporary file)"
+        yield f"sqlite:///{directory / f'{purpose}.sqlite3'}", f"SQLite {sqlite3.sqlite_version} (temporary file)"
         return
     if config["ENGINE"] != "django.db.backends.postgresql":
         raise CommandError(f"the bench runs on SQLite or PostgreSQL, not {config['ENGINE']}")
     import psycopg
     from psycopg import sql
 
-    name = f"{config['NAME']}_bench"
+    name = f"{config['NAME']}_{purpose}" if purpose != "bench" else f"{config['NAME']}_bench"
     connect = {
         "dbname": "postgres",
         "user": config.get("USER") or None,

@@ -373,6 +373,8 @@ def test_the_workbook_has_a_methods_sheet_for_the_paper(mayo_round, tmp_path):
         (["nope", "--table", "recommendations"], "no study with slug 'nope'"),
         (["mayo-trd", "--table", "recommendations"], "has no closed round yet"),
         (["mayo-trd", "--round", "7", "--table", "recommendations"], "has no round 7"),
+        (["mayo-trd", "--round", "1", "--table", "recommendations"], "round 1 of study mayo-trd is a draft"),
+        (["mayo-trd", "--round", "1", "--table", "raw-ratings"], "its results exist only once it has closed"),
         (["mayo-trd", "--table", "recommendations", "--format", "xlsx"], "name a file with --output"),
     ],
 )
@@ -381,6 +383,14 @@ def test_a_bad_request_fails_with_a_one_line_reason(mayo_study, args, message):
         call_command("export_consensus", *args)
 
     assert "\n" not in str(failure.value)
+
+
+def test_an_open_round_is_refused_whatever_the_table(mayo_study):
+    Round.objects.filter(study=mayo_study, number=1).update(status=Round.Status.OPEN)
+
+    for table in ("recommendations", "not-recommended", "items", "raw-ratings", "raw-not-recommended"):
+        with pytest.raises(CommandError, match=r"^round 1 of study mayo-trd is open: its results exist only once"):
+            call_command("export_consensus", "mayo-trd", "--round", "1", "--table", table)
 
 
 def test_the_command_exits_non_zero_with_the_reason_on_stderr(mayo_study, capsys):

@@ -232,6 +232,35 @@ def test_reminders_go_only_to_panelists_who_have_not_submitted_with_the_edited_t
     assert "Reminded 1 panelist(s)" in history and "other_panelist" not in history
 
 
+def test_a_panelist_who_submitted_an_earlier_round_and_drafts_this_one_is_reminded(
+    facilitator_client, study, panelist, other_panelist, django_capture_on_commit_callbacks
+):
+    from surveys.services.lineage import round_create_next
+    from surveys.services.rounds import round_open
+
+    first = open_round_of(study)
+    for user in (panelist, other_panelist):
+        ballot_for(first, user, Ballot.Status.SUBMITTED)
+    facilitator_client.post(url("round_close", first))
+    second = round_create_next(round=first, carry=set(first.items.values_list("pk", flat=True)))
+    round_open(round=second)
+    ballot_for(second, panelist, Ballot.Status.DRAFT)
+    ballot_for(second, other_panelist, Ballot.Status.SUBMITTED)
+
+    page = facilitator_client.get(url("round_manage", second)).content.decode()
+    assert "panelist" in page.split("Not submitted yet")[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        facilitator_client.post(url("round_remind", second), {"subject": "Round 2", "message": "Please."})
+
+    assert [m.to for m in mail.outbox] == [[panelist.email]]
+
+
+def open_round_of(study) -> Round:
+    from tests.factories import round_with_every_item_type
+
+    return round_with_every_item_type(study)
+
+
 def test_a_reminder_without_a_message_is_refused_at_the_field(facilitator_client, open_round, panelist):
     response = facilitator_client.post(url("round_remind", open_round), {"subject": "Hello", "message": ""})
 

@@ -162,3 +162,28 @@ def test_results_refuse_a_post_and_hide_from_outsiders(client, outsider, second_
     client.force_login(outsider)
     assert client.get(url).status_code == 404
     assert client.post(url).status_code == 405
+
+
+def test_below_the_studys_minimum_n_the_panel_sees_no_distribution_and_no_comments(panelist_client, study, panelist):
+    """With two answers, a distribution and one's own answer would give away the other's rating (SPEC 5)."""
+    first = round_with_every_item_type(study, number=1)
+    other = MembershipFactory(study=study, role=Membership.Role.PANELIST, user=UserFactory(username="the-other")).user
+    answer(first, panelist, rating=7, avoid=[0], comment="Mine")
+    answer(first, other, rating=3, avoid=[1], comment="The other's secret view")
+    count(first)
+    second = round_with_every_item_type(study, number=2)
+    parents, children = items_by_code(first), items_by_code(second)
+    ItemLink.objects.bulk_create(ItemLink(parent=parents[code], child=children[code]) for code in children)
+
+    text = text_of(vote_page(panelist_client, second).content.decode())
+
+    assert "The panel in round 1 (n = 2)" in text
+    assert "Too few answers to show: the panel's answers are shown from 3 on." in text
+    assert "Your answer then: 7" in text
+    assert "Median" not in text and "Consensus reached" not in text and "No consensus" not in text
+    assert "secret view" not in text and "anonymous comment" not in text
+
+    study.minimum_n = 2
+    study.save()
+    text = text_of(vote_page(panelist_client, second).content.decode())
+    assert "Median 5 · IQR" in text and "secret view" in text
