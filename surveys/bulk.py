@@ -16,7 +16,7 @@ This is the one module that speaks a vendor's own dialect:
   with `rows_insert`, ids included, so that it needs no ids back from the
   database: from the table's sequence on PostgreSQL, above the highest id on
   SQLite, whose one writer the caller's transaction already is.
-- `statistics_refresh` runs PostgreSQL's ANALYZE after a bulk load.
+- `statistics_refresh` runs ANALYZE after a bulk load, in each dialect.
 
 Any other vendor falls back to the portable path (executemany).
 """
@@ -62,19 +62,25 @@ def rows_delete(queryset: QuerySet) -> None:
 
 
 def statistics_refresh(models: tuple[type[Model], ...], *, using: str = "default") -> None:
-    """Tells PostgreSQL's planner how big these tables now are.
+    """Tells the query planner how big these tables now are, after a bulk load.
 
-    After a bulk load the planner still believes them nearly empty until
-    autovacuum catches up, and picks nested loops that made the first export
-    of a 900k-rating study ten times slower (docs/performance.md). ANALYZE may
-    run inside the loading transaction. SQLite's planner needs no statistics
-    for these queries.
+    Until then the planner believes them nearly empty. On PostgreSQL it
+    picked nested loops that made the first export of a 900k-rating study
+    ten times slower until autovacuum caught up; on SQLite, without
+    statistics, the rating counts of one round among answers written in a
+    shuffled order took twice as long (docs/performance.md). ANALYZE may run
+    inside the loading transaction on both.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor not in ("postgresql", "sqlite"):
         return
+    tables = [connection.ops.quote_name(m._meta.db_table) for m in models]
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models))
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE " + ", ".join(tables))
+        else:
+            for table in tables:
+                cursor.execute(f"ANALYZE {table}")
 
 
 def ids_reserve(model: type[Model], count: int, *, using: str = "default") -> list[int]:
