@@ -42,6 +42,7 @@ clean:
 bench: venv
 	$(BIN)/python -m tests.commands tests.perf.bench $(BENCH_ARGS)
 	$(BIN)/python -m tests.commands tests.perf.invitations
+	$(BIN)/python -m tests.commands tests.perf.study_files
 
 # Security checks CI runs before the tests: bandit's medium and high findings
 # over the apps, and `check --deploy` with the production variables of

@@ -76,20 +76,22 @@ class StudySpec:
     statements: tuple[StatementSpec, ...]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses a key given twice in one mapping.
+# Bounds on what any study file may hold, so that parsing finishes well inside
+# a web worker's timeout (docs/performance.md measures the worst case). A real
+# study file is a few kilobytes: the Mayo study is 5 KB and 250 nodes.
+MAX_BYTES = 256 * 1024
+MAX_NODES = 50_000
+MAX_DEPTH = 20
+
+# libyaml's parser where PyYAML was built with it (the wheels are), else PyYAML's own.
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Builds Python values from checked nodes, refusing a key given twice in one mapping.
 
     PyYAML keeps the last value silently, which would hide a typo.
     """
-
-    def compose_node(self, parent, index):
-        # A study file never needs anchors; refusing aliases keeps a "billion
-        # laughs" file from being walked, or printed in an error message.
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed", self.peek_event().start_mark
-            )
-        return super().compose_node(parent, index)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -107,6 +109,45 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _TooDeep(Exception):
+    """Lists or mappings nested past MAX_DEPTH, or past what Python's parser can hold."""
+
+
+def _check_events(raw: str) -> None:
+    """Refuses aliases, too many values and too deep nesting, before any node is built.
+
+    Read as a stream of parser events, which libyaml produces without
+    recursing; composing nodes recurses, and a file nested thousands deep
+    would overflow the C stack. A study file never needs anchors: refusing
+    an alias keeps a "billion laughs" file from being walked or printed.
+    """
+    depth = values = 0
+    # bandit: reviewed; parsing yields events only, nothing is constructed.
+    for event in yaml.parse(raw, Loader=_Parser):  # nosec B506
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+        if isinstance(event, yaml.ScalarEvent | yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            values += 1
+            if values > MAX_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"the file holds more than {MAX_NODES:,} values; a study file holds far fewer",
+                    event.start_mark,
+                )
+
+
+def _load_yaml(raw: str):
+    _check_events(raw)
+    # bandit: reviewed; composing builds nodes only, and the constructor is a SafeConstructor.
+    root = yaml.compose(raw, Loader=_Parser)  # nosec B506
+    return None if root is None else _Constructor().construct_document(root)
+
+
 def load_study_file(path: str | Path) -> StudySpec:
     path = Path(path)
     try:
@@ -117,6 +158,8 @@ def load_study_file(path: str | Path) -> StudySpec:
 
 
 def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
+    if len(raw) > MAX_BYTES:
+        raise StudyFileError([f"{source}: is larger than {MAX_BYTES // 1024} KB; a study file is a few kilobytes"])
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -126,8 +169,7 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
         if source.lower().endswith(".json"):
             data = json.loads(raw)
         else:
-            # bandit: reviewed, a SafeLoader subclass.
-            data = yaml.load(raw, Loader=_UniqueKeyLoader)  # noqa: S506  # nosec B506
+            data = _load_yaml(raw)
     except json.JSONDecodeError as exc:
         raise StudyFileError([f"{source}: line {exc.lineno}: invalid JSON: {exc.msg}"]) from exc
     except yaml.YAMLError as exc:
@@ -136,8 +178,11 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
         # One line: PyYAML's own text spans several, and the report is one problem a line.
         problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise StudyFileError([f"{source}: {where}invalid YAML: {problem}"]) from exc
-    except RecursionError as exc:
+    except (_TooDeep, RecursionError) as exc:
         raise StudyFileError([f"{source}: lists or mappings are nested too deeply"]) from exc
+    except ValueError as exc:
+        # An integer of more than 4,300 digits, which Python refuses to read.
+        raise StudyFileError([f"{source}: a number is too long to read"]) from exc
     return _Checker(source).check(data)
 
 

@@ -19,7 +19,8 @@ class StudyFileForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), required=False, max_length=200)
 
-    MAX_BYTES = 1_000_000
+    # As analysis.files.study.MAX_BYTES, checked here before the file is read.
+    MAX_BYTES = 256 * 1024
 
     def clean(self):
         data = super().clean()
@@ -27,7 +28,7 @@ class StudyFileForm(forms.Form):
         if bool(upload) == bool(template):
             raise forms.ValidationError(_("Upload a study file or start from the template, one of the two."))
         if upload is not None and upload.size > self.MAX_BYTES:
-            self.add_error("file", _("The file is larger than 1 MB; a study file is a few kilobytes."))
+            self.add_error("file", _("The file is larger than 256 KB; a study file is a few kilobytes."))
         return data
 
 

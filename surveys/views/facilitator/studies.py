@@ -24,6 +24,8 @@ from surveys.selectors.facilitator import study_has_ratings, study_history
 from surveys.services import ServiceError, studies
 
 TEMPLATE_STUDY = settings.BASE_DIR / "examples" / "mayo-trd.yaml"
+# A page lists this many of a file's problems; `import_study` lists them all.
+SHOWN_PROBLEMS = 100
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,8 +46,12 @@ def study_new(request):
                 changes = {k: form.cleaned_data[k] for k in ("slug", "title") if form.cleaned_data[k]}
                 study = study_import(spec=dataclasses.replace(spec, **changes), by=request.user)
             except StudyFileError as error:
-                for line in error.errors:
-                    form.add_error("file" if upload is not None else None, line)
+                field = "file" if upload is not None else None
+                for line in error.errors[:SHOWN_PROBLEMS]:
+                    form.add_error(field, line)
+                if len(error.errors) > SHOWN_PROBLEMS:
+                    more = len(error.errors) - SHOWN_PROBLEMS
+                    form.add_error(field, _("… and %(count)s more problems.") % {"count": f"{more:,}"})
             except ServiceError as error:
                 form.add_error(error.field, str(error))
             else:
