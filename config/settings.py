@@ -10,13 +10,15 @@ from pathlib import Path
 
 import environ
 
+from config.keys import DEVELOPMENT_BALLOT_KEY, DEVELOPMENT_SECRET_KEY, refuse_weak_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me")
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
 # The key of the keyed hash that links a user to their per-study participant
@@ -27,7 +29,12 @@ PARTICIPANT_LINK_KEY = env.str("PARTICIPANT_LINK_KEY", default=SECRET_KEY)
 # The key that seals each panelist's ballot while a round is open (SPEC 5:
 # the ballot box). Like the link key it lives only in the environment; losing
 # it loses the open rounds' ballots, and only those (docs/deploy.md).
-BALLOT_KEY = env.str("BALLOT_KEY", default="dev-only-insecure-ballot-key")
+BALLOT_KEY = env.str("BALLOT_KEY", default=DEVELOPMENT_BALLOT_KEY)
+
+# Secure by default: with DEBUG off the app does not start on a development,
+# missing, short or shared key, whatever else the environment says.
+if not DEBUG:
+    refuse_weak_keys({"SECRET_KEY": SECRET_KEY, "PARTICIPANT_LINK_KEY": PARTICIPANT_LINK_KEY, "BALLOT_KEY": BALLOT_KEY})
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -127,6 +134,41 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # Links in mail are built from this, never from a request's Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="delphi@localhost")
+
+# Errors are logged to the console with their request's method and path
+# (tokens masked), and mailed to ADMINS ("Name <address>" items) when set,
+# without request data or variables: config/logging.py says why.
+ADMINS = [
+    (name.strip(), address.strip(" >"))
+    for name, _lt, address in (item.partition("<") for item in env.list("ADMINS", default=[]))
+]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "redact": {"()": "config.logging.RedactSecrets"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact"],
+            "include_html": False,
+            "reporter_class": "config.logging.ReporterWithoutVariables",
+        },
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "surveys": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+        "analysis": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
+    },
+}
 
 # Invitations and reminders are queued as tasks, so a panel of 500 never
 # waits on the mail server inside a request. "immediate" runs each task as

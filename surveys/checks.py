@@ -8,14 +8,13 @@ or another key: a key that travels with another is as safe as the weaker.
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
-# As long as Django asks of SECRET_KEY (security.W009).
-MIN_KEY_LENGTH = 50
-DEVELOPMENT_BALLOT_KEY = "dev-only-insecure-ballot-key"
+from config.keys import DEVELOPMENT_BALLOT_KEY, MIN_LENGTH, weakness
+
 GENERATE = "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`"
 
 
 def _weak(key: str) -> bool:
-    return len(key) < MIN_KEY_LENGTH or len(set(key)) < 5
+    return weakness(key) is not None
 
 
 @register(Tags.security, deploy=True)
@@ -37,7 +36,7 @@ def participant_link_key_check(app_configs, **kwargs):
         return [
             Warning(
                 "PARTICIPANT_LINK_KEY is too short or too simple to keep the participant link secret.",
-                hint=f"Use at least {MIN_KEY_LENGTH} random characters, e.g. {GENERATE}.",
+                hint=f"Use at least {MIN_LENGTH} random characters, e.g. {GENERATE}.",
                 id="surveys.W002",
             )
         ]
@@ -51,7 +50,7 @@ def ballot_key_check(app_configs, **kwargs):
         return [
             Warning(
                 "BALLOT_KEY is not set; the ballots of open rounds are sealed with the development key.",
-                hint=f"Set BALLOT_KEY to at least {MIN_KEY_LENGTH} random characters, e.g. {GENERATE}.",
+                hint=f"Set BALLOT_KEY to at least {MIN_LENGTH} random characters, e.g. {GENERATE}.",
                 id="surveys.W003",
             )
         ]
@@ -67,7 +66,7 @@ def ballot_key_check(app_configs, **kwargs):
         return [
             Warning(
                 "BALLOT_KEY is too short or too simple to keep open rounds' ballots sealed.",
-                hint=f"Use at least {MIN_KEY_LENGTH} random characters, e.g. {GENERATE}.",
+                hint=f"Use at least {MIN_LENGTH} random characters, e.g. {GENERATE}.",
                 id="surveys.W005",
             )
         ]

@@ -54,22 +54,42 @@ def test_check_deploy_fails_when_hsts_is_left_off():
     assert "security.W004" in result.stderr
 
 
-def test_check_deploy_fails_with_a_short_secret_key():
-    result = check_deploy(SECRET_KEY="short")
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        ({"SECRET_KEY": None}, "Set SECRET_KEY in the environment (it is the development value"),
+        ({"SECRET_KEY": "short"}, "Set SECRET_KEY in the environment (it is shorter than 50 characters)"),
+        ({"PARTICIPANT_LINK_KEY": None}, "Set PARTICIPANT_LINK_KEY to a value of its own: it is the same as SECRET_KEY"),
+        ({"PARTICIPANT_LINK_KEY": "short-key"}, "Set PARTICIPANT_LINK_KEY in the environment (it is shorter than 50"),
+        ({"BALLOT_KEY": None}, "Set BALLOT_KEY in the environment (it is the development value"),
+        ({"BALLOT_KEY": "a" * 60}, "Set BALLOT_KEY in the environment (it is too simple)"),
+    ],
+    ids=["no secret key", "short secret key", "no link key", "short link key", "no ballot key", "simple ballot key"],
+)
+def test_with_debug_off_the_app_refuses_to_start_on_a_weak_key_and_says_what_to_set(overrides, words):
+    result = check_deploy(**overrides)
+
+    assert result.returncode != 0
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Not started: ") and words in line, result.stderr
+
+
+def test_check_deploy_warns_of_a_short_secret_key_where_debug_is_on():
+    result = check_deploy(DEBUG="1", SECRET_KEY="short")
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr
 
 
-def test_check_deploy_fails_when_the_participant_link_key_falls_back_to_the_secret_key():
-    result = check_deploy(PARTICIPANT_LINK_KEY=None)
+def test_check_deploy_warns_when_the_participant_link_key_falls_back_to_the_secret_key():
+    result = check_deploy(DEBUG="1", PARTICIPANT_LINK_KEY=None)
 
     assert result.returncode != 0
     assert "surveys.W001" in result.stderr and "PARTICIPANT_LINK_KEY is the SECRET_KEY" in result.stderr
 
 
-def test_check_deploy_fails_with_a_short_participant_link_key():
-    result = check_deploy(PARTICIPANT_LINK_KEY="short-key")
+def test_check_deploy_warns_of_a_short_participant_link_key():
+    result = check_deploy(DEBUG="1", PARTICIPANT_LINK_KEY="short-key")
 
     assert result.returncode != 0
     assert "surveys.W002" in result.stderr
@@ -91,7 +111,7 @@ def test_check_deploy_fails_without_a_ballot_key_of_its_own(value, code, words):
     elif value == "same-as-secret":
         value = PRODUCTION_ENV["SECRET_KEY"]
 
-    result = check_deploy(BALLOT_KEY=value)
+    result = check_deploy(DEBUG="1", BALLOT_KEY=value)
 
     assert result.returncode != 0
     assert code in result.stderr and words in result.stderr

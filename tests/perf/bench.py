@@ -13,6 +13,7 @@ and dropped here. The development database is never touched.
 import json
 import os
 import resource
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -75,7 +76,9 @@ class Command(BaseCommand):
         ):
             self.directory = Path(directory)
             # DEBUG off as in production: with it on, Django keeps every query's SQL.
-            self.env = os.environ | {"DATABASE_URL": url, "DEBUG": "0"}
+            # Off, the settings ask for real keys: throwaway ones, made for this run.
+            keys = {name: secrets.token_urlsafe(50) for name in ("SECRET_KEY", "PARTICIPANT_LINK_KEY", "BALLOT_KEY")}
+            self.env = os.environ | keys | {"DATABASE_URL": url, "DEBUG": "0"}
             self.restore_env = self.env | {"DATABASE_URL": restore_url}
             self.steps: dict[str, Step] = {}
             self._run(size, database)
