@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test venv venv-dev chromium clean
+.PHONY: demo test venv venv-dev chromium libreoffice clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ demo: venv
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: venv-dev chromium
+# The export tests open the files in LibreOffice Calc, as an analyst would.
+libreoffice:
+	@command -v soffice >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libreoffice-calc-nogui)
+
+test: venv-dev chromium libreoffice
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

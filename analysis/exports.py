@@ -3,6 +3,11 @@
 The JSON keys and CSV columns are the table's columns (fixed by SPEC 4.3 for
 the two consensus tables). List cells (a statement's options) are JSON lists
 and, in the flat formats, codes joined by "; ".
+
+Texts come from facilitators and imported files, so no format lets a text
+act on the analyst who opens it: a spreadsheet never reads one as a formula,
+Markdown never renders one as HTML or a new row, and LaTeX never reads one as
+a command.
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -31,6 +38,13 @@ LIST_SEPARATOR = "; "
 # Excel refuses sheet names over 31 characters.
 SHEET_NAME_MAX = 31
 WIDEST_COLUMN = 60
+# A text a spreadsheet would run as a formula: OWASP, "CSV Injection"
+# (https://owasp.org/www-community/attacks/CSV_Injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A text that is a plain number, such as "-0.5", stays as it is: a spreadsheet
+# reads it as that number and nothing else.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
 def _plain(value):
@@ -50,6 +64,19 @@ def records(df: pd.DataFrame) -> list[dict]:
     return [{column: _plain(value) for column, value in row.items()} for row in df.to_dict("records")]
 
 
+def _is_formula(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value)
+
+
+def _inert(value):
+    """A CSV cell a spreadsheet reads as text: a leading quote before anything it would run (OWASP)."""
+    return "'" + value if _is_formula(value) else value
+
+
+def _one_line(text: str) -> str:
+    return _NEWLINES.sub(" ", text)
+
+
 def _flat(df: pd.DataFrame) -> pd.DataFrame:
     """Lists joined into strings, for formats whose cells hold one value."""
     flat = df.copy()
@@ -60,18 +87,25 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    return _flat(df).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    flat = _flat(df).map(_inert)
+    flat.columns = [_inert(str(c)) for c in flat.columns]
+    return flat.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def to_json(df: pd.DataFrame) -> bytes:
     return (json.dumps(records(df), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+def _markdown_cell(text: str) -> str:
+    """Shown as written: HTML escaped, a pipe kept inside its cell, a newline kept inside its row."""
+    for character, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+        text = text.replace(character, escaped)
+    return _one_line(text)
+
+
 def to_markdown(df: pd.DataFrame) -> bytes:
-    flat = _flat(df)
-    # A pipe inside a cell would end the cell in a Markdown table.
-    flat = flat.map(lambda v: v.replace("|", "\\|") if isinstance(v, str) else v)
-    flat.columns = [str(c).replace("|", "\\|") for c in flat.columns]
+    flat = _flat(df).map(lambda v: _markdown_cell(v) if isinstance(v, str) else v)
+    flat.columns = [_markdown_cell(str(c)) for c in flat.columns]
     if flat.empty:
         return ("| " + " | ".join(flat.columns) + " |\n|" + "---|" * len(flat.columns) + "\n").encode("utf-8")
     return (flat.to_markdown(index=False, missingval="") + "\n").encode("utf-8")
@@ -79,7 +113,9 @@ def to_markdown(df: pd.DataFrame) -> bytes:
 
 def to_latex(df: pd.DataFrame) -> bytes:
     """A plain `tabular` that compiles without extra packages (no booktabs)."""
-    flat = _flat(df).astype(object).where(lambda f: f.notna(), "")
+    # A blank line inside a cell would end the paragraph, which TeX refuses in a table.
+    flat = _flat(df).map(lambda v: _one_line(v) if isinstance(v, str) else v)
+    flat = flat.astype(object).where(lambda f: f.notna(), "")
     styler = flat.style.hide(axis="index").format(escape="latex", precision=2).format_index(escape="latex", axis=1)
     body = styler.to_latex(column_format="l" * max(len(flat.columns), 1), hrules=True)
     for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
@@ -87,12 +123,28 @@ def to_latex(df: pd.DataFrame) -> bytes:
     return body.encode("utf-8")
 
 
+def _append(sheet, values: Sequence) -> None:
+    """One row of numbers and texts: a text is always stored as text, never as a formula.
+
+    A text that a spreadsheet would run carries Excel's quote prefix, the mark
+    a typed leading apostrophe leaves, so it shows as written and stays text
+    when the cell is edited. Control characters, which the format cannot hold,
+    become U+FFFD.
+    """
+    sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+            if _is_formula(cell.value):
+                cell.quotePrefix = True
+
+
 def _sheet(workbook: Workbook, title: str, df: pd.DataFrame) -> None:
     sheet = workbook.create_sheet(title=title[:SHEET_NAME_MAX])
     flat = _flat(df)
-    sheet.append([str(c) for c in flat.columns])
+    _append(sheet, [str(c) for c in flat.columns])
     for row in flat.itertuples(index=False):
-        sheet.append([_plain(v) for v in row])
+        _append(sheet, [_plain(v) for v in row])
     _format_sheet(sheet, [str(c) for c in flat.columns], flat)
 
 
@@ -109,9 +161,9 @@ def _format_sheet(sheet, header: Sequence[str], df: pd.DataFrame | None = None) 
 
 def _methods_sheet(workbook: Workbook, methods: Sequence[tuple[str, str]]) -> None:
     sheet = workbook.create_sheet(title="methods")
-    sheet.append(["item", "value"])
+    _append(sheet, ["item", "value"])
     for label, value in methods:
-        sheet.append([str(label), str(value)])
+        _append(sheet, [str(label), str(value)])
     _format_sheet(sheet, ["item", "value"], pd.DataFrame(methods, columns=["item", "value"]) if methods else None)
     for row in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
         for cell in row:
@@ -119,12 +171,13 @@ def _methods_sheet(workbook: Workbook, methods: Sequence[tuple[str, str]]) -> No
 
 
 def export_workbook(tables: Mapping[str, pd.DataFrame], *, methods: Sequence[tuple[str, str]] = ()) -> bytes:
-    """One sheet per table, then a sheet of methods."""
+    """One sheet per table, then a sheet of methods when there are any."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, df in tables.items():
         _sheet(workbook, name, df)
-    _methods_sheet(workbook, methods)
+    if methods:
+        _methods_sheet(workbook, methods)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -2,7 +2,6 @@
 
 import io
 import json
-import re
 
 import openpyxl
 import pandas as pd
@@ -11,7 +10,16 @@ from django.core.management import CommandError, call_command
 
 from analysis.tables import RAW_TABLES, TABLES
 from surveys.models import Round
-from tests.analysis.panels import carry, close, not_recommend, panel, rate, select, submit
+from tests.analysis.panels import (
+    carry,
+    close,
+    not_recommend,
+    panel,
+    rate,
+    select,
+    submit,
+)
+from tests.analysis.tabular import assert_is_a_plain_tabular
 from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -327,20 +335,6 @@ def test_every_table_exports_in_every_format_that_opens(two_rounds, table, tmp_p
 
     latex = export("mayo-trd", "--table", table, "--format", "tex")
     assert_is_a_plain_tabular(latex, columns=len(header), rows=len(rows))
-
-
-def assert_is_a_plain_tabular(latex: str, *, columns: int, rows: int) -> None:
-    """Structure a standard LaTeX `tabular` compiles: one column spec per column, and
-    every row with exactly columns - 1 unescaped ampersands, ended by \\\\."""
-    lines = latex.strip().splitlines()
-    assert lines[0] == "\\begin{tabular}{" + "l" * columns + "}"
-    assert lines[-1] == "\\end{tabular}"
-    assert "booktabs" not in latex and "\\toprule" not in latex
-    body = [line for line in lines[1:-1] if line != "\\hline"]
-    assert len(body) == rows + 1
-    for line in body:
-        assert line.endswith("\\\\")
-        assert len(re.findall(r"(?<!\\)&", line)) == columns - 1
 
 
 def test_latex_escapes_what_tex_would_read_as_commands(mayo_study):
