@@ -282,6 +282,30 @@ def test_each_actor_gets_what_the_table_says_and_a_refused_post_writes_nothing(a
     assert writes == []
 
 
+@pytest.mark.parametrize("actor", ["anonymous", "panelist", "analyst", "facilitator", "staff"])
+def test_no_page_or_download_may_be_kept_by_a_browser_or_a_proxy(actor):
+    world = build_world()
+    client = signed_in_client(world, actor)
+    kept = []
+
+    for row, url in urls(world):
+        response, _ = request(client, "GET", url)
+        policy = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+        if not {"no-store", "private"} <= policy:
+            kept.append(f"{url} ({response.status_code}): {response.get('Cache-Control')!r}")
+
+    assert kept == []
+
+
+def test_static_files_stay_cacheable(settings):
+    # WhiteNoise serves static/ itself, before the app's middleware, as it does after collectstatic.
+    settings.WHITENOISE_USE_FINDERS = True
+    response = Client().get("/static/css/site.css")
+
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
+
+
 def test_the_write_check_sees_a_step_that_is_taken():
     world = build_world()
     client = signed_in_client(world, "facilitator")
