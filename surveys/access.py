@@ -5,14 +5,33 @@ panelists on a facilitator's page, and staff too (to read a study they join
 it). Each helper returns objects with what the page reads already joined.
 """
 
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from surveys.models import Invitation, Item, Membership, Round, Study
 from surveys.selectors.facilitator import round_item
 from surveys.selectors.panelist import panelist_membership, panelist_round
 
 READER_ROLES = (Membership.Role.FACILITATOR, Membership.Role.ANALYST)
+
+
+def study_creator_required(view):
+    """The view for accounts allowed to create studies; a 403 that says whom to ask for anyone else."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_perm(Study.CREATE_PERMISSION):
+            raise PermissionDenied(
+                _("Your account may not create studies. The platform's operator can allow it "
+                  "by adding you to the “%(group)s” group.") % {"group": Study.CREATORS_GROUP}
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _membership(request, slug: str, roles) -> Membership:

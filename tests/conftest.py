@@ -4,7 +4,13 @@ import pytest
 from django.core.management import call_command
 
 from surveys.models import Membership, Study
-from tests.factories import MembershipFactory, StudyFactory, UserFactory, round_with_every_item_type
+from tests.factories import (
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    allow_study_creation,
+    round_with_every_item_type,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MAYO_FILE = ROOT / "examples" / "mayo-trd.yaml"
@@ -53,6 +59,12 @@ def outsider(db):
 
 
 @pytest.fixture
+def creator(db):
+    """An account the deployment allows to create studies (docs/deploy.md), a member of none yet."""
+    return allow_study_creation(UserFactory(username="creator"))
+
+
+@pytest.fixture
 def voting_round(study):
     """An open round of `study` with one item of every type."""
     return round_with_every_item_type(study)
@@ -93,6 +105,12 @@ def facilitator_client(client, facilitator):
 def outsider_client(client, outsider):
     """Signed in, and a member of no study."""
     client.force_login(outsider)
+    return client
+
+
+@pytest.fixture
+def creator_client(client, creator):
+    client.force_login(creator)
     return client
 
 

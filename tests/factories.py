@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Invitation, Item, ItemOption, Membership, Round, Study
+from surveys.services.studies import study_creators_group
 from vignettes.models import Option, Vignette
 
 
@@ -186,6 +187,12 @@ def matrix_round(
         ItemOption(item=item, option=option, position=i % options) for i, (item, option) in enumerate(links)
     )
     return round_
+
+
+def allow_study_creation(user):
+    """What the operator does for an account that may create studies: adds it to the group."""
+    user.groups.add(study_creators_group())
+    return user
 
 
 def sign_in(client, username: str, password: str) -> bool:

@@ -33,6 +33,11 @@ class Study(TimeStampedModel):
         "minimum_n",
     )
     SCALE_FIELDS = ("scale_min", "scale_neutral", "scale_max")
+    # Who may create a study, and so invite people and mail them, is the
+    # deployment's decision: this permission, carried by this group
+    # (surveys.services.studies.study_creators_group, docs/deploy.md).
+    CREATE_PERMISSION = "surveys.add_study"
+    CREATORS_GROUP = "Study creators"
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=200)

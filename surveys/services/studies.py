@@ -1,5 +1,6 @@
-"""A study from scratch, and its settings: scale, consensus rule, not-recommended threshold."""
+"""A study from scratch, and its settings: scale, consensus rule, not-recommended threshold; who may create one."""
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -7,6 +8,18 @@ from surveys.models import AuditEvent, Membership, Study
 from surveys.selectors.facilitator import study_has_ratings
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record
+
+
+def study_creators_group() -> Group:
+    """The group that carries the permission to create studies; made, with it, where missing.
+
+    Run after every migrate (surveys.apps), so a database that lost it (a
+    flush, a restore of users alone) gets it back.
+    """
+    app_label, codename = Study.CREATE_PERMISSION.split(".")
+    group, _created = Group.objects.get_or_create(name=Study.CREATORS_GROUP)
+    group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return group
 
 
 @transaction.atomic

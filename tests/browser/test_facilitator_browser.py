@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from surveys.models import AuditEvent, Round, Submission
 from tests.browser.pages import DESKTOP, screenshot, serious_accessibility_violations, sign_in
+from tests.factories import allow_study_creation
 
 PASSWORD = "heron-lantern-58"
 
@@ -28,7 +29,7 @@ def join_and_vote(open_page, link: str, request, step: str) -> None:
 
 
 def test_a_facilitator_runs_round_one_of_a_study_from_the_template(open_page, transactional_db, request):
-    get_user_model().objects.create_user("fellow", "fellow@example.org", "a-long-test-password")
+    allow_study_creation(get_user_model().objects.create_user("fellow", "fellow@example.org", "a-long-test-password"))
     page = open_page(DESKTOP)
     sign_in(page, "fellow")
 

@@ -30,6 +30,7 @@ from playwright.sync_api import expect
 
 from surveys.models import AuditEvent, Ballot, Item, Membership, Round, Submission
 from tests.browser.pages import DESKTOP, screenshot, shot, sign_in
+from tests.factories import allow_study_creation
 
 SLUG = "mayo-panel"
 PASSWORD = "kestrel-orchard-73"
@@ -290,7 +291,7 @@ def check_table_4(rows: list[dict], *, text: bool) -> None:
 
 def test_the_mayo_study_from_template_to_table_3_and_table_4(open_page, transactional_db, request, tmp_path):
     started = time.monotonic()
-    get_user_model().objects.create_user("fellow", "fellow@example.org", "a-long-test-password")
+    allow_study_creation(get_user_model().objects.create_user("fellow", "fellow@example.org", "a-long-test-password"))
     facilitator = open_page(DESKTOP)
     sign_in(facilitator, "fellow")
 

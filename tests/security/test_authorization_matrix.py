@@ -59,10 +59,10 @@ surveys:invitation_resend   GET    405         405         405         405      
 surveys:invitation_resend   POST   login       404         404         404         404         302         404
 surveys:invitation          GET    200         200         200         200         200         200         200
 surveys:invitation          POST   400         400         400         400         400         400         400
-surveys:study_new           GET    login       200         200         200         200         200         200
-surveys:study_new           POST   login       400         400         400         400         400         400
-surveys:study_create        GET    login       200         200         200         200         200         200
-surveys:study_create        POST   login       400         400         400         400         400         400
+surveys:study_new           GET    login       403         403         403         403         200         200
+surveys:study_new           POST   login       403         403         403         403         400         400
+surveys:study_create        GET    login       403         403         403         403         200         200
+surveys:study_create        POST   login       403         403         403         403         400         400
 surveys:study_file          GET    login       404         404         404         404         200         404
 surveys:study_file          POST   405         405         405         405         405         405         405
 surveys:history             GET    login       404         404         404         404         200         404

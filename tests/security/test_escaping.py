@@ -21,7 +21,7 @@ from django.urls import reverse
 from surveys.models import Item, Membership, Round, Study
 from surveys.services.lineage import round_create_next
 from surveys.services.rounds import round_open
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, allow_study_creation
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,7 @@ def vote(client, round_: Round, *, comment: str):
 @pytest.fixture
 def people(db):
     return {
-        "facilitator": UserFactory(username="hostile-facilitator"),
+        "facilitator": allow_study_creation(UserFactory(username="hostile-facilitator")),
         "panelist": UserFactory(username="hostile-panelist"),
         "second": UserFactory(username="hostile-second"),
         "third": UserFactory(username="hostile-third"),

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from analysis.files.study import MAX_BYTES, MAX_NODES
 from surveys.models import Study
-from tests.factories import UserFactory
+from tests.factories import UserFactory, allow_study_creation
 from tests.gunicorn import http_request, serve
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def post_study_file(client, raw: bytes, name: str = "study.yaml"):
     ids=["over the size", "over the values", "an alias", "nested"],
 )
 def test_a_file_past_a_bound_is_refused_at_the_field_quickly(client, raw, words):
-    client.force_login(UserFactory())
+    client.force_login(allow_study_creation(UserFactory()))
     start = time.perf_counter()
 
     response = post_study_file(client, raw)
@@ -64,7 +64,7 @@ def test_a_file_past_a_bound_is_refused_at_the_field_quickly(client, raw, words)
 
 
 def test_a_page_of_errors_lists_the_first_hundred_and_counts_the_rest(client):
-    client.force_login(UserFactory())
+    client.force_login(allow_study_creation(UserFactory()))
     raw = b"slug: x\ntitle: y\nvignettes: []\noptions:\n" + b"- {code: 'Not a code'}\n" * 300
 
     page = post_study_file(client, raw).content.decode()
@@ -78,7 +78,7 @@ def test_a_page_of_errors_lists_the_first_hundred_and_counts_the_rest(client):
 def test_the_worst_file_under_the_cap_finishes_inside_the_timeout_while_another_request_is_served():
     with serve(workers=2, timeout=30) as (port, _master):
         client = Client()
-        client.force_login(UserFactory(username="uploader"))
+        client.force_login(allow_study_creation(UserFactory(username="uploader")))
         cookies = {"sessionid": client.cookies["sessionid"].value}
         status, page = http_request(port, "GET", "/studies/new/", cookies=cookies)
         assert status == 200

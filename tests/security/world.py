@@ -32,7 +32,14 @@ from surveys.models import (
 from surveys.ballot import AnswerInput
 from surveys.services.rounds import round_close, round_results_release
 from surveys.services.voting import answers_submit
-from tests.factories import InvitationFactory, MembershipFactory, StudyFactory, UserFactory, round_with_every_item_type
+from tests.factories import (
+    InvitationFactory,
+    MembershipFactory,
+    StudyFactory,
+    UserFactory,
+    allow_study_creation,
+    round_with_every_item_type,
+)
 from vignettes.models import Option, Vignette
 
 SLUG = "sec-study"
@@ -74,7 +81,8 @@ def build_world() -> World:
         "stranger": _member(other, Membership.Role.PANELIST, "sec-stranger"),
         "panelist": panelist,
         "analyst": _member(study, Membership.Role.ANALYST, "sec-analyst"),
-        "facilitator": _member(study, Membership.Role.FACILITATOR, "sec-facilitator"),
+        # The deployment lets its facilitators create studies; the others may not.
+        "facilitator": allow_study_creation(_member(study, Membership.Role.FACILITATOR, "sec-facilitator")),
         "staff": UserFactory(username="sec-staff", is_staff=True, is_superuser=True),
     }
 

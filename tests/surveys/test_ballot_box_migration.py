@@ -30,6 +30,14 @@ def migrate(targets):
     return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def back_to_the_latest_schema():
+    """The tests after this one run on today's schema, not the one this test stopped at."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def build_old_world(apps) -> dict:
     User = apps.get_model("auth", "User")
     get = lambda name: apps.get_model("surveys", name)  # noqa: E731

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from surveys.models import Item, ItemLink, Round, Submission
 from tests.conftest import MAYO_FILE
+from tests.factories import allow_study_creation
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +47,7 @@ def vote(client, user, round_: Round, answer) -> None:
 
 def test_the_whole_mayo_process_through_the_pages(client, django_capture_on_commit_callbacks):
     facilitator = get_user_model().objects.create_user("fellow", "fellow@example.org", "a-long-test-password")
+    allow_study_creation(facilitator)
     client.force_login(facilitator)
 
     # The study: the Mayo vignettes and options, no statements yet.

@@ -7,10 +7,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from surveys.models import Membership, Round, Study
 from analysis.files.study import load_study_file
 from analysis.services.studies import study_import
+from surveys.models import Membership, Round, Study
 from surveys.services.rounds import round_open
+from surveys.services.studies import study_creators_group
 
 MAYO_FILE = Path(settings.BASE_DIR) / "examples" / "mayo-trd.yaml"
 PANEL_SIZE = 10
@@ -37,6 +38,8 @@ class Command(BaseCommand):
                 user.save()
             if role is not None:
                 Membership.objects.get_or_create(study=study, user=user, defaults={"role": role})
+            if role == Membership.Role.FACILITATOR:
+                user.groups.add(study_creators_group())
 
         first = study.rounds.get(number=1)
         if first.status == Round.Status.DRAFT:

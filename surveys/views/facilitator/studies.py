@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from analysis.files.study import StudyFileError, parse_study_text, render_study_file
 from analysis.selectors import study_file_data
 from analysis.services.studies import study_import
-from surveys.access import get_study_for_facilitator
+from surveys.access import get_study_for_facilitator, study_creator_required
 from surveys.forms.facilitator.studies import StudyCreateForm, StudyFileForm, StudySettingsForm
 from surveys.models import Study
 from surveys.selectors.facilitator import study_has_ratings, study_history
@@ -30,6 +30,7 @@ SHOWN_PROBLEMS = 100
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@study_creator_required
 def study_new(request):
     """A new study from a study file or the Mayo template; the creator becomes its facilitator."""
     form = StudyFileForm(request.POST, request.FILES) if request.method == "POST" else StudyFileForm()
@@ -62,6 +63,7 @@ def study_new(request):
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@study_creator_required
 def study_create(request):
     """An empty study: slug, scale, rule and threshold, with the rule previewed in plain words."""
     form = StudyCreateForm(request.POST if request.method == "POST" else None)

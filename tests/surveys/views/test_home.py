@@ -99,9 +99,10 @@ def test_the_home_page_query_count_does_not_grow_with_open_rounds(
         answer_likert(round_, panelist)
     client.force_login(panelist)
 
-    # Expect 5 queries: session, user, memberships with studies, rounds with item
-    # count and completion status, the user's answer counts per open round.
-    with django_assert_max_num_queries(5):
+    # Expect 7 queries: session, user, memberships with studies, rounds with item
+    # count and completion status, the user's answer counts per open round, and
+    # the account's own and its groups' permissions (may it create studies?).
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("surveys:home"))
     assert response.status_code == 200
     assert response.content.decode().count("1 / 6 answered") == 4
@@ -139,8 +140,9 @@ def test_the_home_page_query_count_does_not_grow_with_studies(client, panelist, 
         RoundFactory.create_batch(3, study=study)
     client.force_login(panelist)
 
-    # Expect 4 queries: session, user, memberships with studies, rounds.
-    with django_assert_max_num_queries(4):
+    # Expect 6 queries: session, user, memberships with studies, rounds, and the
+    # account's own and its groups' permissions (may it create studies?).
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("surveys:home"))
     assert response.status_code == 200
 

@@ -29,15 +29,15 @@ NEW_STUDY = {
 # -- an empty study ----------------------------------------------------------------
 
 
-def test_the_new_study_page_says_the_default_rule_in_words(outsider_client):
-    page = outsider_client.get(CREATE).content.decode()
+def test_the_new_study_page_says_the_default_rule_in_words(creator_client):
+    page = creator_client.get(CREATE).content.decode()
 
     assert "all ratings above 5 and a mean above 7" in page
     assert 'name="slug"' in page and 'name="not_recommended_threshold"' in page
 
 
-def test_a_preview_describes_the_chosen_rule_and_saves_nothing(outsider_client):
-    response = outsider_client.post(
+def test_a_preview_describes_the_chosen_rule_and_saves_nothing(creator_client):
+    response = creator_client.post(
         CREATE, {**NEW_STUDY, "consensus_rule": "percent", "consensus_params": '{"percent": 80}', "preview": "1"}
     )
 
@@ -46,8 +46,8 @@ def test_a_preview_describes_the_chosen_rule_and_saves_nothing(outsider_client):
     assert not Study.objects.exists()
 
 
-def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(outsider_client):
-    response = outsider_client.post(CREATE, {**NEW_STUDY, "not_recommended_threshold": "60"})
+def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(creator_client):
+    response = creator_client.post(CREATE, {**NEW_STUDY, "not_recommended_threshold": "60"})
 
     study = Study.objects.get(slug="trd-next-step")
     assert response.status_code == 302
@@ -57,7 +57,7 @@ def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(outsid
     )
     assert Membership.objects.get(study=study).role == "facilitator"
     event = AuditEvent.objects.get(study=study)
-    assert (event.action, event.actor.username, event.summary) == ("create", "outsider", "Created the study")
+    assert (event.action, event.actor.username, event.summary) == ("create", "creator", "Created the study")
 
 
 @pytest.mark.parametrize(
@@ -69,8 +69,8 @@ def test_a_facilitator_creates_an_empty_study_and_becomes_its_facilitator(outsid
         ({"not_recommended_threshold": 0}, None, "threshold"),
     ],
 )
-def test_bad_settings_are_refused_at_their_field_and_create_nothing(outsider_client, changes, field, message):
-    response = outsider_client.post(CREATE, {**NEW_STUDY, **changes})
+def test_bad_settings_are_refused_at_their_field_and_create_nothing(creator_client, changes, field, message):
+    response = creator_client.post(CREATE, {**NEW_STUDY, **changes})
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -80,37 +80,37 @@ def test_bad_settings_are_refused_at_their_field_and_create_nothing(outsider_cli
     assert not Study.objects.exists() and not AuditEvent.objects.exists()
 
 
-def test_a_slug_that_is_taken_is_refused_at_the_slug_field(outsider_client, study):
-    response = outsider_client.post(CREATE, {**NEW_STUDY, "slug": study.slug})
+def test_a_slug_that_is_taken_is_refused_at_the_slug_field(creator_client, study):
+    response = creator_client.post(CREATE, {**NEW_STUDY, "slug": study.slug})
 
     assert response.status_code == 400
     assert "Study with this Slug already exists." in response.content.decode()
     assert Study.objects.count() == 1
 
 
-def test_the_new_study_page_needs_a_signed_in_user_and_only_get_or_post(client, outsider_client):
-    assert outsider_client.put(CREATE).status_code == 405
-    outsider_client.logout()
+def test_the_new_study_page_needs_a_signed_in_user_and_only_get_or_post(client, creator_client):
+    assert creator_client.put(CREATE).status_code == 405
+    creator_client.logout()
     assert client.get(CREATE).status_code == 302
 
 
-def test_an_empty_study_is_built_page_by_page_and_its_first_round_opens(outsider_client):
-    outsider_client.post(CREATE, NEW_STUDY)
+def test_an_empty_study_is_built_page_by_page_and_its_first_round_opens(creator_client):
+    creator_client.post(CREATE, NEW_STUDY)
     slug = NEW_STUDY["slug"]
     content = reverse("vignettes:study_content", kwargs={"slug": slug})
-    assert outsider_client.post(content, {"kind": "vignette", "vignette-code": "base", "vignette-title": "Base",
+    assert creator_client.post(content, {"kind": "vignette", "vignette-code": "base", "vignette-title": "Base",
                                       "vignette-text": "Ms X is a 30-year-old woman ..."}).status_code == 302
-    assert outsider_client.post(content, {"kind": "option", "option-code": "tms", "option-name": "TMS",
+    assert creator_client.post(content, {"kind": "option", "option-code": "tms", "option-name": "TMS",
                                       "option-short": "TMS", "option-group": "add"}).status_code == 302
     new_round = reverse("surveys:round_new", kwargs={"slug": slug})
-    assert outsider_client.post(new_round, {"kind": "consensus"}).status_code == 302
+    assert creator_client.post(new_round, {"kind": "consensus"}).status_code == 302
     study = Study.objects.get(slug=slug)
     base, tms = study.vignettes.get(), study.options.get()
     statement = {"vignette": base.pk, "code": "base-main", "options": [tms.pk],
                  "text": "TMS would be my main choice(s) as the next treatment recommendation for this patient."}
-    assert outsider_client.post(reverse("surveys:statement_add", kwargs={"slug": slug, "number": 1}),
+    assert creator_client.post(reverse("surveys:statement_add", kwargs={"slug": slug, "number": 1}),
                             statement).status_code == 302
-    assert outsider_client.post(reverse("surveys:round_open", kwargs={"slug": slug, "number": 1}),
+    assert creator_client.post(reverse("surveys:round_open", kwargs={"slug": slug, "number": 1}),
                             {"deadline": ""}).status_code == 302
 
     round_ = study.rounds.get()

@@ -50,7 +50,7 @@ def the_study_before_the_merge() -> bytes:
 
 
 @pytest.fixture
-def second_round(client, outsider_client) -> Round:
+def second_round(client, creator_client) -> Round:
     """Round 2 (a draft) carrying every item of development round 1, which asked vortioxetine and vilazodone."""
     upload = SimpleUploadedFile("mayo.yaml", the_study_before_the_merge())
     post(client, reverse("surveys:study_new"), {"file": upload, "slug": SLUG})
@@ -109,7 +109,7 @@ def test_two_options_become_one_in_the_next_round_with_every_item_keeping_its_li
     assert first.items.filter(type="categorical").count() == 7 * 12
     assert not first.items.filter(item_options__option=sri).exists()
     event = AuditEvent.objects.get(action="merge", detail__option="sri")
-    assert event.actor.username == "outsider"
+    assert event.actor.username == "creator"
     assert event.summary == (
         "Merged options vortioxetine, vilazodone into sri in round 2: 14 items asked per option became 7, "
         "7 items offer sri instead"
@@ -168,7 +168,7 @@ def test_options_of_a_round_that_is_open_cannot_be_merged(client, second_round):
 
 @pytest.mark.parametrize("who", ["outsider", "panelist", "analyst"])
 def test_only_the_studys_facilitators_merge_options(client, second_round, who):
-    # Not "outsider": that is the account that created the study (outsider_client).
+    # Not "creator": that is the account that created the study (creator_client).
     user = UserFactory(username=f"another-{who}")
     if who != "outsider":
         MembershipFactory(study=second_round.study, user=user, role=who)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from surveys.models import AuditEvent, Item, ItemOption, Round
 from surveys.services.builder import matrix_add
 from tests.analysis.panels import close, panel, rate, select, submit
-from tests.factories import InvitationFactory, MembershipFactory, UserFactory, VignetteFactory
+from tests.factories import InvitationFactory, MembershipFactory, UserFactory, VignetteFactory, allow_study_creation
 from vignettes.models import Option
 
 pytestmark = pytest.mark.django_db
@@ -199,7 +199,7 @@ def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_pan
 
 
 def test_the_empty_study_page_needs_no_study_query(client, django_assert_max_num_queries):
-    client.force_login(UserFactory())
-    # Expect 2: session, user.
-    with django_assert_max_num_queries(2):
+    client.force_login(allow_study_creation(UserFactory()))
+    # Expect 4: session, user, and the account's permissions and its groups' (may it create studies?).
+    with django_assert_max_num_queries(4):
         assert client.get(reverse("surveys:study_create")).status_code == 200
