@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.context.platform",
             ],
         },
     },
@@ -136,6 +137,15 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 # Links in mail are built from this, never from a request's Host header.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="delphi@localhost")
+# The name the pages and every mail give the platform, so that a reader can
+# tell its mail from a forgery that names only a study.
+PLATFORM_NAME = env.str("PLATFORM_NAME", default="Delphi consensus")
+# Mail a study, and a facilitator across their studies, may send in any 24
+# hours (invitations and reminders, one per address): enough for a panel of
+# 500 invited and reminded the same day, and a ceiling on anyone who would
+# use the platform's address to mail strangers.
+MAIL_LIMIT_PER_STUDY = env.int("MAIL_LIMIT_PER_STUDY", default=1000)
+MAIL_LIMIT_PER_FACILITATOR = env.int("MAIL_LIMIT_PER_FACILITATOR", default=2000)
 
 # Errors are logged to the console with their request's method and path
 # (tokens masked), and mailed to ADMINS ("Name <address>" items) when set,

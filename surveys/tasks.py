@@ -1,14 +1,21 @@
 """Mail to the panel, through the task queue (settings.TASKS).
 
 A queued task carries ids only: never a token, an address list or a mail
-body with a link, so the task table of a database copy holds nothing to sign
-in with (SPEC 5). The worker builds each mail when it sends it, links from
-SITE_URL, and an invitation's token is made here, at sending, with only its
-hash stored. A finished task's row is deleted as soon as it has succeeded;
-a failed one stays for the operator (docs/deploy.md).
+body, so the task table of a database copy holds nothing to sign in with
+(SPEC 5). The worker builds each mail when it sends it, from fixed templates
+that name the study and the platform, with links from SITE_URL; an
+invitation's token is made here, at sending, with only its hash stored.
+
+A mail the server refuses is never dropped: the rest of the batch still
+goes, the invitation records why and when it is tried again, and the worker
+tries again later, up to RETRY_DELAYS; the invitations page shows all of it.
+A finished task's row is deleted as soon as it has succeeded; a failed one
+stays for the operator (docs/deploy.md).
 """
 
+import logging
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -22,7 +29,13 @@ from django_tasks.signals import task_finished
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from surveys.models import Ballot, Invitation, Membership, Round
+from surveys.models import AuditEvent, Ballot, Invitation, Membership, Round
+
+logger = logging.getLogger(__name__)
+
+# After a failed send, the next tries: five in all, over about half a day.
+RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
+ERROR_LENGTH = Invitation._meta.get_field("send_error").max_length
 
 
 def site_link(path: str) -> str:
@@ -30,53 +43,125 @@ def site_link(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def _subject(template: str, context: dict) -> str:
+    """A subject on one line: a header cannot hold a line break, whatever a title holds."""
+    return " ".join(render_to_string(template, context).split())
+
+
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+
+
+def _retry_at(attempts: int):
+    """When to try again after this many tries, or None: no more tries, or a backend that cannot wait."""
+    if attempts > len(RETRY_DELAYS) or not invitations_mail.get_backend().supports_defer:
+        return None
+    return timezone.now() + RETRY_DELAYS[attempts - 1]
+
+
 @task()
 def invitations_mail(*, invitation_ids: list[int]) -> int:
     """Makes each pending invitation's single-use token and mails its link; returns how many were sent."""
-    sent = 0
+    sent, retry = 0, {}
     for pk in invitation_ids:
-        with transaction.atomic():
-            invitation = (
-                Invitation.objects.select_for_update()
-                .select_related("study", "membership__user")
-                .filter(pk=pk, token_hash=None, revoked_at=None, used_at=None)
-                .first()
-            )
-            if invitation is None:
-                continue
-            token = secrets.token_urlsafe(32)
-            invitation.token_hash = Invitation.hash_of(token)
-            invitation.sent_at = timezone.now()
-            invitation.save(update_fields=["token_hash", "sent_at", "modified"])
-            context = {
-                "study": invitation.study,
-                "link": site_link(reverse("surveys:invitation", kwargs={"token": token})),
-                "expires_at": invitation.expires_at,
-                "user": invitation.membership.user,
-            }
-            subject = render_to_string("surveys/email/invitation_subject.txt", context).strip()
-            body = render_to_string("surveys/email/invitation.txt", context)
-            # Inside the transaction: if the mail cannot go, no token is recorded as sent.
-            sent += send_mail(subject, body, None, [invitation.email])
+        try:
+            sent += _invitation_send(pk)
+        except Exception as error:  # whatever the mail server or the network says, the others still go
+            logger.warning("Invitation %s not sent: %s", pk, type(error).__name__)
+            invitation = Invitation.objects.get(pk=pk)
+            invitation.send_attempts += 1
+            invitation.send_error = _reason(error)
+            invitation.retry_at = _retry_at(invitation.send_attempts)
+            invitation.save(update_fields=["send_attempts", "send_error", "retry_at", "modified"])
+            if invitation.retry_at:
+                retry.setdefault(invitation.retry_at, []).append(pk)
+    for when, ids in retry.items():
+        invitations_mail.using(run_after=when).enqueue(invitation_ids=ids)
     return sent
 
 
+def _invitation_send(pk: int) -> int:
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("study", "membership__user")
+            .filter(pk=pk, token_hash=None, revoked_at=None, used_at=None)
+            .first()
+        )
+        if invitation is None:
+            return 0
+        token = secrets.token_urlsafe(32)
+        invitation.token_hash = Invitation.hash_of(token)
+        invitation.sent_at = timezone.now()
+        invitation.send_attempts += 1
+        invitation.send_error, invitation.retry_at = "", None
+        invitation.save(update_fields=["token_hash", "sent_at", "send_attempts", "send_error", "retry_at", "modified"])
+        context = {
+            "study": invitation.study,
+            "platform": settings.PLATFORM_NAME,
+            "site": settings.SITE_URL,
+            "link": site_link(reverse("surveys:invitation", kwargs={"token": token})),
+            "expires_at": invitation.expires_at,
+            "user": invitation.membership.user,
+        }
+        subject = _subject("surveys/email/invitation_subject.txt", context)
+        body = render_to_string("surveys/email/invitation.txt", context)
+        # Inside the transaction: if the mail cannot go, no token is recorded as sent.
+        return send_mail(subject, body, None, [invitation.email])
+
+
 @task()
-def reminders_mail(*, round_id: int, membership_ids: list[int], subject: str, message: str) -> int:
-    """One reminder to each of these panelists who still has not submitted the round."""
+def reminders_mail(*, round_id: int, membership_ids: list[int], event_id: int, attempt: int = 1) -> int:
+    """One reminder to each of these panelists who still has not submitted the round.
+
+    The facilitator's note is read from the history's record of the reminder
+    (`event_id`), so the queue holds no text. Addresses the server refuses
+    are tried again later; those it still refuses at the last try are
+    counted in the history.
+    """
     round = Round.objects.select_related("study").get(pk=round_id)
     if round.status != Round.Status.OPEN:
         return 0
-    link = site_link(reverse("surveys:vote", kwargs={"slug": round.study.slug, "number": round.number}))
-    body = f"{message.strip()}\n\n{link}\n"
+    event = AuditEvent.objects.get(pk=event_id)
+    context = {
+        "study": round.study,
+        "round": round,
+        "platform": settings.PLATFORM_NAME,
+        "site": settings.SITE_URL,
+        "note": event.detail.get("note", ""),
+        "link": site_link(reverse("surveys:vote", kwargs={"slug": round.study.slug, "number": round.number})),
+    }
+    subject = _subject("surveys/email/reminder_subject.txt", context)
+    body = render_to_string("surveys/email/reminder.txt", context)
     submitted = Ballot.objects.filter(round=round, status=Ballot.Status.SUBMITTED).values("membership_id")
     waiting = (
         Membership.objects.filter(pk__in=membership_ids, study_id=round.study_id)
         .exclude(pk__in=submitted)
         .exclude(user__email="")
-        .values_list("user__email", flat=True)
+        .values_list("pk", "user__email")
     )
-    return sum(send_mail(subject, body, None, [address]) for address in waiting)
+    sent, failed, reason = 0, [], ""
+    for pk, address in waiting:
+        try:
+            sent += send_mail(subject, body, None, [address])
+        except Exception as error:  # the others still go
+            failed.append(pk)
+            reason = _reason(error)
+    if failed:
+        logger.warning("Reminders of round %s not sent to %s panelist(s): %s", round_id, len(failed), reason)
+        when = _retry_at(attempt)
+        if when:
+            reminders_mail.using(run_after=when).enqueue(
+                round_id=round_id, membership_ids=failed, event_id=event_id, attempt=attempt + 1
+            )
+        else:
+            AuditEvent.objects.create(
+                study=round.study,
+                action=AuditEvent.Action.REMIND,
+                summary=f"Reminders of round {round.number} could not be sent to {len(failed)} panelist(s)",
+                detail={"round": round.number, "not_sent": len(failed), "reason": reason, "tries": attempt},
+            )
+    return sent
 
 
 @receiver(task_finished)

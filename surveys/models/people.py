@@ -92,6 +92,11 @@ class Invitation(TimeStampedModel):
     # token never waits in a queued task or a table (SPEC 5).
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A send that failed: the mail server's reason, how many tries so far, and
+    # when the worker tries again (none once it has given up: resend then).
+    send_error = models.CharField(_("why it was not sent"), max_length=200, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(_("tries"), default=0)
+    retry_at = models.DateTimeField(_("next try"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -116,6 +121,21 @@ class Invitation(TimeStampedModel):
     def hash_of(token: str) -> str:
         """What is stored of a token: its SHA-256."""
         return hashlib.sha256(token.encode()).hexdigest()
+
+    class Delivery(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        RETRYING = "retrying", _("Not sent yet, trying again")
+        FAILED = "failed", _("Not sent")
+
+    @property
+    def delivery(self) -> "Invitation.Delivery":
+        """Where its mail is: waiting for the worker, sent, failed and to be tried again, or given up on."""
+        if self.sent_at:
+            return self.Delivery.SENT
+        if self.send_error:
+            return self.Delivery.RETRYING if self.retry_at else self.Delivery.FAILED
+        return self.Delivery.QUEUED
 
     @property
     def state(self) -> "Invitation.State":

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 
 from surveys.models import (
     Answer,
@@ -107,3 +107,22 @@ def study_has_ratings(*, study: Study) -> bool:
 def study_invitations(*, study: Study) -> list[Invitation]:
     """The study's invitations, newest first."""
     return list(Invitation.objects.filter(study=study).order_by("-created"))
+
+
+def mail_sent(*, since, study: Study, by=None) -> tuple[int, int]:
+    """Mail sent since then (invitations and reminders, one per address): by this study, and by this facilitator anywhere.
+
+    Counted from the history, which records every invitation and how many
+    each reminder reached, in the transaction that queues the mail.
+    """
+    mailing = AuditEvent.objects.filter(
+        Q(study=study) | Q(actor=by) if by is not None else Q(study=study),
+        created__gte=since,
+        action__in=[AuditEvent.Action.INVITE, AuditEvent.Action.REMIND],
+    )
+    by_study = by_facilitator = 0
+    for study_id, actor_id, action, detail in mailing.values_list("study_id", "actor_id", "action", "detail"):
+        mails = 1 if action == AuditEvent.Action.INVITE else int(detail.get("reminded", 0))
+        by_study += mails if study_id == study.pk else 0
+        by_facilitator += mails if by is not None and actor_id == by.pk else 0
+    return by_study, by_facilitator

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from surveys.models import AuditEvent, Invitation, Membership, Study
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record
+from surveys.services.mail_quota import mail_quota_check
 from surveys.tasks import invitations_mail
 
 INVITATION_VALID_FOR = timedelta(days=14)
@@ -35,10 +36,14 @@ def invitations_create(
     still pending, so only the newest works. The queued tasks carry the
     invitations' ids; the task that sends each mail makes its token, and
     only the token's hash is ever stored (surveys.tasks). The queries do not
-    grow with the list (a panel of 500 is one request).
+    grow with the list (a panel of 500 is one request). The study's and
+    the facilitator's mail limits are checked first (services.mail_quota),
+    with the study locked so that two requests cannot both pass them.
     """
     User = get_user_model()
     emails = list(dict.fromkeys(User.objects.normalize_email(e).strip() for e in emails))
+    Study.objects.select_for_update().filter(pk=study.pk).first()
+    mail_quota_check(study=study, by=by, count=len(emails), field="emails")
     wanted = {e.lower() for e in emails}
     users: dict[str, object] = {}
     for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=wanted).order_by("-pk"):

@@ -14,6 +14,7 @@ from surveys.models import AuditEvent, Ballot, Membership, Round, Study
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record, moment
 from surveys.services.counting import round_count, round_uncount
+from surveys.services.mail_quota import mail_quota_check
 from surveys.tasks import reminders_mail
 
 # Panelists per queued mail task: a panel of 500 is five tasks, not 500.
@@ -167,12 +168,15 @@ def round_results_release(*, round: Round, by=None) -> Round:
 
 
 @transaction.atomic
-def reminders_send(*, round: Round, subject: str, message: str, by=None) -> int:
+def reminders_send(*, round: Round, note: str = "", by=None) -> int:
     """Queues a reminder to every panelist who has not submitted the round; returns how many.
 
+    The mail is the fixed reminder (it names the study, the round and the
+    platform, and links to the round); the facilitator's `note` goes inside.
     Who is reminded comes from the ballots' status, never from answers. The
-    queued tasks carry membership ids; the history records how many were
-    reminded, not who (SPEC 5).
+    history records how many were reminded, not who (SPEC 5), and the note;
+    the queued tasks carry membership ids and that record's id. The mail
+    limits are checked first (services.mail_quota).
     """
     round = round_locked(round)
     if round.status != Round.Status.OPEN:
@@ -187,14 +191,8 @@ def reminders_send(*, round: Round, subject: str, message: str, by=None) -> int:
     if not waiting:
         raise ServiceError(_("Everyone on the panel has submitted this round."))
     reachable = [pk for pk, email in waiting if email]
-    for start in range(0, len(reachable), REMINDER_BATCH):
-        batch = reachable[start : start + REMINDER_BATCH]
-        transaction.on_commit(
-            lambda batch=batch: reminders_mail.enqueue(
-                round_id=round.pk, membership_ids=batch, subject=subject, message=message
-            )
-        )
-    audit_record(
+    mail_quota_check(study=round.study, by=by, count=len(reachable))
+    event = audit_record(
         study=round.study,
         by=by,
         action=AuditEvent.Action.REMIND,
@@ -203,8 +201,12 @@ def reminders_send(*, round: Round, subject: str, message: str, by=None) -> int:
             "round": round.number,
             "reminded": len(reachable),
             "without_email": len(waiting) - len(reachable),
-            "subject": subject,
-            "message": message,
+            "note": note,
         },
     )
+    for start in range(0, len(reachable), REMINDER_BATCH):
+        batch = reachable[start : start + REMINDER_BATCH]
+        transaction.on_commit(
+            lambda batch=batch: reminders_mail.enqueue(round_id=round.pk, membership_ids=batch, event_id=event.pk)
+        )
     return len(reachable)

@@ -43,7 +43,7 @@ def test_a_facilitator_runs_round_one_of_a_study_from_the_template(open_page, tr
     page.goto("/studies/our-panel/invitations/")
     page.get_by_label("Email addresses").fill("dr.one@example.org\ndr.two@example.org")
     page.get_by_role("button", name="Send invitation").click()
-    expect(page.get_by_text("2 invitations sent.")).to_be_visible()
+    expect(page.get_by_text("2 invitations are on their way")).to_be_visible()
     links = [re.search(r"https?://\S+/invitations/\S+/", m.body).group(0) for m in mail.outbox]
     assert len(links) == 2
 

@@ -307,11 +307,11 @@ def test_the_mayo_study_from_template_to_table_3_and_table_4(open_page, transact
     facilitator.goto(f"/studies/{SLUG}/invitations/")
     facilitator.get_by_label("Email addresses").fill("; ".join(email_of(n) for n in range(1, PANEL + 1)))
     facilitator.get_by_role("button", name="Send invitation").click()
-    expect(facilitator.get_by_text(f"{PANEL} invitations sent.")).to_be_visible()
+    expect(facilitator.get_by_text(f"{PANEL} invitations are on their way")).to_be_visible()
     facilitator.get_by_label("Email addresses").fill("analyst@example.org")
     facilitator.get_by_label("Role").select_option(label="Analyst")
     facilitator.get_by_role("button", name="Send invitation").click()
-    expect(facilitator.get_by_text("Invitation sent to analyst@example.org.")).to_be_visible()
+    expect(facilitator.get_by_text("The invitation to analyst@example.org is on its way")).to_be_visible()
     links = links_by_email()
     assert len(links) == PANEL + 1
     panelists = [join(open_page, links[email_of(n)]) for n in range(1, PANEL + 1)]

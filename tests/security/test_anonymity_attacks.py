@@ -154,7 +154,7 @@ class Run:
             day = rng.randint(0, 4)
             self.vote(user, first, day=day, minute=rank, submit=user is not drafter, draft_first=rng.random() < 0.3)
             if rank == PANEL // 2:
-                self.step("round_remind", 1, {"subject": "Round 1", "message": "Please vote."}, day=day)
+                self.step("round_remind", 1, {"note": "Please vote."}, day=day)
         self.vote(reviser, first, day=5, minute=0)
         self.step("round_close", 1, day=6)
         self.step("round_open", 1, day=6)

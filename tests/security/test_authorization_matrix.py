@@ -84,7 +84,7 @@ surveys:round_close         POST   login       404         404         404      
 surveys:round_release       GET    405         405         405         405         405         405         405
 surveys:round_release       POST   login       404         404         404         404         302         404
 surveys:round_remind        GET    405         405         405         405         405         405         405
-surveys:round_remind        POST   login       404         404         404         404         400         404
+surveys:round_remind        POST   login       404         404         404         404         302         404
 surveys:round_next          GET    login       404         404         404         404         200         404
 surveys:round_next          POST   login       404         404         404         404         400         404
 surveys:statement_add       GET    405         405         405         405         405         405         405

@@ -201,7 +201,7 @@ def test_the_results_page_and_its_charts_show_the_study_as_text(hostile_study, p
 def test_a_reminder_sent_back_with_an_error_shows_its_text_as_text(hostile_study, people):
     url = reverse("surveys:round_remind", kwargs={"slug": SLUG, "number": 2})
 
-    response = signed_in(people["facilitator"]).post(url, {"subject": "", "message": payload("reminder_message")})
+    response = signed_in(people["facilitator"]).post(url, {"note": payload("reminder_message") + " www.refused.example"})
 
     assert response.status_code == 400
     assert_shown_escaped(response.content.decode(), {"reminder_message"}, "reminder form")

@@ -283,7 +283,7 @@ CASES = {
     ),
     "surveys:round_remind": Case(
         "facilitator", lambda w: _url("surveys:round_remind", w.open),
-        lambda w: form_data({"subject": hostile("Reminder"), "message": hostile("Please vote.")}), examples=30,
+        lambda w: form_data({"note": hostile("Please vote.")}), examples=30,
     ),
     "surveys:round_next": Case("facilitator", lambda w: _url("surveys:round_next", w.closed), _round_next_data,
                                examples=40),

@@ -81,12 +81,12 @@ def test_a_queued_reminder_holds_ids_and_goes_only_to_who_still_has_not_submitte
     with django_capture_on_commit_callbacks(execute=True):
         response = facilitator_client.post(
             reverse("surveys:round_remind", kwargs={"slug": voting_round.study.slug, "number": voting_round.number}),
-            {"subject": "Round 1", "message": "Please vote."},
+            {"note": "Please vote."},
         )
     assert response.status_code == 302
     (task,) = DBTaskResult.objects.all()
     kwargs = task.args_kwargs["kwargs"]
-    assert set(kwargs) == {"round_id", "membership_ids", "subject", "message"}
+    assert set(kwargs) == {"round_id", "membership_ids", "event_id"}
     assert "example.org" not in str(task.args_kwargs)
     # One of the two submits before the worker gets to the queue: only the other is mailed.
     ballot_for(voting_round, panelist, Ballot.Status.SUBMITTED)

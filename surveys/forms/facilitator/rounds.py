@@ -1,5 +1,7 @@
 """Forms of running a round and drafting the next: deadlines, reminders, what round N+1 carries."""
 
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,9 +30,29 @@ class DeadlineForm(forms.Form):
         return deadline
 
 
+# What a mail program would turn into a link to somewhere else than the round.
+LINK = re.compile(r"://|\bwww\.|\bmailto:", re.IGNORECASE)
+
+
 class ReminderForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=150)
-    message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
+    """The facilitator's note inside the fixed reminder, which names the study and the platform and links to the round."""
+
+    note = forms.CharField(
+        label=_("A note from you (optional)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "The mail says which study and round it is about, when the round closes, and links to it; "
+            "your note goes inside. It cannot hold links of its own."
+        ),
+    )
+
+    def clean_note(self):
+        note = self.cleaned_data["note"].strip()
+        if LINK.search(note):
+            raise forms.ValidationError(_("The reminder links to the round itself; leave other links out of the note."))
+        return note
 
 
 class NextRoundForm(forms.Form):

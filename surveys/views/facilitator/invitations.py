@@ -34,7 +34,11 @@ def invitation_list(request, slug: str):
             else:
                 messages.success(
                     request,
-                    ngettext("Invitation sent to %(email)s.", "%(count)d invitations sent.", len(emails))
+                    ngettext(
+                        "The invitation to %(email)s is on its way; the list below shows when it has gone.",
+                        "%(count)d invitations are on their way; the list below shows when each has gone.",
+                        len(emails),
+                    )
                     % {"email": emails[0], "count": len(emails)},
                 )
                 return redirect("surveys:study_invitations", slug=slug)

@@ -19,18 +19,6 @@ from surveys.selectors.facilitator import round_completion, round_items_with_lin
 from surveys.services import ServiceError, rounds
 
 
-def _reminder_form(round: Round, data=None) -> ReminderForm:
-    initial = {
-        "subject": _("Reminder: round %(number)s of %(study)s") % {"number": round.number, "study": round.study.title},
-        "message": _(
-            "Dear panelist,\n\nRound %(number)s is still waiting for your answers. "
-            "It takes a few minutes, and you can save a draft and come back."
-        )
-        % {"number": round.number},
-    }
-    return ReminderForm(data, initial=initial)
-
-
 def round_page(request, round: Round, *, status: int = 200, **forms):
     """The round's dashboard; forms passed in carry their errors back to the page."""
     context = {
@@ -39,7 +27,7 @@ def round_page(request, round: Round, *, status: int = 200, **forms):
         "completion": round_completion(round=round),
         "open_form": forms.get("open_form") or DeadlineForm(),
         "extend_form": forms.get("extend_form") or DeadlineForm(required=True),
-        "reminder_form": forms.get("reminder_form") or _reminder_form(round),
+        "reminder_form": forms.get("reminder_form") or ReminderForm(),
         "statement_form": forms.get("statement_form") or StatementForm(study=round.study),
         "matrix_form": forms.get("matrix_form") or MatrixForm(study=round.study),
         "items": round_items_with_lineage(round=round) if round.status == Round.Status.DRAFT else [],
@@ -129,6 +117,6 @@ def round_release(request, slug: str, number: int):
 def round_remind(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
     return round_form_step(
-        request, round, _reminder_form(round, request.POST), name="reminder_form", service=rounds.reminders_send,
+        request, round, ReminderForm(request.POST), name="reminder_form", service=rounds.reminders_send,
         success=_("Reminders are on their way to everyone who has not submitted."),
     )

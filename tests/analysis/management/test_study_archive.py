@@ -135,7 +135,7 @@ def archived_study(mayo_study):
     likert = first.items.filter(type=Item.Type.LIKERT).order_by("position").first()
     Answer.objects.create(participant=imported, item=likert, rating=9, scale_min=1, scale_max=9)
     Submission.objects.create(round=first, participant=imported)
-    reminders_send(round=first, subject="Round 1", message="Please vote.", by=facilitator)
+    reminders_send(round=first, note="Please vote.", by=facilitator)
     round_close(round=first, by=facilitator)
     round_results_release(round=first, by=facilitator)
 

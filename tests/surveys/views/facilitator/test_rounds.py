@@ -209,22 +209,23 @@ def test_results_are_released_only_after_the_close(facilitator_client, open_roun
 # -- reminders ------------------------------------------------------------------------
 
 
-def test_reminders_go_only_to_panelists_who_have_not_submitted_with_the_edited_text(
-    facilitator_client, facilitator, open_round, panelist, other_panelist, django_capture_on_commit_callbacks
+def test_reminders_go_only_to_panelists_who_have_not_submitted_with_the_note_inside_the_fixed_mail(
+    facilitator_client, facilitator, open_round, panelist, other_panelist, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL, settings.PLATFORM_NAME = "https://delphi.example.org", "Mayo Delphi"
     ballot_for(open_round, panelist, Ballot.Status.SUBMITTED)
     ballot_for(open_round, other_panelist, Ballot.Status.DRAFT)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = facilitator_client.post(
-            url("round_remind", open_round), {"subject": "Round 1 closes Friday", "message": "Two minutes, please."}
-        )
+        response = facilitator_client.post(url("round_remind", open_round), {"note": "Two minutes, please."})
 
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["other_panelist@example.org"]]
-    assert mail.outbox[0].subject == "Round 1 closes Friday"
-    assert "Two minutes, please." in mail.outbox[0].body
-    assert url("vote", open_round) in mail.outbox[0].body
+    reminder = mail.outbox[0]
+    study = open_round.study
+    assert reminder.subject == f"Reminder: round 1 of the Delphi study “{study.title}” on Mayo Delphi"
+    assert "Two minutes, please." in reminder.body and "Mayo Delphi (https://delphi.example.org)" in reminder.body
+    assert "https://delphi.example.org" + url("vote", open_round) in reminder.body
     # The history says how many were reminded, never who (SPEC 5).
     event = AuditEvent.objects.get(action="remind")
     assert (event.actor, event.detail["reminded"]) == (facilitator, 1)
@@ -250,7 +251,7 @@ def test_a_panelist_who_submitted_an_earlier_round_and_drafts_this_one_is_remind
     page = facilitator_client.get(url("round_manage", second)).content.decode()
     assert "panelist" in page.split("Not submitted yet")[1]
     with django_capture_on_commit_callbacks(execute=True):
-        facilitator_client.post(url("round_remind", second), {"subject": "Round 2", "message": "Please."})
+        facilitator_client.post(url("round_remind", second), {"note": "Please."})
 
     assert [m.to for m in mail.outbox] == [[panelist.email]]
 
@@ -261,13 +262,25 @@ def open_round_of(study) -> Round:
     return round_with_every_item_type(study)
 
 
-def test_a_reminder_without_a_message_is_refused_at_the_field(facilitator_client, open_round, panelist):
-    response = facilitator_client.post(url("round_remind", open_round), {"subject": "Hello", "message": ""})
+@pytest.mark.parametrize(
+    "note", ["Log in at https://evil.example/login", "See www.evil.example", "Write to mailto:boss@evil.example"]
+)
+def test_a_note_with_a_link_of_its_own_is_refused_at_the_field(facilitator_client, open_round, panelist, note):
+    response = facilitator_client.post(url("round_remind", open_round), {"note": note})
 
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "leave other links out of the note" in response.content.decode()
     assert mail.outbox == []
     assert not AuditEvent.objects.exists()
+
+
+def test_a_subject_of_its_own_is_not_taken(
+    facilitator_client, open_round, panelist, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        facilitator_client.post(url("round_remind", open_round), {"subject": "Your account is locked", "note": ""})
+
+    assert [m.subject.startswith("Reminder: round 1 of the Delphi study") for m in mail.outbox] == [True]
 
 
 def test_reminding_a_panel_of_500_queues_the_mail_instead_of_sending_it(
@@ -278,9 +291,7 @@ def test_reminding_a_panel_of_500_queues_the_mail_instead_of_sending_it(
     Membership.objects.bulk_create(Membership(study=open_round.study, user=u, role="panelist") for u in users)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = facilitator_client.post(
-            url("round_remind", open_round), {"subject": "Reminder", "message": "Please."}
-        )
+        response = facilitator_client.post(url("round_remind", open_round), {"note": "Please."})
 
     assert response.status_code == 302
     assert mail.outbox == []
