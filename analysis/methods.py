@@ -45,7 +45,7 @@ def methods_summary(*, study: Study) -> MethodsSummary:
     rule, params = study.rule_and_params()
     submissions = selectors.submissions_frame(study=study)
     panel = max(
-        study.memberships.filter(role=Membership.Role.PANELIST).count(),
+        study.memberships.active().filter(role=Membership.Role.PANELIST).count(),
         study.participants.count(),
     )
     rows = [

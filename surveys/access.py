@@ -37,7 +37,7 @@ def study_creator_required(view):
 def _membership(request, slug: str, roles) -> Membership:
     membership = (
         Membership.objects.select_related("study")
-        .filter(user=request.user, study__slug=slug, role__in=roles)
+        .filter(user=request.user, study__slug=slug, role__in=roles, is_active=True)
         .first()
     )
     if membership is None:
@@ -62,6 +62,7 @@ def get_round_for_facilitator(request, slug: str, number: int) -> Round:
             number=number,
             study__memberships__user=request.user,
             study__memberships__role=Membership.Role.FACILITATOR,
+            study__memberships__is_active=True,
         )
         .first()
     )
@@ -80,6 +81,11 @@ def get_item_for_facilitator(request, slug: str, number: int, pk: int) -> Item:
 def get_invitation_for_facilitator(request, slug: str, pk: int) -> Invitation:
     study = get_study_for_facilitator(request, slug)
     return get_object_or_404(Invitation.objects.select_related("study"), study=study, pk=pk)
+
+
+def get_member_for_facilitator(request, slug: str, pk: int) -> Membership:
+    study = get_study_for_facilitator(request, slug)
+    return get_object_or_404(Membership.objects.select_related("study", "user"), study=study, pk=pk)
 
 
 def get_round_for_panelist(request, slug: str, number: int) -> tuple[Membership, Round]:

@@ -135,7 +135,8 @@ def reminders_mail(*, round_id: int, membership_ids: list[int], event_id: int, a
     body = render_to_string("surveys/email/reminder.txt", context)
     submitted = Ballot.objects.filter(round=round, status=Ballot.Status.SUBMITTED).values("membership_id")
     waiting = (
-        Membership.objects.filter(pk__in=membership_ids, study_id=round.study_id)
+        Membership.objects.active()
+        .filter(pk__in=membership_ids, study_id=round.study_id)
         .exclude(pk__in=submitted)
         .exclude(user__email="")
         .values_list("pk", "user__email")

@@ -23,6 +23,7 @@ urlpatterns = [
     path("studies/<slug:slug>/invitations/", invitations.invitation_list, name="study_invitations"),
     path("studies/<slug:slug>/invitations/<int:pk>/revoke/", invitations.invitation_revoke, name="invitation_revoke"),
     path("studies/<slug:slug>/invitations/<int:pk>/resend/", invitations.invitation_resend, name="invitation_resend"),
+    path("studies/<slug:slug>/members/<int:pk>/remove/", invitations.member_remove, name="member_remove"),
     # Running rounds.
     path("studies/<slug:slug>/rounds/new/", rounds.round_new, name="round_new"),
     path(round_url + "manage/", rounds.round_manage, name="round_manage"),

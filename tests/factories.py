@@ -103,6 +103,8 @@ class InvitationFactory(factory.django.DjangoModelFactory):
         lambda o: MembershipFactory(
             study=o.study,
             role=o.role,
+            # Not joined until the invitation is accepted, as invitations_create makes it.
+            is_active=False,
             # A new address gets an account with no password yet, as invitations_create makes it.
             user=get_user_model().objects.filter(email=o.email).first()
             or UserFactory(username=o.email, email=o.email, password=None),

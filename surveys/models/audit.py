@@ -25,6 +25,8 @@ class AuditEvent(models.Model):
         MERGE = "merge", _("Merged items")
         REVOKE = "revoke", _("Revoked an invitation")
         CREATE = "create", _("Created the study")
+        JOIN = "join", _("Joined")
+        REMOVE = "remove", _("Removed a member")
 
     study = models.ForeignKey("surveys.Study", on_delete=models.CASCADE, related_name="audit_events", verbose_name=_("study"))
     actor = models.ForeignKey(

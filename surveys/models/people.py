@@ -13,8 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from surveys.models.studies import TimeStampedModel
 
 
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
 class Membership(TimeStampedModel):
-    """A person's role in a study. A facilitator may also read results."""
+    """A person's role in a study. A facilitator may also read results.
+
+    A membership made by an invitation is inactive, and opens nothing, until
+    its invitation is accepted: an invitation revoked or expired before then
+    leaves no access. Every page and count reads active memberships only.
+    """
 
     class Role(models.TextChoices):
         FACILITATOR = "facilitator", _("Facilitator")
@@ -26,6 +36,9 @@ class Membership(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("joined"), default=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["study", "role", "pk"]

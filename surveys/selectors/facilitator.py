@@ -51,7 +51,8 @@ def round_completion(*, round: Round) -> Completion:
         )
     status = Ballot.objects.filter(round=round, membership=OuterRef("pk")).values("status")[:1]
     members = list(
-        Membership.objects.filter(study_id=round.study_id, role=Membership.Role.PANELIST)
+        Membership.objects.active()
+        .filter(study_id=round.study_id, role=Membership.Role.PANELIST)
         .select_related("user")
         .annotate(completion=Subquery(status))
         .order_by("user__username")
@@ -102,6 +103,11 @@ def study_has_ratings(*, study: Study) -> bool:
     sealed = Exists(Ballot.objects.filter(round__study=OuterRef("pk")))
     counted = Exists(Answer.objects.filter(item__round__study=OuterRef("pk"), rating__isnull=False))
     return Study.objects.filter(sealed | counted, pk=study.pk).exists()
+
+
+def study_members(*, study: Study) -> list[Membership]:
+    """Everyone in the study, joined or still invited, by role and name."""
+    return list(Membership.objects.filter(study=study).select_related("user").order_by("role", "user__username"))
 
 
 def study_invitations(*, study: Study) -> list[Invitation]:

@@ -10,7 +10,7 @@ from surveys.models import Ballot, Item, ItemLink, ItemOption, Membership, Round
 def panelist_membership(*, user, slug: str) -> Membership | None:
     return (
         Membership.objects.select_related("study", "user")
-        .filter(user=user, study__slug=slug, role=Membership.Role.PANELIST)
+        .filter(user=user, study__slug=slug, role=Membership.Role.PANELIST, is_active=True)
         .first()
     )
 
@@ -86,7 +86,8 @@ def memberships_for_user(*, user) -> list[Membership]:
         ),
     )
     return list(
-        Membership.objects.filter(user=user)
+        Membership.objects.active()
+        .filter(user=user)
         .select_related("study")
         .prefetch_related(Prefetch("study__rounds", queryset=rounds))
         .order_by("study__title")

@@ -29,8 +29,9 @@ def invitations_create(
     by=None,
     valid_for: timedelta = INVITATION_VALID_FOR,
 ) -> list[Invitation]:
-    """Makes each person a member of the study and queues them a single-use link: everyone, or nobody.
+    """Makes each person a member of the study, to join by accepting, and queues them a single-use link: everyone, or nobody.
 
+    The membership opens nothing until the link is accepted (invitation_accept).
     A person without an account gets one with no usable password; the link
     lets them choose it. Inviting the same address again replaces the links
     still pending, so only the newest works. The queued tasks carry the
@@ -70,14 +71,17 @@ def invitations_create(
     memberships = {m.user_id: m for m in Membership.objects.filter(study=study, user__in=people)}
     for email, user in zip(emails, people):
         member = memberships.get(user.pk)
-        if member is not None and member.role != role:
+        if member is not None and member.is_active and member.role != role:
             raise ServiceError(
                 _("Nobody was invited: %(email)s is already a %(role)s of this study.")
                 % {"email": email, "role": member.get_role_display().lower()},
                 field="emails",
             )
+    # Someone who has not joined yet may be asked again in another role.
+    Membership.objects.filter(pk__in=[m.pk for m in memberships.values() if not m.is_active]).update(role=role)
+    # Inactive until the invitation is accepted: until then the membership opens nothing.
     created = Membership.objects.bulk_create(
-        Membership(study=study, user=user, role=role) for user in people if user.pk not in memberships
+        Membership(study=study, user=user, role=role, is_active=False) for user in people if user.pk not in memberships
     )
     memberships.update({m.user_id: m for m in created})
 
@@ -164,12 +168,23 @@ def invitation_accept(*, token: str, password: str | None = None, signed_in=None
         )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at", "modified"])
+    membership = invitation.membership
+    if not membership.is_active:
+        membership.is_active = True
+        membership.save(update_fields=["is_active", "modified"])
+        audit_record(
+            study=invitation.study,
+            by=user,
+            action=AuditEvent.Action.JOIN,
+            summary=f"{user.get_username()} joined as {membership.get_role_display().lower()}",
+            detail={"user": user.get_username(), "role": membership.role},
+        )
     return user
 
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation, by=None) -> Invitation:
-    """Stops a pending link from working. The membership stays: remove it in the admin if needed."""
+    """Stops a pending link from working. A person who had not joined yet is left with no access."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.state != Invitation.State.PENDING:
         raise ServiceError(_("This invitation is already %(state)s.") % {"state": invitation.state})

@@ -151,7 +151,7 @@ def round_results_release(*, round: Round, by=None) -> Round:
     if round.results_released_at is not None:
         raise ServiceError(_("These results are already released."))
     statuses = list(Ballot.objects.filter(round=round).values_list("status", flat=True))
-    round.panel_count = Membership.objects.filter(study=round.study, role=Membership.Role.PANELIST).count()
+    round.panel_count = Membership.objects.active().filter(study=round.study, role=Membership.Role.PANELIST).count()
     round.submitted_count = statuses.count(Ballot.Status.SUBMITTED)
     round.draft_count = statuses.count(Ballot.Status.DRAFT)
     round.results_released_at = timezone.now()
@@ -183,7 +183,8 @@ def reminders_send(*, round: Round, note: str = "", by=None) -> int:
         raise ServiceError(_("Reminders go out only while the round is open."))
     submitted = Ballot.objects.filter(round=round, status=Ballot.Status.SUBMITTED).values("membership_id")
     waiting = list(
-        Membership.objects.filter(study=round.study, role=Membership.Role.PANELIST)
+        Membership.objects.active()
+        .filter(study=round.study, role=Membership.Role.PANELIST)
         .exclude(pk__in=submitted)
         .order_by("pk")
         .values_list("pk", "user__email")

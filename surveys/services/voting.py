@@ -16,7 +16,11 @@ from surveys.services import ServiceError
 def _round_for_writing(*, round: Round, membership: Membership) -> Round:
     # The row lock makes a close that races this write wait for it, or win.
     round = Round.objects.select_for_update().select_related("study").get(pk=round.pk)
-    if membership.study_id != round.study_id or membership.role != Membership.Role.PANELIST:
+    if (
+        membership.study_id != round.study_id
+        or membership.role != Membership.Role.PANELIST
+        or not membership.is_active
+    ):
         raise ServiceError(_("Only the panel of this study can answer its rounds."))
     if not round.accepts_answers():
         raise ServiceError(_("This round is closed; your answers were not saved."))

@@ -57,6 +57,8 @@ surveys:invitation_revoke   GET    405         405         405         405      
 surveys:invitation_revoke   POST   login       404         404         404         404         302         404
 surveys:invitation_resend   GET    405         405         405         405         405         405         405
 surveys:invitation_resend   POST   login       404         404         404         404         302         404
+surveys:member_remove       GET    login       404         404         404         404         200         404
+surveys:member_remove       POST   login       404         404         404         404         302         404
 surveys:invitation          GET    200         200         200         200         200         200         200
 surveys:invitation          POST   400         400         400         400         400         400         400
 surveys:study_new           GET    login       403         403         403         403         200         200
@@ -149,6 +151,7 @@ PLACES = {
     "surveys:study_invitations": {"slug": SLUG},
     "surveys:invitation_revoke": {"slug": SLUG, "pk": "invitation"},
     "surveys:invitation_resend": {"slug": SLUG, "pk": "invitation"},
+    "surveys:member_remove": {"slug": SLUG, "pk": "invitee"},
     "surveys:invitation": {"token": INVITATION_TOKEN},
     "surveys:study_file": {"slug": SLUG},
     "surveys:history": {"slug": SLUG},
@@ -209,7 +212,7 @@ def urls(world) -> list[tuple[str, str]]:
     for route in sorted(urlconf_routes()):
         if route.startswith("admin:"):
             continue
-        kwargs = {key: getattr(world, value).pk if value in ("invitation", "draft_item") else value
+        kwargs = {key: getattr(world, value).pk if value in ("invitation", "draft_item", "invitee") else value
                   for key, value in PLACES.get(route, {}).items()}
         found.append((route, reverse(route, kwargs=kwargs) + QUERIES.get(route, "")))
     return found + admin_urls(world)

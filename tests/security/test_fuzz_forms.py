@@ -225,6 +225,12 @@ CASES = {
         lambda w: form_data({}),
         examples=5,
     ),
+    "surveys:member_remove": Case(
+        "facilitator",
+        lambda w: reverse("surveys:member_remove", kwargs={"slug": w.study.slug, "pk": w.invitation.membership_id}),
+        lambda w: form_data({}),
+        examples=5,
+    ),
     "surveys:invitation": Case(
         None,
         lambda w: reverse("surveys:invitation", kwargs={"token": "fuzz-token"}),

@@ -61,6 +61,11 @@ class World:
     invitation: Invitation | None = None
     draft_item: Item | None = None
 
+    @property
+    def invitee(self) -> Membership:
+        """The membership of the invitation, not joined yet."""
+        return self.invitation.membership
+
     def user(self, actor: str):
         return self.users[actor]
 

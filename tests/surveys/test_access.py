@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 FACILITATOR_ONLY = {
     *(f"surveys:{name}" for name in (
-        "study_invitations", "invitation_revoke", "invitation_resend", "study_file", "history", "study_settings",
+        "study_invitations", "invitation_revoke", "invitation_resend", "member_remove", "study_file", "history", "study_settings",
         "round_manage", "round_open", "round_extend", "round_close", "round_release", "round_remind", "round_next",
         "statement_add", "matrix_add", "round_new",
         "round_item_edit", "round_item_remove", "round_options_merge",
@@ -54,6 +54,8 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
             kwargs["number"] = 1
         if name in ("invitation_revoke", "invitation_resend"):
             kwargs["pk"] = invitation.pk
+        if name == "member_remove":
+            kwargs["pk"] = invitation.membership_id
         if name in ("round_item_edit", "round_item_remove"):
             kwargs["pk"] = round_.items.first().pk
         url = reverse(route, kwargs=kwargs)
@@ -67,4 +69,5 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
     assert Round.objects.filter(study=mayo_study).count() == 1
     assert round_.items.count() == 21 and mayo_study.options.count() == 11
     assert Invitation.objects.get().revoked_at is None
+    assert Membership.objects.filter(pk=invitation.membership_id).exists()
     assert Membership.objects.filter(study=mayo_study, role="facilitator").count() == 0

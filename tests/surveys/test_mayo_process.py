@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -43,6 +44,7 @@ def vote(client, user, round_: Round, answer) -> None:
             data[f"item-{item.pk}"] = value
     response = client.post(reverse("surveys:vote", kwargs={"slug": "mayo-e2e", "number": round_.number}), data)
     assert response.status_code == 302, response.content.decode()[-3000:]
+    assert not response["Location"].startswith(reverse("login")), "the panelist was not signed in"
 
 
 def test_the_whole_mayo_process_through_the_pages(client, django_capture_on_commit_callbacks):
@@ -58,6 +60,15 @@ def test_the_whole_mayo_process_through_the_pages(client, django_capture_on_comm
         step(client, "study_invitations", data={"emails": "\n".join(PANEL), "role": "panelist"})
     panel = list(get_user_model().objects.filter(email__in=PANEL).order_by("email"))
     assert len(panel) == 10
+    # Each psychiatrist follows the link in their mail and chooses a password.
+    for message in mail.outbox:
+        link = re.search(r"https?://\S+(/invitations/\S+/)", message.body).group(1)
+        client.logout()
+        chosen = {"new_password1": "a-long-test-password", "new_password2": "a-long-test-password"}
+        assert client.post(link, chosen).status_code == 302
+    # Read again: each has a password now, which a signed-in session is checked against.
+    panel = list(get_user_model().objects.filter(email__in=PANEL).order_by("email"))
+    client.force_login(facilitator)
 
     # Round 1, development: the 4-point rating of every option and the top 3, per vignette.
     step(client, "round_new", data={"kind": "development"})

@@ -1,4 +1,4 @@
-"""The study's invitations: invite one person or a pasted list, resend a link, revoke one."""
+"""The study's members and invitations: invite one person or a pasted list, resend a link, revoke one, remove a member."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from surveys.access import get_invitation_for_facilitator, get_study_for_facilitator
+from surveys.access import get_invitation_for_facilitator, get_member_for_facilitator, get_study_for_facilitator
 from surveys.forms.facilitator.invitations import InvitationForm
-from surveys.selectors.facilitator import study_invitations
-from surveys.services import ServiceError, invitations
+from surveys.selectors.facilitator import study_invitations, study_members
+from surveys.services import ServiceError, invitations, members
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,7 +45,12 @@ def invitation_list(request, slug: str):
         status = 400
     else:
         form = InvitationForm()
-    context = {"study": study, "form": form, "invitations": study_invitations(study=study)}
+    context = {
+        "study": study,
+        "form": form,
+        "members": study_members(study=study),
+        "invitations": study_invitations(study=study),
+    }
     return render(request, "surveys/facilitator/invitations.html", context, status=status)
 
 
@@ -79,3 +84,20 @@ def invitation_revoke(request, slug: str, pk: int):
     else:
         messages.success(request, _("The invitation for %(email)s no longer works.") % {"email": invitation.email})
     return redirect("surveys:study_invitations", slug=slug)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def member_remove(request, slug: str, pk: int):
+    """What removing this member keeps and what it deletes, then, on POST, the removal."""
+    member = get_member_for_facilitator(request, slug, pk)
+    if request.method == "POST":
+        try:
+            members.membership_remove(membership=member, by=request.user)
+        except ServiceError as error:
+            messages.error(request, str(error))
+            return render(request, "surveys/facilitator/member_remove.html", {"study": member.study, "member": member},
+                          status=409)
+        messages.success(request, _("%(name)s is no longer a member of this study.") % {"name": member.user.get_username()})
+        return redirect("surveys:study_invitations", slug=slug)
+    return render(request, "surveys/facilitator/member_remove.html", {"study": member.study, "member": member})

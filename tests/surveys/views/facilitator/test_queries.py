@@ -57,12 +57,12 @@ def test_the_history_page_is_constant_in_the_number_of_events(mayo_facilitator_c
 def test_the_invitations_page_is_constant_in_the_number_of_invitations(
     mayo_facilitator_client, mayo_study, django_assert_max_num_queries
 ):
-    # Expect 4: session, user, the facilitator's membership with the study, the invitations.
+    # Expect 5: session, user, the facilitator's membership with the study, the members, the invitations.
     pinned(
         mayo_facilitator_client,
         study_url("study_invitations", mayo_study),
         lambda: InvitationFactory.create_batch(60, study=mayo_study),
-        4,
+        5,
         django_assert_max_num_queries,
     )
 
