@@ -10,8 +10,33 @@ from django.core.validators import MaxLengthValidator
 AXES_USERNAME_LENGTH = 255
 
 
+# An IPv6 client is given a whole /64 network at least (RFC 6177) and may
+# use any address in it; counted one address each, it could try a new one
+# for every guess. So an IPv6 client is counted as its /64.
+IPV6_CLIENT_PREFIX = 64
+
+
+def counted_address(value: str | None) -> str | None:
+    """The address a client is counted by: an IPv4 address as it is, an IPv6 one as the first address of its /64.
+
+    An IPv4 address written as IPv6 (::ffff:203.0.113.9) counts as the IPv4
+    address. The answer is an address, not a network, as django-axes stores
+    it in an IP address column. None for a value that is not an address.
+    """
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        # Built from the integer, which drops a zone (fe80::1%eth0) that a network string refuses.
+        return str(ipaddress.IPv6Network((int(address), IPV6_CLIENT_PREFIX), strict=False).network_address)
+    return str(address)
+
+
 def client_ip(request) -> str | None:
-    """The address failed sign-ins are counted by.
+    """The address failed sign-ins (and password-reset requests) are counted by: see counted_address.
 
     Behind the proxy every request comes from the proxy itself, which would
     make the (username, address) lock a lock on the username alone: anyone
@@ -23,11 +48,11 @@ def client_ip(request) -> str | None:
     """
     if settings.BEHIND_TLS_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR")
+        counted = counted_address(forwarded)
+        if counted is not None:
+            return counted
+    peer = request.META.get("REMOTE_ADDR")
+    return counted_address(peer) or peer
 
 
 def attempted_username(request, credentials=None) -> str | None:

@@ -1,0 +1,71 @@
+"""Sign-in throttling (issue 17, M4): wrong passwords spread over many addresses, and the password-change form.
+
+Every test uses the shipped limits, read from settings so that the tests
+say what the defaults promise, and each request names its client's address
+as the proxy of docs/deploy.md does.
+"""
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def accounts(db, settings):
+    settings.BEHIND_TLS_PROXY = True
+    UserFactory(username="dr.a", password=PASSWORD)
+    UserFactory(username="dr.b", password=PASSWORD)
+
+
+def sign_in(client, address, username, password):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, HTTP_X_FORWARDED_FOR=address
+    )
+
+
+def network(n: int) -> str:
+    """An address in the n-th of many IPv6 /64 networks: what a client with a block of its own can rotate through."""
+    return f"2001:db8:{n // 65536:x}:{n % 65536:x}::1"
+
+
+def test_addresses_inside_one_ipv6_64_count_as_one_address(client, accounts):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, f"2001:db8:1:2::{n + 1:x}", "dr.a", "wrong")
+
+    # Another address of that /64 is the same client: paused.
+    assert sign_in(client, "2001:db8:1:2:ffff:ffff:ffff:ffff", "dr.a", PASSWORD).status_code == 429
+    # The next /64 is another client.
+    assert sign_in(client, "2001:db8:1:3::1", "dr.a", PASSWORD).status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"2001:db8:1:2::"}
+
+
+def test_without_the_proxy_the_peer_address_is_grouped_by_its_64_too(client, accounts, settings):
+    settings.BEHIND_TLS_PROXY = False
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "dr.a", "password": "wrong"}, REMOTE_ADDR=f"2001:db8:5:6::{n + 1:x}")
+
+    response = client.post(reverse("login"), {"username": "dr.a", "password": PASSWORD}, REMOTE_ADDR="2001:db8:5:6::99")
+
+    assert response.status_code == 429
+
+
+def test_an_ipv4_address_stays_one_address(client, accounts):
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, f"203.0.113.{n + 1}", "dr.a", "wrong")
+
+    assert sign_in(client, f"203.0.113.{settings.AXES_FAILURE_LIMIT + 1}", "dr.a", PASSWORD).status_code == 302
+
+
+def test_an_ipv4_mapped_ipv6_address_counts_as_its_ipv4_address(client, accounts):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "::ffff:203.0.113.9", "dr.a", "wrong")
+
+    assert sign_in(client, "203.0.113.9", "dr.a", PASSWORD).status_code == 429
+    assert sign_in(client, "::ffff:203.0.113.10", "dr.a", PASSWORD).status_code == 302
