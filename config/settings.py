@@ -229,14 +229,20 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords
-# for one username from one address, that pair waits AXES_COOLOFF_MINUTES.
-# The pair, not the address alone, so that one panelist mistyping does not
-# lock out a whole hospital behind one NAT address. Attempts are kept in the
-# database, so several app servers share them.
+# Sign-in throttling (django-axes; docs/deploy.md says why these limits).
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address
+# (an IPv6 client counts as its /64), that pair waits AXES_COOLOFF_MINUTES:
+# the pair, not the address alone, so that one panelist mistyping does not
+# lock out a whole hospital behind one NAT address. After
+# AXES_USERNAME_FAILURE_LIMIT wrong passwords for one username from any
+# addresses, that username waits too, so that spreading guesses over many
+# addresses buys no more guesses (config/lockout.py gives each its limit).
+# Attempts are kept in the database, so several app servers share them.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "config.lockout.AxesLimitsHandler"
 AXES_CLIENT_IP_CALLABLE = "config.signin.client_ip"
 AXES_USERNAME_CALLABLE = "config.signin.attempted_username"
 AXES_RESET_ON_SUCCESS = True

@@ -1,8 +1,9 @@
-"""Sign-in throttling (issue 17, M4): wrong passwords spread over many addresses, and the password-change form.
+"""Sign-in throttling (issue 17, M4): wrong passwords spread over many addresses.
 
-Every test uses the shipped limits, read from settings so that the tests
-say what the defaults promise, and each request names its client's address
-as the proxy of docs/deploy.md does.
+Every test uses the shipped limits (AXES_FAILURE_LIMIT per user name and
+address, AXES_USERNAME_FAILURE_LIMIT per user name), read from settings so
+that the tests say what the defaults promise, and each request names its
+client's address as the proxy of docs/deploy.md does.
 """
 
 import pytest
@@ -33,6 +34,49 @@ def sign_in(client, address, username, password):
 def network(n: int) -> str:
     """An address in the n-th of many IPv6 /64 networks: what a client with a block of its own can rotate through."""
     return f"2001:db8:{n // 65536:x}:{n % 65536:x}::1"
+
+
+def test_the_defaults_are_a_lenient_pair_limit_and_a_higher_user_name_limit():
+    assert 3 <= settings.AXES_FAILURE_LIMIT < settings.AXES_USERNAME_FAILURE_LIMIT <= 30
+
+
+def test_thirty_wrong_passwords_from_thirty_ipv6_networks_pause_the_account(client, accounts):
+    for n in range(30):
+        assert sign_in(client, network(n), "dr.a", "wrong").status_code in (200, 429)
+
+    # From a network that never tried before, the right password waits too.
+    right = sign_in(client, network(1000), "dr.a", PASSWORD)
+    assert right.status_code == 429
+    assert "Sign-in paused" in right.content.decode()
+    assert "_auth_user_id" not in client.session
+    # The pause is that account's: another panelist signs in.
+    assert sign_in(client, network(1000), "dr.b", PASSWORD).status_code == 302
+
+
+def test_wrong_passwords_below_the_user_name_limit_pause_nobody_elsewhere(client, accounts):
+    for n in range(settings.AXES_USERNAME_FAILURE_LIMIT - 1):
+        sign_in(client, network(n), "dr.a", "wrong")
+
+    assert sign_in(client, network(1000), "dr.a", PASSWORD).status_code == 302
+
+
+def test_the_panelist_signing_in_does_not_wipe_a_strangers_count(client, accounts):
+    limit = settings.AXES_USERNAME_FAILURE_LIMIT
+    for n in range(limit - 1):
+        sign_in(client, network(n), "dr.a", "wrong")
+    assert sign_in(client, "198.51.100.7", "dr.a", PASSWORD).status_code == 302
+    client.logout()
+
+    # The stranger's next guess is the one that reaches the limit.
+    assert sign_in(client, network(limit), "dr.a", "wrong").status_code == 429
+
+
+def test_signing_in_forgets_the_wrong_passwords_from_that_address(client, accounts):
+    for _ in range(2):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert sign_in(client, "198.51.100.7", "dr.a", "wrong").status_code == 200
+        assert sign_in(client, "198.51.100.7", "dr.a", PASSWORD).status_code == 302
+        client.logout()
 
 
 def test_addresses_inside_one_ipv6_64_count_as_one_address(client, accounts):
@@ -69,3 +113,4 @@ def test_an_ipv4_mapped_ipv6_address_counts_as_its_ipv4_address(client, accounts
 
     assert sign_in(client, "203.0.113.9", "dr.a", PASSWORD).status_code == 429
     assert sign_in(client, "::ffff:203.0.113.10", "dr.a", PASSWORD).status_code == 302
+
