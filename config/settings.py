@@ -247,3 +247,9 @@ AXES_CLIENT_IP_CALLABLE = "config.signin.client_ip"
 AXES_USERNAME_CALLABLE = "config.signin.attempted_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# What axes masks in the POST data it keeps of a failure: its defaults, the
+# password change's fields (its old password is checked through axes), and
+# the CSRF token, from which the cookie's secret can be read.
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "old_password", "new_password1", "new_password2", "csrfmiddlewaretoken",
+]

@@ -1,4 +1,4 @@
-"""Sign-in throttling (issue 17, M4): wrong passwords spread over many addresses.
+"""Sign-in throttling (issue 17, M4): wrong passwords spread over many addresses, and the password-change form.
 
 Every test uses the shipped limits (AXES_FAILURE_LIMIT per user name and
 address, AXES_USERNAME_FAILURE_LIMIT per user name), read from settings so
@@ -9,6 +9,7 @@ client's address as the proxy of docs/deploy.md does.
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tests.factories import UserFactory
@@ -16,6 +17,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-test-password"
+NEW_PASSWORD = "a-new-long-password"
 
 
 @pytest.fixture
@@ -114,3 +116,84 @@ def test_an_ipv4_mapped_ipv6_address_counts_as_its_ipv4_address(client, accounts
     assert sign_in(client, "203.0.113.9", "dr.a", PASSWORD).status_code == 429
     assert sign_in(client, "::ffff:203.0.113.10", "dr.a", PASSWORD).status_code == 302
 
+
+class TestPasswordChange:
+    @pytest.fixture
+    def panelist(self, accounts, client):
+        user = get_user_model().objects.get(username="dr.a")
+        client.force_login(user)
+        return user
+
+    def change(self, client, old_password, address="198.51.100.7"):
+        return client.post(
+            reverse("password_change"),
+            {"old_password": old_password, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+            HTTP_X_FORWARDED_FOR=address,
+        )
+
+    def test_twelve_wrong_old_passwords_pause_the_account_there_and_at_the_sign_in_page(self, client, panelist):
+        statuses = [self.change(client, f"wrong-{n}").status_code for n in range(12)]
+
+        assert statuses[: settings.AXES_FAILURE_LIMIT - 1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+        assert set(statuses[settings.AXES_FAILURE_LIMIT - 1:]) == {429}
+        # The right old password waits for the cool-off too, and changes nothing.
+        right = self.change(client, PASSWORD)
+        assert right.status_code == 429
+        assert "Sign-in paused" in right.content.decode()
+        panelist.refresh_from_db()
+        assert panelist.check_password(PASSWORD)
+        # Locked there is locked everywhere: the sign-in page from that address waits as well.
+        client.logout()
+        assert sign_in(client, "198.51.100.7", "dr.a", PASSWORD).status_code == 429
+
+    def test_a_wrong_old_password_is_told_so_next_to_the_field_and_counted(self, client, panelist):
+        response = self.change(client, "wrong")
+
+        assert response.status_code == 200
+        assert "Your old password was entered incorrectly" in response.content.decode()
+        assert AccessAttempt.objects.get().username == "dr.a"
+
+    def test_wrong_old_passwords_from_many_networks_count_against_the_user_name(self, client, panelist):
+        for n in range(settings.AXES_USERNAME_FAILURE_LIMIT):
+            self.change(client, "wrong", address=network(n))
+
+        assert self.change(client, PASSWORD, address=network(1000)).status_code == 429
+
+    def test_the_right_old_password_changes_it_and_keeps_the_session(self, client, panelist):
+        self.change(client, "wrong")
+
+        response = self.change(client, PASSWORD)
+
+        assert response.status_code == 302
+        panelist.refresh_from_db()
+        assert panelist.check_password(NEW_PASSWORD)
+        assert client.get(reverse("surveys:home")).status_code == 200
+
+    def test_no_typed_password_is_kept_in_the_record_of_attempts(self, client, panelist):
+        client.post(
+            reverse("password_change"),
+            {"old_password": "typed-old-secret", "new_password1": "typed-new-secret", "new_password2": "typed-new-secret"},
+        )
+
+        (attempt,) = AccessAttempt.objects.all()
+        assert "typed-" not in attempt.post_data + attempt.get_data
+
+    def test_the_admins_password_change_counts_wrong_old_passwords_too(self, client, panelist):
+        panelist.is_staff = True
+        panelist.save()
+        url = reverse("admin:password_change")
+        data = {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            response = client.post(url, data, HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+        assert response.status_code == 429
+        response = client.post(url, {**data, "old_password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7")
+        assert response.status_code == 429
+        panelist.refresh_from_db()
+        assert panelist.check_password(PASSWORD)
+
+    def test_the_admins_password_change_is_for_staff_only(self, client, panelist):
+        response = client.get(reverse("admin:password_change"))
+
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
