@@ -182,6 +182,14 @@ TASK_BACKENDS = {
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[env.str("TASKS_BACKEND", default="immediate")]}}
 
+# Password reset (docs/deploy.md): within PASSWORD_RESET_WINDOW_MINUTES one
+# address (an IPv6 client counts as its /64) may ask for
+# PASSWORD_RESET_ADDRESS_LIMIT links, and one email be asked for
+# PASSWORD_RESET_EMAIL_LIMIT times, whether or not an account uses it.
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=20)
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_WINDOW = timedelta(minutes=env.int("PASSWORD_RESET_WINDOW_MINUTES", default=60))
+
 # -- Security (docs/deploy.md) -----------------------------------------------
 # Development (DEBUG on) runs over plain http; with DEBUG=0 every default
 # below is the production one, and `manage.py check --deploy` passes once
