@@ -254,6 +254,10 @@ AXES_HANDLER = "config.lockout.AxesLimitsHandler"
 AXES_CLIENT_IP_CALLABLE = "config.signin.client_ip"
 AXES_USERNAME_CALLABLE = "config.signin.attempted_username"
 AXES_RESET_ON_SUCCESS = True
+# A try while paused is refused and not counted: else one address, paused
+# at 5, could go on to the user name's limit alone and pause the account
+# everywhere, and a panelist retrying a paused sign-in would do the same.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # What axes masks in the POST data it keeps of a failure: its defaults, the
 # password change's fields (its old password is checked through axes), and

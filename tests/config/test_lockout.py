@@ -62,6 +62,15 @@ def test_wrong_passwords_below_the_user_name_limit_pause_nobody_elsewhere(client
     assert sign_in(client, network(1000), "dr.a", PASSWORD).status_code == 302
 
 
+def test_a_stranger_at_one_address_cannot_pause_the_account_for_everyone(client, accounts):
+    for _ in range(settings.AXES_USERNAME_FAILURE_LIMIT + 5):
+        assert sign_in(client, "203.0.113.66", "dr.a", "wrong").status_code in (200, 429)
+
+    # Paused at that address only: its tries while paused are refused, not counted.
+    assert sign_in(client, "203.0.113.66", "dr.a", PASSWORD).status_code == 429
+    assert sign_in(client, "198.51.100.7", "dr.a", PASSWORD).status_code == 302
+
+
 def test_the_panelist_signing_in_does_not_wipe_a_strangers_count(client, accounts):
     limit = settings.AXES_USERNAME_FAILURE_LIMIT
     for n in range(limit - 1):
