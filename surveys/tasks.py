@@ -4,9 +4,10 @@ A queued task carries ids only: never a token, an address list or a mail
 body with a link, so the task table of a database copy holds nothing to sign
 in with (SPEC 5). The worker builds each mail when it sends it, links from
 SITE_URL, and an invitation's or a password reset's token is made here, at
-sending; only an invitation token's hash is stored, and a reset token is
-Django's, checked against the account and never stored. A finished task's row is deleted as soon as it has succeeded;
-a failed one stays for the operator (docs/deploy.md).
+sending: only an invitation token's hash is stored, and a reset token is
+Django's, checked against the account and never stored. A finished task's
+row is deleted as soon as it has succeeded; a failed one stays for the
+operator (docs/deploy.md).
 """
 
 import secrets
