@@ -99,3 +99,11 @@ def test_a_malformed_email_is_told_so_and_not_counted(client, panelist):
         assert "Enter a valid email address" in response.content.decode()
 
     assert ask(client, panelist.email).status_code == 302
+
+
+def test_asking_for_a_link_costs_the_same_few_queries_known_or_not(client, panelist, django_assert_num_queries):
+    # Expect 7 queries: savepoint, the address's count, the email's count, expired rows deleted,
+    # the new row, the accounts of that email, release. The queued task follows the commit.
+    for email in (panelist.email, "nobody@example.org"):
+        with django_assert_num_queries(7):
+            assert ask(client, email).status_code == 302
