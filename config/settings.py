@@ -192,6 +192,14 @@ TASK_BACKENDS = {
 }
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[env.str("TASKS_BACKEND", default="immediate")]}}
 
+# Password reset (docs/deploy.md): within PASSWORD_RESET_WINDOW_MINUTES one
+# address (an IPv6 client counts as its /64) may ask for
+# PASSWORD_RESET_ADDRESS_LIMIT links, and one email be asked for
+# PASSWORD_RESET_EMAIL_LIMIT times, whether or not an account uses it.
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=20)
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_WINDOW = timedelta(minutes=env.int("PASSWORD_RESET_WINDOW_MINUTES", default=60))
+
 # -- Security (docs/deploy.md) -----------------------------------------------
 # Development (DEBUG on) runs over plain http; with DEBUG=0 every default
 # below is the production one, and `manage.py check --deploy` passes once
@@ -239,15 +247,31 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords
-# for one username from one address, that pair waits AXES_COOLOFF_MINUTES.
-# The pair, not the address alone, so that one panelist mistyping does not
-# lock out a whole hospital behind one NAT address. Attempts are kept in the
-# database, so several app servers share them.
+# Sign-in throttling (django-axes; docs/deploy.md says why these limits).
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address
+# (an IPv6 client counts as its /64), that pair waits AXES_COOLOFF_MINUTES:
+# the pair, not the address alone, so that one panelist mistyping does not
+# lock out a whole hospital behind one NAT address. After
+# AXES_USERNAME_FAILURE_LIMIT wrong passwords for one username from any
+# addresses, that username waits too, so that spreading guesses over many
+# addresses buys no more guesses (config/lockout.py gives each its limit).
+# Attempts are kept in the database, so several app servers share them.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "config.lockout.AxesLimitsHandler"
 AXES_CLIENT_IP_CALLABLE = "config.signin.client_ip"
 AXES_USERNAME_CALLABLE = "config.signin.attempted_username"
 AXES_RESET_ON_SUCCESS = True
+# A try while paused is refused and not counted: else one address, paused
+# at 5, could go on to the user name's limit alone and pause the account
+# everywhere, and a panelist retrying a paused sign-in would do the same.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# What axes masks in the POST data it keeps of a failure: its defaults, the
+# password change's fields (its old password is checked through axes), and
+# the CSRF token, from which the cookie's secret can be read.
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "ip_address", "old_password", "new_password1", "new_password2", "csrfmiddlewaretoken",
+]

@@ -1,17 +1,51 @@
-"""Signing in: the sign-in form, and what django-axes records of an attempt (the client's address, the user name)."""
+"""Signing in: the sign-in form, the password change's old password, and what django-axes records of an attempt.
+
+A wrong old password on the password-change page is a wrong password like
+any other: it goes through authenticate(), so django-axes counts it and
+refuses a paused account there as at the sign-in page.
+"""
 
 import ipaddress
 
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.views.decorators.debug import sensitive_variables
 
 # The length of django-axes' own username columns (AccessAttempt, AccessLog).
 AXES_USERNAME_LENGTH = 255
 
 
+# An IPv6 client is given a whole /64 network at least (RFC 6177) and may
+# use any address in it; counted one address each, it could try a new one
+# for every guess. So an IPv6 client is counted as its /64.
+IPV6_CLIENT_PREFIX = 64
+
+
+def counted_address(value: str | None) -> str | None:
+    """The address a client is counted by: an IPv4 address as it is, an IPv6 one as the first address of its /64.
+
+    An IPv4 address written as IPv6 (::ffff:203.0.113.9) counts as the IPv4
+    address. The answer is an address, not a network, as django-axes stores
+    it in an IP address column. None for a value that is not an address.
+    """
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        # Built from the integer, which drops a zone (fe80::1%eth0) that a network string refuses.
+        return str(ipaddress.IPv6Network((int(address), IPV6_CLIENT_PREFIX), strict=False).network_address)
+    return str(address)
+
+
 def client_ip(request) -> str | None:
-    """The address failed sign-ins are counted by.
+    """The address failed sign-ins (and password-reset requests) are counted by: see counted_address.
 
     Behind the proxy every request comes from the proxy itself, which would
     make the (username, address) lock a lock on the username alone: anyone
@@ -23,11 +57,11 @@ def client_ip(request) -> str | None:
     """
     if settings.BEHIND_TLS_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
-    return request.META.get("REMOTE_ADDR")
+        counted = counted_address(forwarded)
+        if counted is not None:
+            return counted
+    peer = request.META.get("REMOTE_ADDR")
+    return counted_address(peer) or peer
 
 
 def attempted_username(request, credentials=None) -> str | None:
@@ -42,7 +76,7 @@ def attempted_username(request, credentials=None) -> str | None:
     return username[:AXES_USERNAME_LENGTH] if isinstance(username, str) else username
 
 
-class SignInForm(AuthenticationForm):
+class SignInForm(auth_forms.AuthenticationForm):
     """Django's sign-in form, refusing a username longer than any account's next to the field.
 
     Django gives the field its max_length only after it is built, so no
@@ -54,3 +88,31 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         username = self.fields["username"]
         username.validators.append(MaxLengthValidator(username.max_length))
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's password change, its old password checked as a sign-in is: through django-axes.
+
+    Django's form checks it with check_password, which axes never sees: wrong
+    old passwords went uncounted, and a paused account could be tried here.
+    """
+
+    def __init__(self, user, *args, request, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    @sensitive_variables("old_password")
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if authenticate(self.request, username=self.user.get_username(), password=old_password) != self.user:
+            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password-change page with the form above, which needs the request for axes."""
+
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}

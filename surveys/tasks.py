@@ -3,8 +3,10 @@
 A queued task carries ids only: never a token, an address list or a mail
 body, so the task table of a database copy holds nothing to sign in with
 (SPEC 5). The worker builds each mail when it sends it, from fixed templates
-that name the study and the platform, with links from SITE_URL; an
-invitation's token is made here, at sending, with only its hash stored.
+that name the study and the platform, with links from SITE_URL. An
+invitation's or a password reset's token is made here, at sending: only an
+invitation token's hash is stored, and a reset token is Django's, checked
+against the account and never stored.
 
 A mail the server refuses is never dropped: the rest of the batch still
 goes, the invitation records why and when it is tried again, and the worker
@@ -18,12 +20,16 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.db import transaction
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_tasks import TaskResultStatus, task
 from django_tasks.signals import task_finished
 from django_tasks_db import DatabaseBackend
@@ -162,6 +168,26 @@ def reminders_mail(*, round_id: int, membership_ids: list[int], event_id: int, a
                 summary=f"Reminders of round {round.number} could not be sent to {len(failed)} panelist(s)",
                 detail={"round": round.number, "not_sent": len(failed), "reason": reason, "tries": attempt},
             )
+    return sent
+
+
+@task()
+def password_reset_mail(*, user_ids: list[int]) -> int:
+    """Mails each of these accounts a link to choose a new password, if it may still have one; returns how many."""
+    sent = 0
+    for user in get_user_model().objects.filter(pk__in=user_ids, is_active=True).exclude(email=""):
+        # Django's rule, checked again: the account may have lost its password since it asked.
+        if not user.has_usable_password():
+            continue
+        uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+        token = default_token_generator.make_token(user)
+        context = {
+            "user": user,
+            "link": site_link(reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})),
+        }
+        subject = _subject("registration/password_reset_subject.txt", context)
+        body = render_to_string("registration/password_reset_email.html", context)
+        sent += send_mail(subject, body, None, [user.email])
     return sent
 
 

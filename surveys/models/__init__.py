@@ -2,14 +2,14 @@
 
 - studies: the study, its scale, rule and settings;
 - rounds: rounds, items, their options and lineage;
-- people: the person side (memberships, sealed ballots, invitations);
+- people: the person side (memberships, sealed ballots, invitations, password-reset requests);
 - answers: the pseudonymous side (participants, answers, submissions);
 - audit: the study's history.
 """
 
 from surveys.models.answers import Answer, AnswerOption, Participant, Submission
 from surveys.models.audit import AuditEvent
-from surveys.models.people import Ballot, Invitation, Membership
+from surveys.models.people import Ballot, Invitation, Membership, PasswordResetRequest
 from surveys.models.rounds import Item, ItemLink, ItemOption, Round
 from surveys.models.studies import Study, TimeStampedModel
 
@@ -24,6 +24,7 @@ __all__ = [
     "ItemOption",
     "Membership",
     "Participant",
+    "PasswordResetRequest",
     "Round",
     "Study",
     "Submission",

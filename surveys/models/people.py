@@ -1,4 +1,4 @@
-"""The person side (SPEC 5): memberships, sealed ballots, invitations.
+"""The person side (SPEC 5): memberships, sealed ballots, invitations, password-reset requests.
 
 Rows here name people. Nothing here holds in the clear what anyone answered.
 """
@@ -161,3 +161,18 @@ class Invitation(TimeStampedModel):
         return self.State.PENDING
 
 
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset link, counted for its rate limits (docs/deploy.md) for a while.
+
+    Neither the address asked from nor the email asked for is stored, only a
+    keyed hash of each: enough to count them, and nothing that names who
+    asked or for whom. A row is kept for PASSWORD_RESET_WINDOW, then deleted.
+    """
+
+    address_hash = models.CharField(max_length=64, db_index=True)
+    email_hash = models.CharField(max_length=64, db_index=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("password-reset request")
+        verbose_name_plural = _("password-reset requests")

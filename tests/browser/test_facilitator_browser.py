@@ -64,4 +64,4 @@ def test_a_facilitator_runs_round_one_of_a_study_from_the_template(open_page, tr
     round_1 = Round.objects.get(study__slug="our-panel", number=1)
     assert round_1.status == Round.Status.CLOSED
     assert Submission.objects.filter(round=round_1).count() == 2
-    assert set(AuditEvent.objects.values_list("action", flat=True)) == {"create", "invite", "open", "close"}
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {"create", "invite", "join", "open", "close"}

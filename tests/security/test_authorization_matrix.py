@@ -113,6 +113,8 @@ password_change             GET    login       200         200         200      
 password_change             POST   login       200         200         200         200         200         200
 password_change_done        GET    login       200         200         200         200         200         200
 password_change_done        POST   login       405         405         405         405         405         405
+admin_password_change       GET    admin-login admin-login admin-login admin-login admin-login admin-login 200
+admin_password_change       POST   admin-login admin-login admin-login admin-login admin-login admin-login 200
 password_reset              GET    200         200         200         200         200         200         200
 password_reset              POST   200         200         200         200         200         200         200
 password_reset_done         GET    200         200         200         200         200         200         200

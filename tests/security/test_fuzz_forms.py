@@ -66,6 +66,7 @@ def world(study, facilitator, panelist, other_panelist):
     return SimpleNamespace(
         study=study,
         facilitator=facilitator,
+        staff=UserFactory(username="staff", is_staff=True),
         panelist=panelist,
         open=open_round,
         closed=closed,
@@ -118,7 +119,7 @@ uploads = st.builds(
 class Case:
     """Who posts, where, and what: `data(w)` is a strategy of posted dicts for the world `w`."""
 
-    actor: str | None  # "facilitator", "panelist", or None for a visitor who is not signed in
+    actor: str | None  # "facilitator", "panelist", "staff", or None for a visitor who is not signed in
     url: object  # (w) -> str
     data: object  # (w) -> strategy
     examples: int = 25
@@ -354,6 +355,12 @@ CASES = {
                              "new_password2": hostile("a-new-long-password")}),
         examples=30,
     ),
+    "admin_password_change": Case(
+        "staff", lambda w: reverse("admin:password_change"),
+        lambda w: form_data({"old_password": hostile(PASSWORD), "new_password1": hostile("a-new-long-password"),
+                             "new_password2": hostile("a-new-long-password")}),
+        examples=15,
+    ),
     "password_reset": Case(
         None, lambda w: reverse("password_reset"),
         lambda w: form_data({"email": st.one_of(emails, hostile("panelist@example.org"))}), examples=25,
@@ -417,7 +424,7 @@ def test_the_route_list_sees_get_only_views_and_the_login_page_for_what_they_are
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_a_fuzzed_post_is_never_a_500_and_a_refusal_saves_nothing(client, world, name):
     case = CASES[name]
-    user = {"facilitator": world.facilitator, "panelist": world.panelist, None: None}[case.actor]
+    user = {"facilitator": world.facilitator, "panelist": world.panelist, "staff": world.staff, None: None}[case.actor]
     strategy = case.data(world)
 
     @fuzz_settings(case.examples)

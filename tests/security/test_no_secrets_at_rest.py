@@ -95,3 +95,27 @@ def test_a_queued_reminder_holds_ids_and_goes_only_to_who_still_has_not_submitte
 
     assert [message.to for message in mail.outbox] == [[other_panelist.email]]
     assert not DBTaskResult.objects.exists()
+
+
+def test_a_queued_password_reset_holds_the_accounts_id_and_its_link_is_made_by_the_worker(
+    queued, client, panelist, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://delphi.example.org"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": panelist.email.upper()})
+    assert response.status_code == 302
+    (task,) = DBTaskResult.objects.all()
+    # What waits in the queue: the account's id, no token, no address.
+    assert task.args_kwargs == {"args": [], "kwargs": {"user_ids": [panelist.pk]}}
+    assert mail.outbox == []
+
+    run_the_worker()
+
+    (message,) = mail.outbox
+    assert message.to == [panelist.email]
+    token = re.search(r"https://delphi\.example\.org/accounts/reset/[^/\s]+/([^/\s]+)/", message.body).group(1)
+    stored = every_text_in_the_database()
+    assert token not in stored
+    # Nor is the email asked for kept in the rate limit's record: only keyed hashes.
+    assert panelist.email.upper() not in stored and stored.count(panelist.email) == 1
+    assert not DBTaskResult.objects.exists()

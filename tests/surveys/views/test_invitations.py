@@ -211,11 +211,12 @@ def test_the_invitation_pages_refuse_wrong_methods(facilitator_client, study):
     assert facilitator_client.put(reverse("surveys:invitation", kwargs={"token": "tok"})).status_code == 405
 
 
-def test_password_reset_emails_a_link_that_sets_a_new_password(client, panelist):
+def test_password_reset_emails_a_link_that_sets_a_new_password(client, panelist, django_capture_on_commit_callbacks):
     page = client.get(reverse("password_reset"))
     assert page.status_code == 200 and 'name="email"' in page.content.decode()
 
-    response = client.post(reverse("password_reset"), {"email": panelist.email}, follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("password_reset"), {"email": panelist.email}, follow=True)
     assert "Check your email" in response.content.decode()
     link = re.search(r"https?://\S+/reset/\S+/", mail.outbox[0].body).group(0)
     form = client.get(link, follow=True)
