@@ -49,6 +49,11 @@ def queued(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
+# The worker closes its database connection after a batch, as in production:
+# its tests run outside a test transaction.
+WORKER = pytest.mark.django_db(transaction=True)
+
+
 def run_the_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO(), stderr=io.StringIO())
 
@@ -168,6 +173,7 @@ def test_a_refused_invitation_does_not_stop_the_others_and_the_page_says_why(
     assert "Not sent: SMTPRecipientsRefused" in page and "Check the address, then resend." in page
 
 
+@WORKER
 def test_with_the_worker_a_refused_invitation_is_tried_again_later_and_then_goes(
     queued, facilitator_client, study, refusing_server, django_capture_on_commit_callbacks
 ):
@@ -194,6 +200,7 @@ def test_with_the_worker_a_refused_invitation_is_tried_again_later_and_then_goes
     assert [message.to for message in mail.outbox] == [["busy@example.org"]]
 
 
+@WORKER
 def test_after_the_last_try_the_worker_gives_up_and_the_page_says_so(
     queued, facilitator_client, study, refusing_server, django_capture_on_commit_callbacks
 ):
@@ -210,6 +217,7 @@ def test_after_the_last_try_the_worker_gives_up_and_the_page_says_so(
     assert "Check the address, then resend." in invitations_page(facilitator_client, study)
 
 
+@WORKER
 def test_a_refused_reminder_is_tried_again_and_at_the_last_try_the_history_says_so(
     queued, facilitator_client, study, panelist, other_panelist, refusing_server, django_capture_on_commit_callbacks
 ):
@@ -229,6 +237,7 @@ def test_a_refused_reminder_is_tried_again_and_at_the_last_try_the_history_says_
     assert "could not be sent to 1 panelist(s)" in history and other_panelist.email not in history
 
 
+@WORKER
 def test_a_retried_reminder_skips_who_has_submitted_since(
     queued, facilitator_client, study, panelist, refusing_server, django_capture_on_commit_callbacks
 ):
