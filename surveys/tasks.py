@@ -183,6 +183,8 @@ def password_reset_mail(*, user_ids: list[int]) -> int:
         token = default_token_generator.make_token(user)
         context = {
             "user": user,
+            "platform": settings.PLATFORM_NAME,
+            "site": settings.SITE_URL,
             "link": site_link(reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})),
         }
         subject = _subject("registration/password_reset_subject.txt", context)

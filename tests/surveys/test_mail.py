@@ -253,3 +253,18 @@ def test_a_retried_reminder_skips_who_has_submitted_since(
     run_the_worker()
 
     assert mail.outbox == []
+
+
+def test_the_password_reset_mail_names_the_platform_and_links_to_the_site(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL, settings.PLATFORM_NAME = "https://delphi.example.org", "Mayo Delphi"
+    UserFactory(username="dr-reset", email="dr.reset@example.org")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": "dr.reset@example.org"})
+
+    (message,) = mail.outbox
+    assert message.subject == "Reset your password on Mayo Delphi"
+    assert "https://delphi.example.org/accounts/reset/" in message.body
+    assert "sent by Mayo Delphi (https://delphi.example.org)" in message.body
