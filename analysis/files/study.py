@@ -87,10 +87,18 @@ MAX_DEPTH = 20
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Python reads no whole number of more than this many digits (sys.get_int_max_str_digits),
+# and a study file needs a few: past it, YAML and JSON alike refuse the file.
+MAX_DIGITS = 4300
+_TOO_MANY_DIGITS = 10**MAX_DIGITS
+
+
 class _Constructor(yaml.constructor.SafeConstructor):
     """Builds Python values from checked nodes, refusing a key given twice in one mapping.
 
-    PyYAML keeps the last value silently, which would hide a typo.
+    PyYAML keeps the last value silently, which would hide a typo. A scalar
+    PyYAML cannot build (a date 2026-13-45, a number of 5,000 digits) is
+    refused with its line, as any other invalid YAML.
     """
 
     def construct_mapping(self, node, deep=False):
@@ -107,6 +115,29 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        # The text is checked first: hexadecimal, octal and 1:2:3 numbers have no
+        # digit limit, and 100,000 parts of 1:2:3 take seconds to multiply out.
+        value = None if len(node.value) > MAX_DIGITS else super().construct_yaml_int(node)
+        if value is None or abs(value) >= _TOO_MANY_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of more than {MAX_DIGITS:,} digits cannot be read", node.start_mark
+            )
+        return value
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            # datetime's own words: "month must be in 1..12".
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date or time: {exc}", node.start_mark
+            ) from exc
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
 
 
 class _TooDeep(Exception):
@@ -148,6 +179,31 @@ def _load_yaml(raw: str):
     return None if root is None else _Constructor().construct_document(root)
 
 
+class _LongNumber(Exception):
+    """A JSON whole number past MAX_DIGITS; json.loads would raise a bare ValueError, without its line."""
+
+    def __init__(self, digits: str):
+        self.digits = digits
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _LongNumber(digits)
+    return int(digits)
+
+
+# A JSON string, or a whole number (not the start of a fraction or exponent).
+_JSON_STRING_OR_INT = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?![\d.eE])')
+
+
+def _long_number_line(raw: str, digits: str) -> int:
+    """The line of the whole number `digits`, looked for outside the strings (a text may hold the same digits)."""
+    for token in _JSON_STRING_OR_INT.finditer(raw):
+        if token.group() == digits:
+            return raw.count("\n", 0, token.start()) + 1
+    return 1
+
+
 def load_study_file(path: str | Path) -> StudySpec:
     path = Path(path)
     try:
@@ -167,11 +223,16 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
             raise StudyFileError([f"{source}: is not UTF-8 text"]) from exc
     try:
         if source.lower().endswith(".json"):
-            data = json.loads(raw)
+            data = json.loads(raw, parse_int=_json_int)
         else:
             data = _load_yaml(raw)
     except json.JSONDecodeError as exc:
         raise StudyFileError([f"{source}: line {exc.lineno}: invalid JSON: {exc.msg}"]) from exc
+    except _LongNumber as exc:
+        line = _long_number_line(raw, exc.digits)
+        raise StudyFileError(
+            [f"{source}: line {line}: invalid JSON: a number of more than {MAX_DIGITS:,} digits cannot be read"]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -180,9 +241,6 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
         raise StudyFileError([f"{source}: {where}invalid YAML: {problem}"]) from exc
     except (_TooDeep, RecursionError) as exc:
         raise StudyFileError([f"{source}: lists or mappings are nested too deeply"]) from exc
-    except ValueError as exc:
-        # An integer of more than 4,300 digits, which Python refuses to read.
-        raise StudyFileError([f"{source}: a number is too long to read"]) from exc
     return _Checker(source).check(data)
 
 

@@ -1,0 +1,121 @@
+"""Bad values are refused where they are typed, never a 500 (issue 17, L1 and part of L2).
+
+A number, date or text that Python or the database cannot hold is refused
+with a message naming the line or key of the study file, or next to the
+form field, and nothing is saved. Study files are tried on both ways in:
+the `import_study` command and the new-study page.
+"""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils.html import escape
+
+from tests.conftest import MAYO_FILE
+from tests.security.strategies import snapshot
+
+pytestmark = pytest.mark.django_db
+
+MAYO = MAYO_FILE.read_text(encoding="utf-8")
+
+
+def _mayo(old: str, new: str) -> str:
+    """The Mayo study file with the first `old` replaced by `new`."""
+    assert old in MAYO
+    return MAYO.replace(old, new, 1)
+
+
+def _mayo_json(change) -> str:
+    """The Mayo study as JSON, after `change(data)`; non-ASCII written as \\u escapes, as any JSON writer may."""
+    from analysis.files.study import _load_yaml
+
+    data = _load_yaml(MAYO)
+    change(data)
+    return json.dumps(data)
+
+
+@pytest.fixture(params=["command", "page"])
+def refusal(request, tmp_path, client, facilitator):
+    """A function (file name, text) -> the problems reported, each without its "<file>: " prefix.
+
+    Through the command, or uploaded on the new-study page by a signed-in
+    facilitator; either way nothing may be saved.
+    """
+
+    def through_command(name: str, text: str) -> list[str]:
+        path = tmp_path / name
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))
+        with pytest.raises(CommandError) as refused:
+            call_command("import_study", str(path), stdout=StringIO())
+        lines = str(refused.value).split("\n")
+        assert all(line.startswith(f"{path}: ") for line in lines), lines
+        return [line.removeprefix(f"{path}: ") for line in lines]
+
+    def through_page(name: str, text: str) -> list[str]:
+        upload = SimpleUploadedFile(name, text.encode("utf-8"))
+        response = client.post(reverse("surveys:study_new"), {"file": upload})
+        assert response.status_code == 400
+        lines = response.context["form"].errors["file"]
+        assert all(line.startswith(f"{name}: ") for line in lines), lines
+        for line in lines:
+            assert escape(line) in response.content.decode()
+        return [line.removeprefix(f"{name}: ") for line in lines]
+
+    client.force_login(facilitator)
+
+    def refused(name: str, text: str) -> list[str]:
+        before = snapshot()
+        lines = (through_command if request.param == "command" else through_page)(name, text)
+        assert snapshot() == before
+        return lines
+
+    return refused
+
+
+# -- numbers and dates that Python cannot read ----------------------------------------
+
+
+class TestUnreadableValuesInAStudyFile:
+    def test_a_date_that_is_no_date_is_refused_at_its_line(self, refusal):
+        # Was "a number is too long to read": the timestamp's ValueError was taken for a long number.
+        text = _mayo("title: Coronary artery disease", "title: 2026-13-45")
+
+        assert refusal("mayo.yaml", text) == [
+            "line 52: invalid YAML: '2026-13-45' is not a date or time: month must be in 1..12"
+        ]
+
+    def test_a_time_past_midnight_is_refused_at_its_line(self, refusal):
+        text = _mayo("title: Coronary artery disease", "title: 2026-01-01T25:59:00")
+
+        assert refusal("mayo.yaml", text) == [
+            "line 52: invalid YAML: '2026-01-01T25:59:00' is not a date or time: hour must be in 0..23"
+        ]
+
+    def test_a_whole_number_of_5000_digits_is_refused_at_its_line(self, refusal):
+        text = _mayo("not_recommended_threshold: 50", "not_recommended_threshold: " + "9" * 5000)
+
+        assert refusal("mayo.yaml", text) == [
+            "line 18: invalid YAML: a number of more than 4,300 digits cannot be read"
+        ]
+
+    def test_a_hexadecimal_number_past_the_digit_limit_is_refused_at_its_line(self, refusal):
+        # int(x, 16) has no digit limit, but the number could not be printed in a message: a 500.
+        text = _mayo("not_recommended_threshold: 50", "not_recommended_threshold: 0x" + "f" * 4000)
+
+        assert refusal("mayo.yaml", text) == [
+            "line 18: invalid YAML: a number of more than 4,300 digits cannot be read"
+        ]
+
+    def test_a_whole_number_of_5000_digits_in_json_is_refused_at_its_line(self, refusal):
+        text = _mayo_json(lambda data: None).replace(
+            '"not_recommended_threshold": 50', '"title2": "' + "9" * 5000 + '",\n"not_recommended_threshold": ' + "9" * 5000
+        )
+
+        # The same digits in a text on the line before are not the number.
+        assert refusal("mayo.json", text) == [
+            "line 2: invalid JSON: a number of more than 4,300 digits cannot be read"
+        ]
