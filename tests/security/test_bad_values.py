@@ -119,3 +119,66 @@ class TestUnreadableValuesInAStudyFile:
         assert refusal("mayo.json", text) == [
             "line 2: invalid JSON: a number of more than 4,300 digits cannot be read"
         ]
+
+
+# -- the rule's parameters -------------------------------------------------------------
+
+FOUR_HUNDRED_NINES = "9" * 400  # a whole number Python reads, past what a float holds
+
+
+def _settings(**changes) -> dict:
+    """What the settings and new-study pages post, valid unless changed."""
+    data = {
+        "title": "A study",
+        "description": "",
+        "scale_min": "1",
+        "scale_neutral": "5",
+        "scale_max": "9",
+        "consensus_rule": "mayo",
+        "consensus_params": "{}",
+        "not_recommended_threshold": "50",
+        "minimum_n": "3",
+    }
+    return {**data, **changes}
+
+
+def _settings_pages(study) -> list[tuple[str, dict]]:
+    return [
+        (reverse("surveys:study_settings", kwargs={"slug": study.slug}), {}),
+        (reverse("surveys:study_create"), {"slug": "a-new-study"}),
+    ]
+
+
+def _refused_on_the_page(client, url: str, data: dict, field: str) -> list[str]:
+    before = snapshot()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 400
+    assert snapshot() == before
+    errors = response.context["form"].errors[field]
+    for error in errors:
+        assert escape(error) in response.content.decode()
+    return errors
+
+
+class TestRuleParameters:
+    @pytest.mark.parametrize("page", [0, 1], ids=["settings", "new study"])
+    def test_a_whole_number_past_a_float_is_out_of_range_on_the_pages(self, client, study, facilitator, page):
+        # math.isfinite() raised OverflowError on it: a 500.
+        client.force_login(facilitator)
+        url, extra = _settings_pages(study)[page]
+        data = _settings(consensus_params=f'{{"mean_above": {FOUR_HUNDRED_NINES}}}', **extra)
+
+        assert _refused_on_the_page(client, url, data, "consensus_params") == [
+            "parameter mean_above of rule mayo must be between 1 and 9, got 1e+400"
+        ]
+
+    @pytest.mark.parametrize("name", ["mayo.yaml", "mayo.json"])
+    def test_a_whole_number_past_a_float_is_out_of_range_in_a_study_file(self, refusal, name):
+        if name.endswith(".json"):
+            text = _mayo_json(lambda data: data["consensus"].update(mean_above=int(FOUR_HUNDRED_NINES)))
+        else:
+            text = _mayo("mean_above: 7", f"mean_above: {FOUR_HUNDRED_NINES}")
+
+        assert refusal(name, text) == ["consensus: parameter mean_above of rule mayo must be between 1 and 9, got 1e+400"]
