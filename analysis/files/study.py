@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 from consensus import Scale, validate_params
+from surveys.models import Study
+from vignettes.models import Option, Vignette
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 GROUPS = ("add", "switch")
@@ -28,6 +30,26 @@ SCALE_KEYS = {"min", "max", "neutral"}
 OPTION_KEYS = {"code", "name", "short", "group"}
 VIGNETTE_KEYS = {"code", "title", "text", "base", "change"}
 STATEMENT_KEYS = {"code", "vignette", "text", "options"}
+# Every scale point is a small whole number; the database column would hold far more.
+SCALE_RANGE = (0, 100)
+
+
+def _max_length(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as a message quotes it: its repr, cut short, so that one bad value cannot flood the report."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _surrogate(text: str) -> str | None:
+    """The first lone surrogate in `text` (JSON's "\\ud800"), written as its escape; no database can store one."""
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            return f"\\u{ord(char):04x}"
+    return None
 
 
 class StudyFileError(Exception):
@@ -111,7 +133,7 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                    None, None, f"key {_shown(key)} is given twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -261,8 +283,8 @@ class _Checker:
         for key in sorted(REQUIRED_TOP_KEYS - data.keys()):
             self.error(key, "is missing")
 
-        slug = self._code(data, "slug", "slug", max_length=80)
-        title = self._text(data, "title", "title", max_length=200)
+        slug = self._code(data, "slug", "slug", max_length=_max_length(Study, "slug"))
+        title = self._text(data, "title", "title", max_length=_max_length(Study, "title"))
         description = self._text(data, "description", "description", required=False)
         scale = self._scale(data.get("scale", {}))
         rule, rule_params = self._consensus(data.get("consensus", {}), scale)
@@ -311,22 +333,30 @@ class _Checker:
         if "\x00" in value:
             self.error(key, "contains a NUL character")
             return ""
+        surrogate = _surrogate(value)
+        if surrogate:
+            self.error(key, f"contains {surrogate}, half of a UTF-16 surrogate pair, which is not a character")
+            return ""
         if required and not value:
             self.error(key, "is empty")
         if max_length and len(value) > max_length:
             self.error(key, f"is {len(value)} characters long; at most {max_length} are allowed")
         return value
 
-    def _code(self, mapping: dict, field: str, key: str, *, max_length=50) -> str:
+    def _code(self, mapping: dict, field: str, key: str, *, max_length: int) -> str:
         value = self._text(mapping, field, key, max_length=max_length)
         if value and not CODE_RE.match(value):
-            self.error(key, f"{value!r} is not a code: use lowercase letters, digits, '-' and '_'")
+            self.error(key, f"{_shown(value)} is not a code: use lowercase letters, digits, '-' and '_'")
         return value
 
-    def _int(self, mapping: dict, field: str, key: str, default: int) -> int | None:
+    def _int(self, mapping: dict, field: str, key: str, default: int, bounds: tuple[int, int]) -> int | None:
         value = mapping.get(field, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(key, f"must be a whole number, not {value!r}")
+            self.error(key, f"must be a whole number, not {_shown(value)}")
+            return None
+        low, high = bounds
+        if not low <= value <= high:
+            self.error(key, f"{_shown(value)} is outside {low}..{high}")
             return None
         return value
 
@@ -350,10 +380,10 @@ class _Checker:
             self._unknown_keys(entry, allowed, f"{prefix}.")
             yield prefix, entry
 
-    def _unique_code(self, entry: dict, prefix: str, codes: dict) -> str:
+    def _unique_code(self, entry: dict, prefix: str, codes: dict, *, max_length: int) -> str:
         """The entry's code, checked, and recorded in `codes` (code -> where first seen) unless it is a repeat."""
         key = f"{prefix}.code"
-        code = self._code(entry, "code", key)
+        code = self._code(entry, "code", key, max_length=max_length)
         if not code:
             return code
         if code in codes:
@@ -369,11 +399,11 @@ class _Checker:
             self.error("scale", "must be a mapping with min, max and neutral")
             return Scale()
         self._unknown_keys(value, SCALE_KEYS, "scale.")
-        low = self._int(value, "min", "scale.min", 1)
-        high = self._int(value, "max", "scale.max", 9)
+        low = self._int(value, "min", "scale.min", 1, SCALE_RANGE)
+        high = self._int(value, "max", "scale.max", 9, SCALE_RANGE)
         if low is None or high is None:
             return Scale()
-        neutral = self._int(value, "neutral", "scale.neutral", (low + high) // 2)
+        neutral = self._int(value, "neutral", "scale.neutral", (low + high) // 2, SCALE_RANGE)
         if neutral is None:
             return Scale()
         if low >= high:
@@ -381,9 +411,6 @@ class _Checker:
             return Scale()
         if not low < neutral < high:
             self.error("scale.neutral", f"{neutral} must lie strictly between min ({low}) and max ({high})")
-            return Scale()
-        if low < 0 or high > 100:
-            self.error("scale", "must lie within 0..100")
             return Scale()
         return Scale(min=low, max=high, neutral=neutral)
 
@@ -400,29 +427,39 @@ class _Checker:
             return "mayo", {}
 
     def _threshold(self, value: Any) -> Decimal:
+        key = "not_recommended_threshold"
         try:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise InvalidOperation
-            threshold = Decimal(str(value))
+            # Decimal(int) is exact; str() of a float is how it was written.
+            threshold = Decimal(value) if isinstance(value, int) else Decimal(str(value))
             if threshold.is_nan():
                 raise InvalidOperation
         except InvalidOperation:
-            self.error("not_recommended_threshold", f"must be a number, not {value!r}")
+            self.error(key, f"must be a number, not {_shown(value)}")
             return Decimal(50)
         if not 0 < threshold <= 100:
-            self.error("not_recommended_threshold", f"{value} is not a percentage above 0 and at most 100")
+            self.error(key, f"{_shown(value)} is not a percentage above 0 and at most 100")
+            return Decimal(50)
+        # The column keeps so many decimals; it would round 0.001 to 0, which is no threshold.
+        places = Study._meta.get_field(key).decimal_places
+        if threshold != threshold.quantize(Decimal(1).scaleb(-places)):
+            self.error(key, f"{_shown(value)} has more than {places} decimal places")
+            return Decimal(50)
         return threshold
 
     def _options(self, items: list) -> tuple[OptionSpec, ...]:
         codes: dict[str, str] = {}
         options = []
         for prefix, entry in self._entries(items, "options", OPTION_KEYS):
-            code = self._unique_code(entry, prefix, codes)
-            name = self._text(entry, "name", f"{prefix}.name", max_length=200)
-            short = self._text(entry, "short", f"{prefix}.short", required=False, max_length=80) or name[:80]
+            code = self._unique_code(entry, prefix, codes, max_length=_max_length(Option, "code"))
+            name = self._text(entry, "name", f"{prefix}.name", max_length=_max_length(Option, "name"))
+            short_length = _max_length(Option, "short")
+            short = self._text(entry, "short", f"{prefix}.short", required=False, max_length=short_length)
+            short = short or name[:short_length]
             group = entry.get("group")
             if group not in GROUPS:
-                self.error(f"{prefix}.group", f"must be one of {', '.join(GROUPS)}, not {group!r}")
+                self.error(f"{prefix}.group", f"must be one of {', '.join(GROUPS)}, not {_shown(group)}")
             options.append(OptionSpec(code=code, name=name, short=short, group=group))
         if items == []:
             self.error("options", "the study needs at least one treatment option")
@@ -432,8 +469,8 @@ class _Checker:
         codes: dict[str, str] = {}
         vignettes = []
         for prefix, entry in self._entries(items, "vignettes", VIGNETTE_KEYS):
-            code = self._unique_code(entry, prefix, codes)
-            title = self._text(entry, "title", f"{prefix}.title", max_length=200)
+            code = self._unique_code(entry, prefix, codes, max_length=_max_length(Vignette, "code"))
+            title = self._text(entry, "title", f"{prefix}.title", max_length=_max_length(Vignette, "title"))
             base = entry.get("base")
             text = self._text(entry, "text", f"{prefix}.text", required=base is None)
             change = self._text(entry, "change", f"{prefix}.change", required=base is not None)
@@ -445,9 +482,9 @@ class _Checker:
             if vignette.base == vignette.code:
                 self.error(f"vignettes[{i}].base", "a vignette cannot be its own base")
             elif not isinstance(vignette.base, str) or vignette.base not in codes:
-                self.error(f"vignettes[{i}].base", f"unknown vignette code {vignette.base!r}")
+                self.error(f"vignettes[{i}].base", f"unknown vignette code {_shown(vignette.base)}")
             elif vignette.base not in bases:
-                self.error(f"vignettes[{i}].base", f"{vignette.base!r} is itself a variation; name a base vignette")
+                self.error(f"vignettes[{i}].base", f"{_shown(vignette.base)} is itself a variation; name a base vignette")
         if items == []:
             self.error("vignettes", "the study needs at least one vignette")
         return tuple(vignettes)
@@ -456,10 +493,11 @@ class _Checker:
         codes: dict[str, str] = {}
         statements = []
         for prefix, entry in self._entries(items, "statements", STATEMENT_KEYS):
-            code = self._unique_code(entry, prefix, codes)
+            # A statement's code is as short as the codes of vignettes and options it goes with.
+            code = self._unique_code(entry, prefix, codes, max_length=_max_length(Vignette, "code"))
             vignette = entry.get("vignette")
             if not isinstance(vignette, str) or vignette not in vignette_codes:
-                self.error(f"{prefix}.vignette", f"unknown vignette code {vignette!r}")
+                self.error(f"{prefix}.vignette", f"unknown vignette code {_shown(vignette)}")
             text = self._text(entry, "text", f"{prefix}.text")
             options = entry.get("options", [])
             if not isinstance(options, list):
@@ -467,7 +505,7 @@ class _Checker:
                 options = []
             for j, option in enumerate(options):
                 if not isinstance(option, str) or option not in option_codes:
-                    self.error(f"{prefix}.options[{j}]", f"unknown option code {option!r}")
+                    self.error(f"{prefix}.options[{j}]", f"unknown option code {_shown(option)}")
             if len(set(map(str, options))) != len(options):
                 self.error(f"{prefix}.options", "names an option twice")
             statements.append(

@@ -10,13 +10,16 @@ import json
 from io import StringIO
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.html import escape
 
+from surveys.models import Study
 from tests.conftest import MAYO_FILE
 from tests.security.strategies import snapshot
+from vignettes.models import Option, Vignette
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +34,17 @@ def _mayo(old: str, new: str) -> str:
 
 def _mayo_json(change) -> str:
     """The Mayo study as JSON, after `change(data)`; non-ASCII written as \\u escapes, as any JSON writer may."""
-    from analysis.files.study import _load_yaml
-
-    data = _load_yaml(MAYO)
+    data = yaml.safe_load(MAYO)
     change(data)
     return json.dumps(data)
+
+
+def _set(data: dict, key: str, value) -> None:
+    """Sets the value at a key path such as options[0].name."""
+    *path, field = key.replace("[0]", ".0").split(".")
+    for step in path:
+        data = data[int(step) if step.isdigit() else step]
+    data[field] = value
 
 
 @pytest.fixture(params=["command", "page"])
@@ -48,7 +57,7 @@ def refusal(request, tmp_path, client, facilitator):
 
     def through_command(name: str, text: str) -> list[str]:
         path = tmp_path / name
-        path.write_bytes(text.encode("utf-8", "surrogatepass"))
+        path.write_text(text, encoding="utf-8")
         with pytest.raises(CommandError) as refused:
             call_command("import_study", str(path), stdout=StringIO())
         lines = str(refused.value).split("\n")
@@ -182,3 +191,87 @@ class TestRuleParameters:
             text = _mayo("mean_above: 7", f"mean_above: {FOUR_HUNDRED_NINES}")
 
         assert refusal(name, text) == ["consensus: parameter mean_above of rule mayo must be between 1 and 9, got 1e+400"]
+
+
+# -- every value checked against its column ---------------------------------------------
+
+
+class TestValuesAgainstTheirColumns:
+    @pytest.mark.parametrize(
+        "value, problem",
+        [
+            # The column keeps two decimals: 0.001 became 0, which its check constraint refuses (a 500).
+            ("0.001", "0.001 has more than 2 decimal places"),
+            ("'1e-999999999'", "'1e-999999999' has more than 2 decimal places"),
+            ("1e999999999", "'1e999999999' is not a percentage above 0 and at most 100"),
+            (".nan", "must be a number, not nan"),
+            ("-.inf", "-inf is not a percentage above 0 and at most 100"),
+        ],
+    )
+    def test_a_threshold_the_column_cannot_keep_is_refused_naming_the_key(self, refusal, value, problem):
+        text = _mayo("not_recommended_threshold: 50", f"not_recommended_threshold: {value}")
+
+        assert refusal("mayo.yaml", text) == [f"not_recommended_threshold: {problem}"]
+
+    @pytest.mark.parametrize(
+        "value, problem",
+        [
+            (1e-999999999, "0.0 is not a percentage above 0 and at most 100"),
+            (float("inf"), "inf is not a percentage above 0 and at most 100"),
+            (float("nan"), "must be a number, not nan"),
+            (12.345, "12.345 has more than 2 decimal places"),
+        ],
+    )
+    def test_a_threshold_in_json_is_checked_as_in_yaml(self, refusal, value, problem):
+        text = _mayo_json(lambda data: data.update(not_recommended_threshold=value))
+
+        assert refusal("mayo.json", text) == [f"not_recommended_threshold: {problem}"]
+
+    @pytest.mark.parametrize(
+        "scale, problem",
+        [
+            # PostgreSQL's integer columns end at 2**31 - 1: checked before, whatever the database.
+            ({"min": 1, "max": 2**31, "neutral": 5}, "scale.max: 2147483648 is outside 0..100"),
+            ({"min": -(2**63), "max": 9, "neutral": 5}, "scale.min: -9223372036854775808 is outside 0..100"),
+            ({"min": 1, "max": 9, "neutral": 10**400}, "scale.neutral: 10000000000000000000000000000000000000000000000000000000000…"
+                                                         " is outside 0..100"),
+            ({"min": float("nan"), "max": 9, "neutral": 5}, "scale.min: must be a whole number, not nan"),
+            ({"min": 1, "max": float("inf"), "neutral": 5}, "scale.max: must be a whole number, not inf"),
+        ],
+    )
+    def test_a_scale_point_outside_the_scale_range_is_refused_naming_its_key(self, refusal, scale, problem):
+        text = _mayo_json(lambda data: data.update(scale=scale))
+
+        assert refusal("mayo.json", text) == [problem]
+
+    @pytest.mark.parametrize(
+        "key", ["title", "options[0].name", "options[0].short", "vignettes[0].title", "vignettes[0].text",
+                "statements[0].text"],
+    )
+    def test_a_lone_surrogate_in_json_is_refused_naming_its_key(self, refusal, key):
+        # JSON may write "\\ud800", half of a pair, which no database can store: a UnicodeEncodeError, a 500.
+        text = _mayo_json(lambda data: _set(data, key, "Base \ud800 vignette"))
+
+        assert refusal("mayo.json", text) == [
+            f"{key}: contains \\ud800, half of a UTF-16 surrogate pair, which is not a character"
+        ]
+
+    @pytest.mark.parametrize(
+        "key, model, field",
+        [
+            ("slug", Study, "slug"),
+            ("title", Study, "title"),
+            ("options[0].code", Option, "code"),
+            ("options[0].name", Option, "name"),
+            ("options[0].short", Option, "short"),
+            ("vignettes[0].code", Vignette, "code"),
+            ("vignettes[0].title", Vignette, "title"),
+        ],
+    )
+    def test_a_text_longer_than_its_column_is_refused_naming_its_key(self, refusal, key, model, field):
+        # PostgreSQL refuses an over-long value in the middle of the import; SQLite keeps it.
+        limit = model._meta.get_field(field).max_length
+
+        problems = refusal("mayo.json", _mayo_json(lambda data: _set(data, key, "a" * (limit + 1))))
+
+        assert f"{key}: is {limit + 1} characters long; at most {limit} are allowed" in problems
