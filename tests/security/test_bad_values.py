@@ -275,3 +275,17 @@ class TestValuesAgainstTheirColumns:
         problems = refusal("mayo.json", _mayo_json(lambda data: _set(data, key, "a" * (limit + 1))))
 
         assert f"{key}: is {limit + 1} characters long; at most {limit} are allowed" in problems
+
+
+class TestJsonFields:
+    @pytest.mark.parametrize("page", [0, 1], ids=["settings", "new study"])
+    @pytest.mark.parametrize("params", ['{"mean_above": "\\ud800"}', '{"\\udfff": 1}', '"a\\ud800"'])
+    def test_a_lone_surrogate_is_refused_next_to_the_field(self, client, study, facilitator, page, params):
+        # The page showing the error wrote the value back with the surrogate, which it could not encode: a 500.
+        client.force_login(facilitator)
+        url, extra = _settings_pages(study)[page]
+        escape = "\\u" + params.split("\\u")[1][:4]
+
+        errors = _refused_on_the_page(client, url, _settings(consensus_params=params, **extra), "consensus_params")
+
+        assert errors == [f"The JSON holds {escape}, half of a UTF-16 surrogate pair, which is not a character."]
