@@ -16,8 +16,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.html import escape
 
-from surveys.models import Study
+from surveys.models import AuditEvent, Round, Study
 from tests.conftest import MAYO_FILE
+from tests.factories import OptionFactory, round_with_every_item_type
 from tests.security.strategies import snapshot
 from vignettes.models import Option, Vignette
 
@@ -317,3 +318,41 @@ class TestInvitations:
 
         assert response.status_code == 302
         assert study.invitations.get().email == address
+
+
+# -- the study's history ---------------------------------------------------------------------
+
+
+class TestHistoryLines:
+    def test_merging_options_with_long_codes_is_recorded_on_one_line_that_fits(self, client, study, facilitator):
+        # Seven 50-character codes made a line of 546 characters: PostgreSQL refused it (a 500).
+        round_with_every_item_type(study, number=1, status=Round.Status.DRAFT)
+        options = [OptionFactory(study=study, code=f"o{i}-" + "x" * 47) for i in range(7)]
+        client.force_login(facilitator)
+        url = reverse("surveys:round_options_merge", kwargs={"slug": study.slug, "number": 1})
+
+        response = client.post(url, {"merge": [o.pk for o in options], "code": "m" * 50, "name": "Merged",
+                                     "short": "Merged", "group": "add"})
+
+        assert response.status_code == 302
+        event = AuditEvent.objects.get(action="merge")
+        assert len(event.summary) <= AuditEvent._meta.get_field("summary").max_length
+        assert event.summary.startswith(f"Merged options o0-{'x' * 47}, o1-")
+        assert f"… into {'m' * 50} in round 1: " in event.summary
+        assert event.detail["from"] == [o.code for o in options]
+        assert event.summary in client.get(reverse("surveys:history", kwargs={"slug": study.slug})).content.decode()
+
+    def test_merging_items_with_a_long_code_and_text_into_the_next_round_fits_its_line(self, client, study,
+                                                                                          facilitator):
+        closed = round_with_every_item_type(study, number=1, status=Round.Status.CLOSED)
+        items = {item.code: item.pk for item in closed.items.all()}
+        client.force_login(facilitator)
+        url = reverse("surveys:round_next", kwargs={"slug": study.slug, "number": 1})
+
+        response = client.post(url, {"mode": "all", "kind": "consensus", "merge": [items["likert"], items["top"]],
+                                     "merge_code": "m" * 100, "merge_text": "A merged statement. " * 500})
+
+        assert response.status_code == 302
+        assert Round.objects.get(study=study, number=2).items.filter(code="m" * 100).exists()
+        event = AuditEvent.objects.get(action="merge")
+        assert len(event.summary) <= AuditEvent._meta.get_field("summary").max_length
