@@ -19,6 +19,7 @@ import yaml
 from consensus import Scale, validate_params
 from surveys.models import Study
 from vignettes.models import Option, Vignette
+from vignettes.validators import off_the_line
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 GROUPS = ("add", "switch")
@@ -284,7 +285,7 @@ class _Checker:
             self.error(key, "is missing")
 
         slug = self._code(data, "slug", "slug", max_length=_max_length(Study, "slug"))
-        title = self._text(data, "title", "title", max_length=_max_length(Study, "title"))
+        title = self._text(data, "title", "title", max_length=_max_length(Study, "title"), one_line=True)
         description = self._text(data, "description", "description", required=False)
         scale = self._scale(data.get("scale", {}))
         rule, rule_params = self._consensus(data.get("consensus", {}), scale)
@@ -319,7 +320,7 @@ class _Checker:
                 name = key if isinstance(key, str) and key and key.isprintable() and key.strip() == key else repr(key)
                 self.error(f"{prefix}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
-    def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None) -> str:
+    def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None, one_line=False) -> str:
         value = mapping.get(field)
         if value is None:
             if required:
@@ -336,6 +337,11 @@ class _Checker:
         surrogate = _surrogate(value)
         if surrogate:
             self.error(key, f"contains {surrogate}, half of a UTF-16 surrogate pair, which is not a character")
+            return ""
+        # A title or a name is shown on one line; texts keep their line breaks.
+        char = off_the_line(value) if one_line else None
+        if char:
+            self.error(key, f"must be one line, without line breaks, tabs or other control characters (found {char})")
             return ""
         if required and not value:
             self.error(key, "is empty")
@@ -453,9 +459,11 @@ class _Checker:
         options = []
         for prefix, entry in self._entries(items, "options", OPTION_KEYS):
             code = self._unique_code(entry, prefix, codes, max_length=_max_length(Option, "code"))
-            name = self._text(entry, "name", f"{prefix}.name", max_length=_max_length(Option, "name"))
+            name = self._text(entry, "name", f"{prefix}.name", max_length=_max_length(Option, "name"), one_line=True)
             short_length = _max_length(Option, "short")
-            short = self._text(entry, "short", f"{prefix}.short", required=False, max_length=short_length)
+            short = self._text(
+                entry, "short", f"{prefix}.short", required=False, max_length=short_length, one_line=True
+            )
             short = short or name[:short_length]
             group = entry.get("group")
             if group not in GROUPS:
@@ -470,7 +478,9 @@ class _Checker:
         vignettes = []
         for prefix, entry in self._entries(items, "vignettes", VIGNETTE_KEYS):
             code = self._unique_code(entry, prefix, codes, max_length=_max_length(Vignette, "code"))
-            title = self._text(entry, "title", f"{prefix}.title", max_length=_max_length(Vignette, "title"))
+            title = self._text(
+                entry, "title", f"{prefix}.title", max_length=_max_length(Vignette, "title"), one_line=True
+            )
             base = entry.get("base")
             text = self._text(entry, "text", f"{prefix}.text", required=base is None)
             change = self._text(entry, "change", f"{prefix}.change", required=base is not None)

@@ -5,6 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 import consensus
+from vignettes.validators import validate_one_line
 
 
 class TimeStampedModel(models.Model):
@@ -35,7 +36,7 @@ class Study(TimeStampedModel):
     SCALE_FIELDS = ("scale_min", "scale_neutral", "scale_max")
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     description = models.TextField(_("description"), blank=True)
     scale_min = models.SmallIntegerField(_("scale minimum"), default=1)
     scale_max = models.SmallIntegerField(_("scale maximum"), default=9)

@@ -159,14 +159,15 @@ def _settings_pages(study) -> list[tuple[str, dict]]:
     ]
 
 
-def _refused_on_the_page(client, url: str, data: dict, field: str) -> list[str]:
+def _refused_on_the_page(client, url: str, data: dict, field: str, form: str = "form") -> list[str]:
+    """The errors at `field` of the page's `form`, which must be refused with a 400 and save nothing."""
     before = snapshot()
 
     response = client.post(url, data)
 
     assert response.status_code == 400
     assert snapshot() == before
-    errors = response.context["form"].errors[field]
+    errors = response.context[form].errors[field]
     for error in errors:
         assert escape(error) in response.content.decode()
     return errors
@@ -356,3 +357,120 @@ class TestHistoryLines:
         assert Round.objects.get(study=study, number=2).items.filter(code="m" * 100).exists()
         event = AuditEvent.objects.get(action="merge")
         assert len(event.summary) <= AuditEvent._meta.get_field("summary").max_length
+
+
+# -- titles and names are one line (L2) ------------------------------------------------------
+
+BREAKS = ["\n", "\r", "\t", "\x0b", "\x85", "\u2028", "\x1b"]
+ONE_LINE_KEYS = ["title", "options[0].name", "options[0].short", "vignettes[0].title"]
+
+
+def _code_point(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+class TestOneLineInAStudyFile:
+    @pytest.mark.parametrize("key", ONE_LINE_KEYS)
+    @pytest.mark.parametrize("char", BREAKS, ids=_code_point)
+    def test_a_title_or_name_with_a_line_break_or_control_character_is_refused(self, refusal, key, char):
+        text = _mayo_json(lambda data: _set(data, key, f"Coronary{char}artery disease"))
+
+        assert refusal("mayo.json", text) == [
+            f"{key}: must be one line, without line breaks, tabs or other control characters "
+            f"(found {_code_point(char)})"
+        ]
+
+    def test_a_folded_yaml_title_is_refused_at_its_key(self, refusal):
+        text = _mayo("title: Coronary artery disease", 'title: "Coronary\\nartery disease"')
+
+        assert refusal("mayo.yaml", text) == [
+            "vignettes[4].title: must be one line, without line breaks, tabs or other control characters (found U+000A)"
+        ]
+
+    def test_texts_keep_their_line_breaks_and_a_title_loses_its_trailing_one(self, tmp_path):
+        def change(data):
+            data["title"] = "A study\n"
+            data["vignettes"][0]["text"] = "First paragraph.\n\nSecond paragraph."
+            data["statements"][0]["text"] = "TMS\nwould be my choice."
+
+        path = tmp_path / "mayo.json"
+        path.write_text(_mayo_json(change))
+
+        call_command("import_study", str(path), stdout=StringIO())
+
+        study = Study.objects.get()
+        assert study.title == "A study"
+        assert study.vignettes.get(code="base").text == "First paragraph.\n\nSecond paragraph."
+
+
+def _content_data(kind: str, **changes) -> dict:
+    data = {
+        "kind": kind,
+        "vignette-code": "new-vignette",
+        "vignette-title": "A vignette",
+        "vignette-text": "Ms Y is 40.",
+        "option-code": "new-option",
+        "option-name": "An option",
+        "option-short": "Opt",
+        "option-group": "add",
+    }
+    return {**data, **changes}
+
+
+NOT_ONE_LINE = "Keep this to one line, without line breaks, tabs or other control characters (found {})."
+
+
+class TestOneLineInTheForms:
+    @pytest.fixture
+    def signed_in(self, client, facilitator):
+        client.force_login(facilitator)
+        return client
+
+    @pytest.mark.parametrize("char", BREAKS, ids=_code_point)
+    @pytest.mark.parametrize("page", [0, 1], ids=["settings", "new study"])
+    def test_a_study_title_with_a_line_break_is_refused(self, signed_in, study, page, char):
+        url, extra = _settings_pages(study)[page]
+
+        errors = _refused_on_the_page(signed_in, url, _settings(title=f"A{char}study", **extra), "title")
+
+        assert errors == [NOT_ONE_LINE.format(_code_point(char))]
+
+    def test_a_title_given_with_an_uploaded_study_file_is_refused(self, signed_in):
+        data = {"file": SimpleUploadedFile("mayo.yaml", MAYO.encode()), "title": "Our\npanel"}
+
+        errors = _refused_on_the_page(signed_in, reverse("surveys:study_new"), data, "title")
+
+        assert errors == [NOT_ONE_LINE.format("U+000A")]
+
+    @pytest.mark.parametrize(
+        "kind, field", [("vignette", "title"), ("option", "name"), ("option", "short")]
+    )
+    def test_a_vignette_title_or_option_name_with_a_line_break_is_refused(self, signed_in, study, kind, field):
+        url = reverse("vignettes:study_content", kwargs={"slug": study.slug})
+        data = _content_data(kind, **{f"{kind}-{field}": "Two\u2028lines"})
+
+        errors = _refused_on_the_page(signed_in, url, data, field, form=f"{kind}_form")
+
+        assert errors == [NOT_ONE_LINE.format("U+2028")]
+
+    @pytest.mark.parametrize("field", ["name", "short"])
+    def test_a_merged_option_named_on_two_lines_is_refused(self, signed_in, study, field):
+        round_with_every_item_type(study, number=1, status=Round.Status.DRAFT)
+        url = reverse("surveys:round_options_merge", kwargs={"slug": study.slug, "number": 1})
+        data = {"merge": list(study.options.values_list("pk", flat=True)[:2]), "code": "merged",
+                "name": "Merged", "short": "Merged", "group": "add", field: "Merged\ttwice"}
+
+        errors = _refused_on_the_page(signed_in, url, data, field)
+
+        assert errors == [NOT_ONE_LINE.format("U+0009")]
+
+    def test_a_reminder_subject_on_two_lines_is_refused(self, signed_in, study):
+        # A mail header cannot hold a line break: the worker failed to send every reminder.
+        round_with_every_item_type(study, number=1)
+        url = reverse("surveys:round_remind", kwargs={"slug": study.slug, "number": 1})
+
+        data = {"subject": "Please\nvote", "message": "Thank you."}
+
+        errors = _refused_on_the_page(signed_in, url, data, "subject", form="reminder_form")
+
+        assert errors == [NOT_ONE_LINE.format("U+000A")]

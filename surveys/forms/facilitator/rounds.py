@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Item, Round
+from vignettes.validators import validate_one_line
 
 
 class DeadlineForm(forms.Form):
@@ -29,7 +30,8 @@ class DeadlineForm(forms.Form):
 
 
 class ReminderForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=150)
+    # A mail header cannot hold a line break: the mail would fail when the worker sends it.
+    subject = forms.CharField(label=_("Subject"), max_length=150, validators=[validate_one_line])
     message = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
 
 
