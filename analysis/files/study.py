@@ -31,8 +31,6 @@ SCALE_KEYS = {"min", "max", "neutral"}
 OPTION_KEYS = {"code", "name", "short", "group"}
 VIGNETTE_KEYS = {"code", "title", "text", "base", "change"}
 STATEMENT_KEYS = {"code", "vignette", "text", "options"}
-# Every scale point is a small whole number; the database column would hold far more.
-SCALE_RANGE = (0, 100)
 
 
 def _max_length(model, field: str) -> int:
@@ -405,11 +403,11 @@ class _Checker:
             self.error("scale", "must be a mapping with min, max and neutral")
             return Scale()
         self._unknown_keys(value, SCALE_KEYS, "scale.")
-        low = self._int(value, "min", "scale.min", 1, SCALE_RANGE)
-        high = self._int(value, "max", "scale.max", 9, SCALE_RANGE)
+        low = self._int(value, "min", "scale.min", 1, Study.SCALE_RANGE)
+        high = self._int(value, "max", "scale.max", 9, Study.SCALE_RANGE)
         if low is None or high is None:
             return Scale()
-        neutral = self._int(value, "neutral", "scale.neutral", (low + high) // 2, SCALE_RANGE)
+        neutral = self._int(value, "neutral", "scale.neutral", (low + high) // 2, Study.SCALE_RANGE)
         if neutral is None:
             return Scale()
         if low >= high:

@@ -474,3 +474,17 @@ class TestOneLineInTheForms:
         errors = _refused_on_the_page(signed_in, url, data, "subject", form="reminder_form")
 
         assert errors == [NOT_ONE_LINE.format("U+000A")]
+
+
+class TestScaleOnThePages:
+    @pytest.mark.parametrize("value", ["101", "40000", str(10**7), str(2**40)])
+    @pytest.mark.parametrize("page", [0, 1], ids=["settings", "new study"])
+    def test_a_scale_past_100_points_is_refused_at_its_field(self, client, study, facilitator, page, value):
+        # SQLite kept a scale of 10**7 points (PostgreSQL's column stops at 32,767), and every
+        # ballot of the study then built ten million choices: the vote page never came back.
+        client.force_login(facilitator)
+        url, extra = _settings_pages(study)[page]
+
+        errors = _refused_on_the_page(client, url, _settings(scale_max=value, **extra), "scale_max")
+
+        assert errors == ["Ensure this value is less than or equal to 100."]
