@@ -492,7 +492,9 @@ class _Checker:
             elif not isinstance(vignette.base, str) or vignette.base not in codes:
                 self.error(f"vignettes[{i}].base", f"unknown vignette code {_shown(vignette.base)}")
             elif vignette.base not in bases:
-                self.error(f"vignettes[{i}].base", f"{_shown(vignette.base)} is itself a variation; name a base vignette")
+                self.error(
+                    f"vignettes[{i}].base", f"{_shown(vignette.base)} is itself a variation; name a base vignette"
+                )
         if items == []:
             self.error("vignettes", "the study needs at least one vignette")
         return tuple(vignettes)
