@@ -314,8 +314,10 @@ class _Checker:
     def _unknown_keys(self, mapping: dict, allowed: set, prefix: str) -> None:
         for key in mapping:
             if key not in allowed:
-                # A key that is not plain text is quoted, so that it cannot break the report's lines.
-                name = key if isinstance(key, str) and key and key.isprintable() and key.strip() == key else repr(key)
+                # A key that is not plain text is quoted, so that it cannot break the report's lines,
+                # and a long one is cut short.
+                plain = isinstance(key, str) and 0 < len(key) <= 60 and key.isprintable() and key.strip() == key
+                name = key if plain else _shown(key)
                 self.error(f"{prefix}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
     def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None, one_line=False) -> str:

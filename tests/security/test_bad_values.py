@@ -491,3 +491,14 @@ class TestScaleOnThePages:
         errors = _refused_on_the_page(client, url, _settings(scale_max=value, **extra), "scale_max")
 
         assert errors == ["Ensure this value is less than or equal to 100."]
+
+
+class TestQuotedValues:
+    def test_an_unknown_key_that_is_a_long_number_is_quoted_cut_short(self, refusal):
+        # An explicit key: YAML holds a plain key to 1,024 characters.
+        text = _mayo("slug: mayo-trd", "slug: mayo-trd\n? " + "7" * 4000 + "\n: 1")
+
+        assert refusal("mayo.yaml", text) == [
+            f"{'7' * 59}…: unknown key (expected one of: consensus, description, not_recommended_threshold, options, "
+            "scale, slug, statements, title, vignettes)"
+        ]
