@@ -10,8 +10,10 @@ sit apart from the words that tell a facilitator what it judges.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -67,7 +69,10 @@ class Rule:
 
 
 def _num(value: float) -> str:
-    """A number as a facilitator reads it: 7, 7.5, 8.44 (never 7.0)."""
+    """A number as a facilitator reads it: 7, 7.5, 8.44 (never 7.0), 1e+400."""
+    if isinstance(value, int) and abs(value) > sys.float_info.max:
+        # :g turns a whole number into a float, which overflows past 1.8e308.
+        return f"{Decimal(value).normalize():.6g}"
     return f"{round(value, 2):g}"
 
 
@@ -402,8 +407,11 @@ def _checked(rule: str, param: Param, value: Any, scale: Scale) -> Any:
                 f"{', '.join(param.choices)}, got {value!r}"
             )
         return value
-    # bool is a subclass of int, but True is never a meant threshold.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # bool is a subclass of int, but True is never a meant threshold. A whole
+    # number is finite, and math.isfinite() cannot take one past a float's range.
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         raise ValueError(f"parameter {param.name} of rule {rule} must be a number, got {value!r}")
     assert param.bounds is not None
     lo, hi = param.bounds(scale)

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from vignettes.validators import validate_one_line
+
 
 class Vignette(models.Model):
     """A clinical case. A variation has a base and states the one aspect it changes."""
@@ -16,7 +18,7 @@ class Vignette(models.Model):
         "surveys.Study", on_delete=models.CASCADE, related_name="vignettes", verbose_name=_("study")
     )
     code = models.SlugField(_("code"), max_length=50)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     text = models.TextField(_("text"), blank=True)
     base = models.ForeignKey(
         "self",
@@ -61,8 +63,8 @@ class Option(models.Model):
         "surveys.Study", on_delete=models.CASCADE, related_name="options", verbose_name=_("study")
     )
     code = models.SlugField(_("code"), max_length=50)
-    name = models.CharField(_("name"), max_length=200)
-    short = models.CharField(_("short name"), max_length=80)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_one_line])
+    short = models.CharField(_("short name"), max_length=80, validators=[validate_one_line])
     group = models.CharField(_("group"), max_length=10, choices=Group.choices)
     position = models.PositiveIntegerField(_("position"), default=0)
     # Options merged between rounds keep where they came from, as the Mayo

@@ -225,7 +225,8 @@ class StudyArchive:
             raise ArchiveError(f"{self.path}: corrupt or truncated archive ({one_line(exc)})") from exc
         try:
             self.manifest = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # ValueError: a whole number of more than 4,300 digits, which json.loads refuses without a JSONDecodeError.
+        except (UnicodeDecodeError, ValueError) as exc:
             raise ArchiveError(f"{self.path}: {MANIFEST_MEMBER} is not valid JSON ({one_line(exc)})") from exc
         self._check_manifest()
 
@@ -274,7 +275,7 @@ class StudyArchive:
             for number, line in enumerate(member, start=1):
                 try:
                     row = json.loads(line)
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                except (UnicodeDecodeError, ValueError) as exc:
                     raise ArchiveError(f"table {table.name}: line {number} is not valid JSON ({one_line(exc)})") from exc
                 if not isinstance(row, list) or len(row) != width or not isinstance(row[0], int):
                     raise ArchiveError(f"table {table.name}: line {number} does not match the columns")

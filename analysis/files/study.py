@@ -17,6 +17,9 @@ from typing import Any
 import yaml
 
 from consensus import Scale, validate_params
+from surveys.models import Study
+from vignettes.models import Option, Vignette
+from vignettes.validators import off_the_line
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 GROUPS = ("add", "switch")
@@ -28,6 +31,24 @@ SCALE_KEYS = {"min", "max", "neutral"}
 OPTION_KEYS = {"code", "name", "short", "group"}
 VIGNETTE_KEYS = {"code", "title", "text", "base", "change"}
 STATEMENT_KEYS = {"code", "vignette", "text", "options"}
+
+
+def _max_length(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as a message quotes it: its repr, cut short, so that one bad value cannot flood the report."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _surrogate(text: str) -> str | None:
+    """The first lone surrogate in `text` (JSON's "\\ud800"), written as its escape; no database can store one."""
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            return f"\\u{ord(char):04x}"
+    return None
 
 
 class StudyFileError(Exception):
@@ -87,10 +108,18 @@ MAX_DEPTH = 20
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Python reads no whole number of more than this many digits (sys.get_int_max_str_digits),
+# and a study file needs a few: past it, YAML and JSON alike refuse the file.
+MAX_DIGITS = 4300
+_TOO_MANY_DIGITS = 10**MAX_DIGITS
+
+
 class _Constructor(yaml.constructor.SafeConstructor):
     """Builds Python values from checked nodes, refusing a key given twice in one mapping.
 
-    PyYAML keeps the last value silently, which would hide a typo.
+    PyYAML keeps the last value silently, which would hide a typo. A scalar
+    PyYAML cannot build (a date 2026-13-45, a number of 5,000 digits) is
+    refused with its line, as any other invalid YAML.
     """
 
     def construct_mapping(self, node, deep=False):
@@ -103,10 +132,33 @@ class _Constructor(yaml.constructor.SafeConstructor):
                 )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                    None, None, f"key {_shown(key)} is given twice", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        # The text is checked first: hexadecimal, octal and 1:2:3 numbers have no
+        # digit limit, and 100,000 parts of 1:2:3 take seconds to multiply out.
+        value = None if len(node.value) > MAX_DIGITS else super().construct_yaml_int(node)
+        if value is None or abs(value) >= _TOO_MANY_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number of more than {MAX_DIGITS:,} digits cannot be read", node.start_mark
+            )
+        return value
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            # datetime's own words: "month must be in 1..12".
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a date or time: {exc}", node.start_mark
+            ) from exc
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
 
 
 class _TooDeep(Exception):
@@ -148,6 +200,31 @@ def _load_yaml(raw: str):
     return None if root is None else _Constructor().construct_document(root)
 
 
+class _LongNumber(Exception):
+    """A JSON whole number past MAX_DIGITS; json.loads would raise a bare ValueError, without its line."""
+
+    def __init__(self, digits: str):
+        self.digits = digits
+
+
+def _json_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_DIGITS:
+        raise _LongNumber(digits)
+    return int(digits)
+
+
+# A JSON string, or a whole number (not the start of a fraction or exponent).
+_JSON_STRING_OR_INT = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?![\d.eE])')
+
+
+def _long_number_line(raw: str, digits: str) -> int:
+    """The line of the whole number `digits`, looked for outside the strings (a text may hold the same digits)."""
+    for token in _JSON_STRING_OR_INT.finditer(raw):
+        if token.group() == digits:
+            return raw.count("\n", 0, token.start()) + 1
+    return 1
+
+
 def load_study_file(path: str | Path) -> StudySpec:
     path = Path(path)
     try:
@@ -167,11 +244,16 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
             raise StudyFileError([f"{source}: is not UTF-8 text"]) from exc
     try:
         if source.lower().endswith(".json"):
-            data = json.loads(raw)
+            data = json.loads(raw, parse_int=_json_int)
         else:
             data = _load_yaml(raw)
     except json.JSONDecodeError as exc:
         raise StudyFileError([f"{source}: line {exc.lineno}: invalid JSON: {exc.msg}"]) from exc
+    except _LongNumber as exc:
+        line = _long_number_line(raw, exc.digits)
+        raise StudyFileError(
+            [f"{source}: line {line}: invalid JSON: a number of more than {MAX_DIGITS:,} digits cannot be read"]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
@@ -180,9 +262,6 @@ def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
         raise StudyFileError([f"{source}: {where}invalid YAML: {problem}"]) from exc
     except (_TooDeep, RecursionError) as exc:
         raise StudyFileError([f"{source}: lists or mappings are nested too deeply"]) from exc
-    except ValueError as exc:
-        # An integer of more than 4,300 digits, which Python refuses to read.
-        raise StudyFileError([f"{source}: a number is too long to read"]) from exc
     return _Checker(source).check(data)
 
 
@@ -203,8 +282,8 @@ class _Checker:
         for key in sorted(REQUIRED_TOP_KEYS - data.keys()):
             self.error(key, "is missing")
 
-        slug = self._code(data, "slug", "slug", max_length=80)
-        title = self._text(data, "title", "title", max_length=200)
+        slug = self._code(data, "slug", "slug", max_length=_max_length(Study, "slug"))
+        title = self._text(data, "title", "title", max_length=_max_length(Study, "title"), one_line=True)
         description = self._text(data, "description", "description", required=False)
         scale = self._scale(data.get("scale", {}))
         rule, rule_params = self._consensus(data.get("consensus", {}), scale)
@@ -235,11 +314,13 @@ class _Checker:
     def _unknown_keys(self, mapping: dict, allowed: set, prefix: str) -> None:
         for key in mapping:
             if key not in allowed:
-                # A key that is not plain text is quoted, so that it cannot break the report's lines.
-                name = key if isinstance(key, str) and key and key.isprintable() and key.strip() == key else repr(key)
+                # A key that is not plain text is quoted, so that it cannot break the report's lines,
+                # and a long one is cut short.
+                plain = isinstance(key, str) and 0 < len(key) <= 60 and key.isprintable() and key.strip() == key
+                name = key if plain else _shown(key)
                 self.error(f"{prefix}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
-    def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None) -> str:
+    def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None, one_line=False) -> str:
         value = mapping.get(field)
         if value is None:
             if required:
@@ -253,22 +334,35 @@ class _Checker:
         if "\x00" in value:
             self.error(key, "contains a NUL character")
             return ""
+        surrogate = _surrogate(value)
+        if surrogate:
+            self.error(key, f"contains {surrogate}, half of a UTF-16 surrogate pair, which is not a character")
+            return ""
+        # A title or a name is shown on one line; texts keep their line breaks.
+        char = off_the_line(value) if one_line else None
+        if char:
+            self.error(key, f"must be one line, without line breaks, tabs or other control characters (found {char})")
+            return ""
         if required and not value:
             self.error(key, "is empty")
         if max_length and len(value) > max_length:
             self.error(key, f"is {len(value)} characters long; at most {max_length} are allowed")
         return value
 
-    def _code(self, mapping: dict, field: str, key: str, *, max_length=50) -> str:
+    def _code(self, mapping: dict, field: str, key: str, *, max_length: int) -> str:
         value = self._text(mapping, field, key, max_length=max_length)
         if value and not CODE_RE.match(value):
-            self.error(key, f"{value!r} is not a code: use lowercase letters, digits, '-' and '_'")
+            self.error(key, f"{_shown(value)} is not a code: use lowercase letters, digits, '-' and '_'")
         return value
 
-    def _int(self, mapping: dict, field: str, key: str, default: int) -> int | None:
+    def _int(self, mapping: dict, field: str, key: str, default: int, bounds: tuple[int, int]) -> int | None:
         value = mapping.get(field, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(key, f"must be a whole number, not {value!r}")
+            self.error(key, f"must be a whole number, not {_shown(value)}")
+            return None
+        low, high = bounds
+        if not low <= value <= high:
+            self.error(key, f"{_shown(value)} is outside {low}..{high}")
             return None
         return value
 
@@ -292,10 +386,10 @@ class _Checker:
             self._unknown_keys(entry, allowed, f"{prefix}.")
             yield prefix, entry
 
-    def _unique_code(self, entry: dict, prefix: str, codes: dict) -> str:
+    def _unique_code(self, entry: dict, prefix: str, codes: dict, *, max_length: int) -> str:
         """The entry's code, checked, and recorded in `codes` (code -> where first seen) unless it is a repeat."""
         key = f"{prefix}.code"
-        code = self._code(entry, "code", key)
+        code = self._code(entry, "code", key, max_length=max_length)
         if not code:
             return code
         if code in codes:
@@ -311,11 +405,11 @@ class _Checker:
             self.error("scale", "must be a mapping with min, max and neutral")
             return Scale()
         self._unknown_keys(value, SCALE_KEYS, "scale.")
-        low = self._int(value, "min", "scale.min", 1)
-        high = self._int(value, "max", "scale.max", 9)
+        low = self._int(value, "min", "scale.min", 1, Study.SCALE_RANGE)
+        high = self._int(value, "max", "scale.max", 9, Study.SCALE_RANGE)
         if low is None or high is None:
             return Scale()
-        neutral = self._int(value, "neutral", "scale.neutral", (low + high) // 2)
+        neutral = self._int(value, "neutral", "scale.neutral", (low + high) // 2, Study.SCALE_RANGE)
         if neutral is None:
             return Scale()
         if low >= high:
@@ -323,9 +417,6 @@ class _Checker:
             return Scale()
         if not low < neutral < high:
             self.error("scale.neutral", f"{neutral} must lie strictly between min ({low}) and max ({high})")
-            return Scale()
-        if low < 0 or high > 100:
-            self.error("scale", "must lie within 0..100")
             return Scale()
         return Scale(min=low, max=high, neutral=neutral)
 
@@ -342,29 +433,41 @@ class _Checker:
             return "mayo", {}
 
     def _threshold(self, value: Any) -> Decimal:
+        key = "not_recommended_threshold"
         try:
-            if isinstance(value, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise InvalidOperation
-            threshold = Decimal(str(value))
+            # Decimal(int) is exact; str() of a float is how it was written.
+            threshold = Decimal(value) if isinstance(value, int) else Decimal(str(value))
             if threshold.is_nan():
                 raise InvalidOperation
         except InvalidOperation:
-            self.error("not_recommended_threshold", f"must be a number, not {value!r}")
+            self.error(key, f"must be a number, not {_shown(value)}")
             return Decimal(50)
         if not 0 < threshold <= 100:
-            self.error("not_recommended_threshold", f"{value} is not a percentage above 0 and at most 100")
+            self.error(key, f"{_shown(value)} is not a percentage above 0 and at most 100")
+            return Decimal(50)
+        # The column keeps so many decimals; it would round 0.001 to 0, which is no threshold.
+        places = Study._meta.get_field(key).decimal_places
+        if threshold != threshold.quantize(Decimal(1).scaleb(-places)):
+            self.error(key, f"{_shown(value)} has more than {places} decimal places")
+            return Decimal(50)
         return threshold
 
     def _options(self, items: list) -> tuple[OptionSpec, ...]:
         codes: dict[str, str] = {}
         options = []
         for prefix, entry in self._entries(items, "options", OPTION_KEYS):
-            code = self._unique_code(entry, prefix, codes)
-            name = self._text(entry, "name", f"{prefix}.name", max_length=200)
-            short = self._text(entry, "short", f"{prefix}.short", required=False, max_length=80) or name[:80]
+            code = self._unique_code(entry, prefix, codes, max_length=_max_length(Option, "code"))
+            name = self._text(entry, "name", f"{prefix}.name", max_length=_max_length(Option, "name"), one_line=True)
+            short_length = _max_length(Option, "short")
+            short = self._text(
+                entry, "short", f"{prefix}.short", required=False, max_length=short_length, one_line=True
+            )
+            short = short or name[:short_length]
             group = entry.get("group")
             if group not in GROUPS:
-                self.error(f"{prefix}.group", f"must be one of {', '.join(GROUPS)}, not {group!r}")
+                self.error(f"{prefix}.group", f"must be one of {', '.join(GROUPS)}, not {_shown(group)}")
             options.append(OptionSpec(code=code, name=name, short=short, group=group))
         if items == []:
             self.error("options", "the study needs at least one treatment option")
@@ -374,8 +477,10 @@ class _Checker:
         codes: dict[str, str] = {}
         vignettes = []
         for prefix, entry in self._entries(items, "vignettes", VIGNETTE_KEYS):
-            code = self._unique_code(entry, prefix, codes)
-            title = self._text(entry, "title", f"{prefix}.title", max_length=200)
+            code = self._unique_code(entry, prefix, codes, max_length=_max_length(Vignette, "code"))
+            title = self._text(
+                entry, "title", f"{prefix}.title", max_length=_max_length(Vignette, "title"), one_line=True
+            )
             base = entry.get("base")
             text = self._text(entry, "text", f"{prefix}.text", required=base is None)
             change = self._text(entry, "change", f"{prefix}.change", required=base is not None)
@@ -387,9 +492,11 @@ class _Checker:
             if vignette.base == vignette.code:
                 self.error(f"vignettes[{i}].base", "a vignette cannot be its own base")
             elif not isinstance(vignette.base, str) or vignette.base not in codes:
-                self.error(f"vignettes[{i}].base", f"unknown vignette code {vignette.base!r}")
+                self.error(f"vignettes[{i}].base", f"unknown vignette code {_shown(vignette.base)}")
             elif vignette.base not in bases:
-                self.error(f"vignettes[{i}].base", f"{vignette.base!r} is itself a variation; name a base vignette")
+                self.error(
+                    f"vignettes[{i}].base", f"{_shown(vignette.base)} is itself a variation; name a base vignette"
+                )
         if items == []:
             self.error("vignettes", "the study needs at least one vignette")
         return tuple(vignettes)
@@ -398,10 +505,11 @@ class _Checker:
         codes: dict[str, str] = {}
         statements = []
         for prefix, entry in self._entries(items, "statements", STATEMENT_KEYS):
-            code = self._unique_code(entry, prefix, codes)
+            # A statement's code is as short as the codes of vignettes and options it goes with.
+            code = self._unique_code(entry, prefix, codes, max_length=_max_length(Vignette, "code"))
             vignette = entry.get("vignette")
             if not isinstance(vignette, str) or vignette not in vignette_codes:
-                self.error(f"{prefix}.vignette", f"unknown vignette code {vignette!r}")
+                self.error(f"{prefix}.vignette", f"unknown vignette code {_shown(vignette)}")
             text = self._text(entry, "text", f"{prefix}.text")
             options = entry.get("options", [])
             if not isinstance(options, list):
@@ -409,7 +517,7 @@ class _Checker:
                 options = []
             for j, option in enumerate(options):
                 if not isinstance(option, str) or option not in option_codes:
-                    self.error(f"{prefix}.options[{j}]", f"unknown option code {option!r}")
+                    self.error(f"{prefix}.options[{j}]", f"unknown option code {_shown(option)}")
             if len(set(map(str, options))) != len(options):
                 self.error(f"{prefix}.options", "names an option twice")
             statements.append(

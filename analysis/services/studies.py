@@ -5,7 +5,7 @@ from django.db import transaction
 from analysis.files.study import StudySpec
 from surveys.models import AuditEvent, Item, ItemOption, Membership, Round, Study
 from surveys.services import ServiceError
-from surveys.services.audit import audit_record
+from surveys.services.audit import audit_record, shortened
 from vignettes.models import Option, Vignette
 
 
@@ -48,7 +48,7 @@ def study_import(*, spec: StudySpec, by=None) -> Study:
             study=study,
             by=by,
             action=AuditEvent.Action.CREATE,
-            summary=f"Created the study from the study file {spec.source}",
+            summary=f"Created the study from the study file {shortened(spec.source)}",
             detail={"source": str(spec.source)},
         )
     return study

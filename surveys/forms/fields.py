@@ -1,5 +1,7 @@
 """Form fields shared by the app's forms, each guarding a case Django's own lets through as a 500."""
 
+import json
+
 from django import forms
 from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
@@ -31,21 +33,40 @@ class ShallowJSONField(forms.JSONField):
 
     The parser raises RecursionError for JSON nested too deeply, and a plain
     ValueError for an integer of more than 4,300 digits; Django's field
-    catches neither.
+    catches neither. JSON may also write half of a UTF-16 surrogate pair
+    ("\\ud800"), which no page or database can encode.
     """
 
     def to_python(self, value):
         try:
-            return super().to_python(value)
+            value = super().to_python(value)
         except RecursionError:
             raise forms.ValidationError(_("The JSON is nested too deeply."), code="invalid") from None
         except ValueError:
             raise forms.ValidationError(_("The JSON holds a number too long to read."), code="invalid") from None
+        surrogate = _surrogate_in(value)
+        if surrogate:
+            raise forms.ValidationError(
+                _("The JSON holds %(escape)s, half of a UTF-16 surrogate pair, which is not a character."),
+                code="invalid",
+                params={"escape": surrogate},
+            )
+        return value
 
     def bound_data(self, data, initial):
-        # The page with the error shows the text again, and re-reads it here.
+        # The page with the error shows the text again, and re-reads it here;
+        # a value it cannot show is shown as the text that was typed.
         try:
-            return super().bound_data(data, initial)
+            value = super().bound_data(data, initial)
         except (RecursionError, ValueError):
             return InvalidJSONInput(data)
+        return InvalidJSONInput(data) if _surrogate_in(value) else value
 
+
+def _surrogate_in(value) -> str | None:
+    """The first lone surrogate in a parsed JSON value, keys included, written as its escape."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"\\u{ord(error.object[error.start]):04x}"
+    return None

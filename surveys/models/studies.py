@@ -1,10 +1,12 @@
 """A study: its scale, its consensus rule and its settings."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 import consensus
+from vignettes.validators import validate_one_line
 
 
 class TimeStampedModel(models.Model):
@@ -14,6 +16,12 @@ class TimeStampedModel(models.Model):
     class Meta:
         abstract = True
 
+
+# Every point of a scale lies here, whatever the database column would hold:
+# each point is a choice on every ballot, and a scale of a million points is
+# a page neither the server nor a panelist's browser can build.
+SCALE_RANGE = (0, 100)
+_scale_validators = [MinValueValidator(SCALE_RANGE[0]), MaxValueValidator(SCALE_RANGE[1])]
 
 # The rule list is consensus.RULES; the field offers exactly those rules.
 RULE_CHOICES = [(code, rule.name) for code, rule in consensus.RULES.items()]
@@ -38,13 +46,14 @@ class Study(TimeStampedModel):
     # (surveys.services.studies.study_creators_group, docs/deploy.md).
     CREATE_PERMISSION = "surveys.add_study"
     CREATORS_GROUP = "Study creators"
+    SCALE_RANGE = SCALE_RANGE
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
     description = models.TextField(_("description"), blank=True)
-    scale_min = models.SmallIntegerField(_("scale minimum"), default=1)
-    scale_max = models.SmallIntegerField(_("scale maximum"), default=9)
-    scale_neutral = models.SmallIntegerField(_("neutral point"), default=5)
+    scale_min = models.SmallIntegerField(_("scale minimum"), default=1, validators=_scale_validators)
+    scale_max = models.SmallIntegerField(_("scale maximum"), default=9, validators=_scale_validators)
+    scale_neutral = models.SmallIntegerField(_("neutral point"), default=5, validators=_scale_validators)
     consensus_rule = models.CharField(_("consensus rule"), max_length=20, choices=RULE_CHOICES, default="mayo")
     # Parameters of the rule, e.g. {"above_neutral": 5, "mean_above": 7};
     # validated by consensus.validate_params before they are saved.

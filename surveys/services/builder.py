@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from surveys.codes import free_code
 from surveys.models import AuditEvent, Item, ItemLink, ItemOption, Round
 from surveys.services import ServiceError
-from surveys.services.audit import audit_record
+from surveys.services.audit import audit_record, shortened
 from surveys.services.rounds import round_locked
 from vignettes.models import Option, Vignette
 
@@ -279,7 +279,7 @@ def options_merge(
         by=by,
         action=AuditEvent.Action.MERGE,
         summary=(
-            f"Merged options {', '.join(codes)} into {code} in round {round.number}: "
+            f"Merged options {shortened(', '.join(codes))} into {code} in round {round.number}: "
             f"{len(keepers) + len(dropped)} items asked per option became {len(keepers)}, "
             f"{len(listing)} items offer {code} instead"
         ),

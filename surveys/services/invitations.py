@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from surveys.models import AuditEvent, Invitation, Membership, Study
 from surveys.services import ServiceError
-from surveys.services.audit import audit_record
+from surveys.services.audit import audit_event, audit_record
 from surveys.services.mail_quota import mail_quota_check
 from surveys.tasks import invitations_mail
 
@@ -106,9 +106,9 @@ def invitations_create(
         transaction.on_commit(lambda batch=batch: invitations_mail.enqueue(invitation_ids=batch))
     role_label = Membership.Role(role).label.lower()
     AuditEvent.objects.bulk_create(
-        AuditEvent(
+        audit_event(
             study=study,
-            actor=by,
+            by=by,
             action=AuditEvent.Action.INVITE,
             summary=f"Invited {email} as {role_label}",
             detail={"email": email, "role": role},

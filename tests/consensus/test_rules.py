@@ -420,6 +420,9 @@ def test_validate_params_fills_in_defaults():
         ("mayo", {"mean_above": True}, "parameter mean_above of rule mayo must be a number"),
         ("mayo", {"mean_above": float("nan")}, "parameter mean_above of rule mayo must be a number"),
         ("mayo", {"mean_above": 10}, "parameter mean_above of rule mayo must be between 1 and 9, got 10"),
+        # Past a float's range: math.isfinite() and the message's :g both overflowed.
+        ("mayo", {"mean_above": -(10**400)}, r"must be between 1 and 9, got -1e\+400$"),
+        ("mayo", {"mean_above": float("-inf")}, "parameter mean_above of rule mayo must be a number, got -inf"),
         ("mayo", {"above_neutral": 0}, "parameter above_neutral of rule mayo must be between 1 and 9"),
         ("percent", {"percent": 120}, "parameter percent of rule percent must be between 0 and 100, got 120"),
         ("percent", {"band_min": None}, "parameter band_min of rule percent must be a number"),

@@ -9,6 +9,7 @@ every run (derandomized); a longer local run, drawing new examples, is
 (twenty times as many examples per test).
 """
 
+import json
 import os
 from contextlib import contextmanager
 
@@ -80,6 +81,13 @@ SPECIAL_TEXT = [
     "../../etc/passwd",
     "{{ settings.SECRET_KEY }}",
     "%s%n%x",
+    "a\nb",
+    "Two\u2028lines",
+    "esc\x1b[31m",
+    "x" * 81,  # past an option's short name
+    "x" * 151,  # past a user name
+    "x" * 201,  # past a title or a name
+    "x" * 301,  # past a history line
     "x" * 2001,
     "x" * 70_000,
     "ä" * HUGE,
@@ -101,8 +109,16 @@ SPECIAL_NUMBERS = [
     "1_0",
     "٣",  # an Arabic-Indic digit: int() reads it, isdigit() says yes
     "²",  # a superscript: isdigit() says yes, int() refuses it
+    "1e-999999999",
+    "1e999999999",
+    "-inf",
+    "0.001",  # more decimals than a threshold keeps
+    "32768",  # past a small integer column
+    "2147483648",  # past PostgreSQL's integer column
+    "-2147483649",
     "9" * 30,
     "-" + "9" * 30,
+    "9" * 400,  # a whole number past a float's range
     "9" * 5000,  # beyond Python's int() digit limit
     "7\x00",
 ]
@@ -115,6 +131,9 @@ SPECIAL_DATES = [
     "1970-01-01",
     "2026-02-30T10:00",
     "2026-13-01T10:00",
+    "2026-13-45",
+    "2026-13-45T10:00",
+    "2099-01-01T25:59",
     "2099-01-01T25:61",
     "tomorrow",
     "2099-01-01T10:00\x00",
@@ -144,6 +163,66 @@ odd_number = st.one_of(
 )
 odd_date = st.sampled_from(SPECIAL_DATES)
 odd_scalar = st.one_of(odd_text, odd_number, odd_date)
+
+# Values only a parser makes: a JSON text may write half of a surrogate pair
+# ("\\ud800") and numbers past what Python or a float holds.
+lone_surrogates = st.text(st.characters(categories=("Cs",)), min_size=1, max_size=3)
+json_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**400), 10**400),
+    st.sampled_from([2**31, -(2**31) - 1, 2**63, 10**4000]),
+    st.floats(),
+    st.builds(lambda a, s, b: a + s + b, st.text(max_size=5), lone_surrogates, st.text(max_size=5)),
+    odd_text.filter(lambda text: len(text) < 1000),
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.one_of(st.text(max_size=8), lone_surrogates), children,
+                                                        max_size=3)
+    ),
+    max_leaves=8,
+)
+# As JSON text, the surrogates written as escapes, as any JSON writer does.
+json_text = json_values.map(json.dumps)
+
+# Raw tokens to put in place of a value of a study file: what its writer could
+# not have produced from Python values, such as a date that is no date.
+YAML_TOKENS = [
+    "2026-13-45",
+    "2026-01-01T25:59:00",
+    "2026-01-01 10:00:00 +99:00",
+    "9" * 5000,
+    "0x" + "f" * 4000,
+    "0" + "7" * 5000,  # octal, which has no digit limit either
+    "1:" * 3000 + "1",
+    "1e-999999999",
+    "1.0e-999999999",
+    "1.0e+999999999",
+    ".nan",
+    "-.inf",
+    '"\\ud800"',
+    '"a\\nb"',
+    '"\\x1b[31m"',
+    "x" * 301,
+]
+JSON_TOKENS = [
+    "9" * 5000,
+    "-" + "9" * 400,
+    "1e-999999999",
+    "1e999999999",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "2147483648",
+    '"\\ud800"',
+    '"a\\udfffb"',
+    '"2026-13-45"',
+    '"a\\nb"',
+    '"\\u2028"',
+    '"' + "x" * 301 + '"',
+]
 
 
 def hostile(*known: str):

@@ -14,10 +14,12 @@ rolled-back transaction, so examples cannot see each other's writes.
 """
 
 import inspect
+import json
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
+import yaml
 from axes.models import AccessAttempt
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,15 +35,18 @@ from tests.analysis.panels import rate
 from tests.conftest import MAYO_FILE
 from tests.factories import InvitationFactory, UserFactory, round_with_every_item_type
 from tests.security.strategies import (
+    YAML_TOKENS,
     form_data,
     fuzz_settings,
     hostile,
+    json_text,
     odd_date,
     odd_number,
     odd_text,
     rolled_back,
     snapshot,
 )
+from vignettes.validators import off_the_line
 
 pytestmark = pytest.mark.django_db
 
@@ -93,14 +98,26 @@ pks = st.one_of(st.integers(-5, 10**6).map(str), odd_number)
 emails = st.one_of(
     st.sampled_from(["new@example.org", "NEW@example.org", "a@b.c, d@e.f; g@h.i", "panelist@example.org"]),
     st.lists(st.emails().map(str), max_size=5).map(lambda a: "\n".join(a)),
+    # Around the user name's 150 characters, up to the 320 Django's email check allows.
+    st.integers(140, 330).map(lambda n: "a" * (n - len("@example.org")) + "@example.org"),
     odd_text,
 )
+MAYO_TEXT = MAYO_FILE.read_text()
 UPLOADED = [
     MAYO_FILE.read_bytes(),
     MAYO_FILE.read_bytes().replace(b"slug: mayo-trd", b"slug: mayo-fuzz"),
     MAYO_FILE.read_bytes().replace(b"title: Base clinical vignette", b'title: "Base\\0vignette"'),
     b"[" * 50_000,
     b"a: &a [*a]",
+    # A value no YAML writer makes from Python values, in place of a title, a threshold or a rule's parameter.
+    *(
+        MAYO_TEXT.replace(line, f"{line.split(': ')[0]}: {token}", 1).encode()
+        for line in ("title: Base clinical vignette", "not_recommended_threshold: 50", "mean_above: 7")
+        for token in YAML_TOKENS
+    ),
+    # JSON with lone surrogates and numbers past a float.
+    json.dumps({**yaml.safe_load(MAYO_TEXT), "title": "\ud800"}).encode(),
+    json.dumps({**yaml.safe_load(MAYO_TEXT), "consensus": {"rule": "mayo", "mean_above": 10**400}}).encode(),
 ]
 uploads = st.builds(
     SimpleUploadedFile,
@@ -156,15 +173,24 @@ def _settings_fields(w):
         "scale_neutral": hostile("5", "4"),
         "scale_max": hostile("9", "7"),
         "consensus_rule": hostile("mayo", "percent", "comet", "median_iqr", "rand_ucla"),
-        "consensus_params": hostile(
-            "{}",
-            '{"above_neutral": 5, "mean_above": 7}',
-            '{"mean_above": 1e999}',
-            '{"mean_above": NaN}',
-            '{"x": "\\u0000"}',
-            '"\\u0000"',
-            "[" * 100_000 + "]" * 100_000,
-            '{"a": ' * 5000 + "1" + "}" * 5000,
+        "consensus_params": st.one_of(
+            hostile(
+                "{}",
+                '{"above_neutral": 5, "mean_above": 7}',
+                '{"mean_above": 1e999}',
+                '{"mean_above": 1e-999999999}',
+                '{"mean_above": NaN}',
+                '{"mean_above": -Infinity}',
+                '{"mean_above": ' + "9" * 400 + "}",
+                '{"mean_above": ' + "9" * 5000 + "}",
+                '{"x": "\\u0000"}',
+                '"\\u0000"',
+                '{"mean_above": "\\ud800"}',
+                '{"\\udfff": 1}',
+                "[" * 100_000 + "]" * 100_000,
+                '{"a": ' * 5000 + "1" + "}" * 5000,
+            ),
+            json_text,
         ),
         "not_recommended_threshold": hostile("50", "100", "0.001", "NaN"),
         "preview": hostile("1"),
@@ -466,6 +492,55 @@ def test_the_results_filters_never_answer_a_500(reader_client, world, query, vie
     response = reader_client.get(reverse(view, args=[world.study.slug]), query)
 
     assert response.status_code < 500
+
+
+# -- one field at a time: each value saved whole or refused at its field ---------
+
+
+def _settings_post(**changes) -> dict:
+    data = {"title": "A study", "scale_min": "1", "scale_neutral": "5", "scale_max": "9", "consensus_rule": "mayo",
+            "consensus_params": "{}", "not_recommended_threshold": "50", "minimum_n": "3"}
+    return {**data, **changes}
+
+
+@fuzz_settings(30)
+@given(title=st.one_of(odd_text, st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=60)))
+def test_a_study_title_is_saved_as_one_line_or_refused_at_its_field(reader_client, world, title):
+    url = reverse("surveys:study_settings", kwargs={"slug": world.study.slug})
+    with rolled_back():
+        before = snapshot()
+
+        response = reader_client.post(url, _settings_post(title=title))
+
+        tidy = title.strip()
+        if tidy and len(tidy) <= 200 and "\x00" not in tidy and not off_the_line(tidy):
+            assert response.status_code == 302
+            world.study.refresh_from_db()
+            assert world.study.title == tidy
+        else:
+            assert response.status_code == 400
+            assert "title" in response.context["form"].errors
+            assert snapshot() == before
+
+
+@fuzz_settings(30)
+@given(length=st.integers(7, 320), role=st.sampled_from(Membership.Role.values))
+def test_an_address_of_any_length_is_invited_or_refused_at_its_field(reader_client, world, length, role):
+    # Up to the 320 characters Django's email check allows; a newcomer's user name holds 150.
+    address = "a" * (length - len("@b.org")) + "@b.org"
+    url = reverse("surveys:study_invitations", kwargs={"slug": world.study.slug})
+    with rolled_back():
+        before = snapshot()
+
+        response = reader_client.post(url, {"emails": address, "role": role})
+
+        if length <= 150:
+            assert response.status_code == 302
+            assert world.study.invitations.filter(email=address).exists()
+        else:
+            assert response.status_code == 400
+            assert "at most 150 characters" in response.context["form"].errors["emails"][0]
+            assert snapshot() == before
 
 
 # -- what the fuzzing found, pinned ----------------------------------------------

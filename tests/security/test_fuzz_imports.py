@@ -22,7 +22,12 @@ from hypothesis import strategies as st
 from surveys.models import Answer, Item, Study, Submission
 from tests.conftest import MAYO_FILE
 from tests.security.strategies import (
+    JSON_TOKENS,
+    YAML_TOKENS,
     fuzz_settings,
+    json_leaves,
+    json_values,
+    lone_surrogates,
     odd_number,
     odd_scalar,
     odd_text,
@@ -78,7 +83,17 @@ def _study_file_is_imported_or_refused(path: str) -> str | None:
 # -- study files (SPEC 4.1) ----------------------------------------------------
 
 leaves = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**80), 2**80), st.floats(), short_odd_text, st.sampled_from(STUDY_KEYS)
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**80), 2**80),
+    # Past PostgreSQL's integer columns, and past a float's range.
+    st.sampled_from([2**31, -(2**31) - 1, 2**63, 10**400, -(10**400)]),
+    st.floats(),
+    # YAML writes these as timestamps; JSON as text.
+    st.dates(),
+    st.datetimes(),
+    short_odd_text,
+    st.sampled_from(STUDY_KEYS),
 )
 trees = st.recursive(
     leaves,
@@ -93,7 +108,7 @@ study_like = st.dictionaries(st.sampled_from(STUDY_KEYS), trees, max_size=10)
 
 def _dump(data, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(data, ensure_ascii=False)
+        return json.dumps(data, ensure_ascii=False, default=str)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
@@ -165,6 +180,43 @@ class TestStudyFiles:
             ]
             expected = len(MAYO["statements"]) if statements else 0
             assert Item.objects.filter(round__study=imported, type=Item.Type.LIKERT).count() == expected
+
+
+    @fuzz_settings(40)
+    @given(data=st.data(), fmt=st.sampled_from(["yaml", "json"]))
+    def test_a_raw_token_in_place_of_a_value_is_imported_or_refused_naming_the_file(self, tmp_path, data, fmt):
+        # Tokens a YAML or JSON writer would not produce from Python values: a date that is no
+        # date, numbers past 4,300 digits or a float's range, a lone surrogate, a line break.
+        study = copy.deepcopy(MAYO)
+        paths = [path for path, node in _paths(study) if path and not isinstance(node, dict | list)]
+        path = data.draw(st.sampled_from(paths), label="at")
+        _at(study, path[:-1])[path[-1]] = "__TOKEN__"
+        token = data.draw(st.sampled_from(YAML_TOKENS if fmt == "yaml" else JSON_TOKENS), label="token")
+        text = _dump(study, fmt)
+        marker = '"__TOKEN__"' if fmt == "json" else "__TOKEN__"
+        assert text.count(marker) == 1
+        path = _write(tmp_path, f"mayo.{fmt}", text.replace(marker, token))
+        with rolled_back():
+            _study_file_is_imported_or_refused(path)
+
+    @fuzz_settings(40)
+    @given(data=st.data())
+    def test_any_json_value_in_a_mayo_file_is_imported_or_refused_naming_the_file(self, tmp_path, data):
+        # Lone surrogates, in values and keys, and numbers as large as JSON and Python allow.
+        study = copy.deepcopy(MAYO)
+        for _ in range(data.draw(st.integers(1, 2), label="mutations")):
+            path = data.draw(st.sampled_from([path for path, _ in _paths(study) if path]), label="at")
+            parent, key = _at(study, path[:-1]), path[-1]
+            if isinstance(parent[key], str) and data.draw(st.booleans(), label="splice"):
+                # The rest of the file still valid, so that the text would reach the database.
+                at = data.draw(st.integers(0, len(parent[key])), label="position")
+                parent[key] = parent[key][:at] + data.draw(lone_surrogates, label="surrogate") + parent[key][at:]
+            else:
+                parent[key] = data.draw(st.one_of(json_leaves, json_values), label="value")
+        # ASCII, as many writers do: a surrogate is written as its \\u escape.
+        path = _write(tmp_path, "mayo.json", json.dumps(study))
+        with rolled_back():
+            _study_file_is_imported_or_refused(path)
 
 
 def _paths(node, prefix=()):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consensus import Scale, describe, validate_params
 from surveys.forms.fields import ShallowJSONField
 from surveys.models import Study
+from vignettes.validators import validate_one_line
 
 
 class StudyFileForm(forms.Form):
@@ -15,9 +16,18 @@ class StudyFileForm(forms.Form):
     file = forms.FileField(label=_("Study file (YAML or JSON)"), required=False)
     template = forms.BooleanField(label=_("Start from the Mayo study template"), required=False)
     slug = forms.SlugField(
-        label=_("Slug"), required=False, max_length=80, help_text=_("Leave blank to keep the file's slug.")
+        label=_("Slug"),
+        required=False,
+        max_length=Study._meta.get_field("slug").max_length,
+        help_text=_("Leave blank to keep the file's slug."),
     )
-    title = forms.CharField(label=_("Title"), required=False, max_length=200)
+    # Checked as Study.title is: a plain form runs no model validation.
+    title = forms.CharField(
+        label=_("Title"),
+        required=False,
+        max_length=Study._meta.get_field("title").max_length,
+        validators=[validate_one_line],
+    )
 
     # As analysis.files.study.MAX_BYTES, checked here before the file is read.
     MAX_BYTES = 256 * 1024

@@ -557,6 +557,21 @@ class TestABrokenArchive:
         assert message.endswith("a study 'mayo-trd' already exists; delete it or restore into another database")
         assert snapshot(SLUG) == before
 
+    @pytest.mark.parametrize("member", ["archive.json", "tables/vignettes.jsonl"])
+    def test_a_number_of_5000_digits_is_refused_as_invalid_json(self, small_archive, tmp_path, member):
+        # json.loads refuses it with a bare ValueError: from the manifest, a traceback.
+        with zipfile.ZipFile(io.BytesIO(small_archive)) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+        members[member] = re.sub(rb"\d+", b"9" * 5000, members[member], count=1)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+
+        message = restore_error(tmp_path, buffer.getvalue())
+
+        assert "is not valid JSON (Exceeds the limit (4300 digits) for integer string conversion" in message
+
     def test_a_missing_archive_is_named(self, db, tmp_path):
         with pytest.raises(CommandError, match=r"missing\.zip: cannot be read: no such file"):
             run("import_study", "--archive", str(tmp_path / "missing.zip"))

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from surveys.models import AuditEvent, Invitation, Membership, Study
+from surveys.services.audit import audit_record
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory, allow_study_creation
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +66,13 @@ def test_the_history_of_a_built_study_names_actions_and_items_never_answers(clie
     event = AuditEvent.objects.get()
     assert set(event.detail) == {"round", "item", "fields"}
     assert "Edited the text and options of item base-main in round 1" in history(client, mayo_study)
+
+
+def test_a_summary_longer_than_its_column_is_cut_with_an_ellipsis(study, facilitator):
+    # Any action whose line came out longer than the column failed on PostgreSQL, a 500.
+    limit = AuditEvent._meta.get_field("summary").max_length
+
+    event = audit_record(study=study, by=facilitator, action=AuditEvent.Action.EDIT, summary="x" * (limit + 100))
+
+    event.refresh_from_db()
+    assert event.summary == "x" * (limit - 1) + "…"
