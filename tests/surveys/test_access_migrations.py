@@ -1,23 +1,13 @@
 """The migrations of issue 17: creating a study becomes a permission (0010), memberships follow invitations (0012)."""
 
+from datetime import timedelta
+
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from tests.surveys.migrating import back_to_the_latest_schema, migrate  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest_schema():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_whoever_facilitates_a_study_keeps_the_right_and_nobody_else_gets_it():
@@ -37,10 +27,6 @@ def test_whoever_facilitates_a_study_keeps_the_right_and_nobody_else_gets_it():
 
 
 def test_a_membership_an_invitation_made_and_nobody_accepted_opens_nothing_after_the_migration():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     old = migrate([("surveys", "0011_invitation_delivery")])
     User, Study = old.get_model("auth", "User"), old.get_model("surveys", "Study")
     Membership, Invitation = old.get_model("surveys", "Membership"), old.get_model("surveys", "Invitation")

@@ -12,30 +12,15 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from surveys import ballot
 from surveys.pseudonyms import participant_link_hash
+from tests.surveys.migrating import back_to_the_latest_schema, migrate  # noqa: F401 - the fixture is used by name
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("surveys", "0007_ballot_box_schema")]
 AFTER = [("surveys", "0009_ballot_box_cleanup")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest_schema():
-    """The tests after this one run on today's schema, not the one this test stopped at."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def build_old_world(apps) -> dict:
