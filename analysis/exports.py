@@ -96,11 +96,17 @@ def to_json(df: pd.DataFrame) -> bytes:
     return (json.dumps(records(df), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+# Markdown's own marks: a link or an image (which a preview would fetch),
+# emphasis, code. Each is written after a backslash, as CommonMark reads
+# "\\[" as a plain "[".
+_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]()!|#~])")
+
+
 def _markdown_cell(text: str) -> str:
-    """Shown as written: HTML escaped, a pipe kept inside its cell, a newline kept inside its row."""
-    for character, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("|", "\\|")):
+    """Shown as written: no HTML, link, image or emphasis; a pipe kept inside its cell, a newline inside its row."""
+    for character, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.replace(character, escaped)
-    return _one_line(text)
+    return _one_line(_MARKDOWN_MARKS.sub(r"\\\1", text))
 
 
 def to_markdown(df: pd.DataFrame) -> bytes:

@@ -44,6 +44,8 @@ FORMULAS = [
 ]
 STARTS = ("=", "+", "-", "@", "\t", "\r")
 HTML = "<img src=x onerror=alert(1)>"
+# An image a Markdown preview would fetch, and a link.
+MARKDOWN = "![t](https://tracker.example/p.png) [here](https://evil.example)"
 LABELS = ["=1+1", "+P02", "-P03", "@P04", "=cmd|'/C calc'!A0", "P06", "P07"]
 
 
@@ -58,13 +60,14 @@ def is_formula(text) -> bool:
 @pytest.fixture
 def hostile_study(tmp_path, client):
     data = yaml.safe_load(MAYO_FILE.read_text())
-    data["title"] = FORMULAS[0] + " " + HTML
+    # The title goes into mail, so it may hold no address; the formula is its attack here.
+    data["title"] = FORMULAS[1] + " " + HTML
     for index, option in enumerate(data["options"]):
         option["name"] = option["short"] = hostile(index)
     for index, vignette in enumerate(data["vignettes"]):
         vignette["title"] = hostile(index)
     for index, statement in enumerate(data["statements"]):
-        statement["text"] = hostile(index) + "\n\nA second paragraph"
+        statement["text"] = hostile(index) + f" {MARKDOWN}\n\nA second paragraph"
     path = tmp_path / "hostile.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     call_command("import_study", str(path))
@@ -171,9 +174,11 @@ def test_markdown_and_latex_keep_every_text_inside_its_cell(client, hostile_stud
     columns = len(rows[0])
 
     markdown = download(client, hostile_study, table, "md").decode()
-    assert "<" not in markdown
+    assert "<" not in markdown and "![" not in markdown and "](" not in markdown
+    if any(MARKDOWN in text for text in texts_of(rows)):
+        assert r"\!\[t\]\(https://tracker.example/p.png\)" in markdown
     if any(HTML in text for text in texts_of(rows)):
-        assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
+        assert r"&lt;img src=x onerror=alert\(1\)&gt;" in markdown
     lines = markdown.splitlines()
     assert len(lines) == len(rows) + 2
     for line in lines:
