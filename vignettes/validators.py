@@ -1,5 +1,6 @@
 """Checks on text that every app's models and forms share; this app knows no other, so any may import it."""
 
+import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
@@ -27,4 +28,35 @@ def validate_one_line(value: str) -> None:
             _("Keep this to one line, without line breaks, tabs or other control characters (found %(char)s)."),
             code="not_one_line",
             params={"char": char},
+        )
+
+
+# What a mail program would show as a link: a scheme, www., mailto:, or a
+# bare domain such as evil-login.example/x.
+_LINK = re.compile(
+    r"\S*://\S*|\bwww\.\S*|\bmailto:\S*"
+    r"|\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,24}\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+
+
+def first_link(text: str) -> str | None:
+    """The first web or mail address in `text`, as written; None if there is none."""
+    match = _LINK.search(text)
+    return match.group(0) if match else None
+
+
+def validate_no_link(value: str) -> None:
+    """Text that goes into the platform's mail (a study's title, a reminder's note): no address of its own.
+
+    The mail links to the platform's own pages; an address in a title or a
+    note would let anyone who edits one send people elsewhere from the
+    platform's address.
+    """
+    link = first_link(value)
+    if link is not None:
+        raise ValidationError(
+            _("The platform's mail links to its own pages only; leave out web and mail addresses (found %(link)s)."),
+            code="link",
+            params={"link": link[:60]},
         )

@@ -19,7 +19,7 @@ import yaml
 from consensus import Scale, validate_params
 from surveys.models import Study
 from vignettes.models import Option, Vignette
-from vignettes.validators import off_the_line
+from vignettes.validators import first_link, off_the_line
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 GROUPS = ("add", "switch")
@@ -284,6 +284,9 @@ class _Checker:
 
         slug = self._code(data, "slug", "slug", max_length=_max_length(Study, "slug"))
         title = self._text(data, "title", "title", max_length=_max_length(Study, "title"), one_line=True)
+        # The title goes into the platform's mail, which links to its own pages only.
+        if first_link(title):
+            self.error("title", f"must not hold a web or mail address (found {first_link(title)[:60]!r})")
         description = self._text(data, "description", "description", required=False)
         scale = self._scale(data.get("scale", {}))
         rule, rule_params = self._consensus(data.get("consensus", {}), scale)

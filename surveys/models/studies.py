@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 import consensus
-from vignettes.validators import validate_one_line
+from vignettes.validators import validate_no_link, validate_one_line
 
 
 class TimeStampedModel(models.Model):
@@ -49,7 +49,8 @@ class Study(TimeStampedModel):
     SCALE_RANGE = SCALE_RANGE
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line])
+    # The title goes into every invitation and reminder: one line, and no address of its own.
+    title = models.CharField(_("title"), max_length=200, validators=[validate_one_line, validate_no_link])
     description = models.TextField(_("description"), blank=True)
     scale_min = models.SmallIntegerField(_("scale minimum"), default=1, validators=_scale_validators)
     scale_max = models.SmallIntegerField(_("scale maximum"), default=9, validators=_scale_validators)

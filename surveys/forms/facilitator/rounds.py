@@ -1,12 +1,11 @@
 """Forms of running a round and drafting the next: deadlines, reminders, what round N+1 carries."""
 
-import re
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Item, Round
+from vignettes.validators import validate_no_link
 
 
 class DeadlineForm(forms.Form):
@@ -30,10 +29,6 @@ class DeadlineForm(forms.Form):
         return deadline
 
 
-# What a mail program would turn into a link to somewhere else than the round.
-LINK = re.compile(r"://|\bwww\.|\bmailto:", re.IGNORECASE)
-
-
 class ReminderForm(forms.Form):
     """The facilitator's note inside the fixed reminder, which names the study and the platform and links to the round."""
 
@@ -42,17 +37,13 @@ class ReminderForm(forms.Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4}),
+        validators=[validate_no_link],
         help_text=_(
             "The mail says which study and round it is about, when the round closes, and links to it; "
             "your note goes inside. It cannot hold links of its own."
         ),
     )
 
-    def clean_note(self):
-        note = self.cleaned_data["note"].strip()
-        if LINK.search(note):
-            raise forms.ValidationError(_("The reminder links to the round itself; leave other links out of the note."))
-        return note
 
 
 class NextRoundForm(forms.Form):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consensus import Scale, describe, validate_params
 from surveys.forms.fields import ShallowJSONField
 from surveys.models import Study
-from vignettes.validators import validate_one_line
+from vignettes.validators import validate_no_link, validate_one_line
 
 
 class StudyFileForm(forms.Form):
@@ -26,7 +26,7 @@ class StudyFileForm(forms.Form):
         label=_("Title"),
         required=False,
         max_length=Study._meta.get_field("title").max_length,
-        validators=[validate_one_line],
+        validators=[validate_one_line, validate_no_link],
     )
 
     # As analysis.files.study.MAX_BYTES, checked here before the file is read.

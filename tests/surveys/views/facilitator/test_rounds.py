@@ -269,7 +269,7 @@ def test_a_note_with_a_link_of_its_own_is_refused_at_the_field(facilitator_clien
     response = facilitator_client.post(url("round_remind", open_round), {"note": note})
 
     assert response.status_code == 400
-    assert "leave other links out of the note" in response.content.decode()
+    assert "leave out web and mail addresses" in response.content.decode()
     assert mail.outbox == []
     assert not AuditEvent.objects.exists()
 

@@ -1,10 +1,12 @@
 """A facilitator sets the study's scale, consensus rule and threshold, seeing the rule in plain words first."""
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from surveys.models import AuditEvent, Membership, Study
 from tests.analysis.panels import rate
+from tests.conftest import MAYO_FILE
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,25 @@ def test_only_facilitators_change_settings(client, mayo_study):
     assert client.post(url, values(mayo_study, title="Hijacked")).status_code == 404
     mayo_study.refresh_from_db()
     assert mayo_study.title != "Hijacked"
+
+
+@pytest.mark.parametrize("title", ["Log in at https://evil.example/login", "TRD panel: evil-login.example/x"])
+def test_a_title_with_an_address_of_its_own_is_refused_for_it_goes_into_every_mail(
+    client, settings_url, mayo_study, title
+):
+    response = client.post(settings_url, values(mayo_study, title=title))
+
+    assert response.status_code == 400
+    assert "leave out web and mail addresses" in response.content.decode()
+    assert 'id="error_1_id_title"' in response.content.decode()
+    mayo_study.refresh_from_db()
+    assert mayo_study.title != title
+
+
+def test_a_study_file_whose_title_holds_an_address_is_refused_at_the_key(tmp_path):
+    path = tmp_path / "study.yaml"
+    path.write_text(MAYO_FILE.read_text().replace("title: Next-step", "title: See www.evil.example for Next-step", 1))
+
+    with pytest.raises(CommandError, match=r"title: must not hold a web or mail address \(found 'www.evil.example'\)"):
+        call_command("import_study", str(path))
+    assert not Study.objects.exists()
