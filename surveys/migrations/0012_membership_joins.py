@@ -2,26 +2,49 @@
 
 """A membership an invitation made opens nothing until the invitation is accepted.
 
-Memberships an invitation made (in the same transaction, so within a minute
-of it) whose every invitation is still unused (pending, expired or revoked)
-become inactive. Those with an accepted invitation, and those made without
-one (a study's creator, the admin, a member invited again later), stay active.
+Until now such a membership worked at once, and an account that had a
+password could use the study without ever opening its link. So a membership
+an invitation made (in the same transaction, within a minute of it) whose
+invitations are all unused becomes inactive only where nothing says its
+person took part: no ballot in the study, nothing they did in its history,
+and either every invitation revoked or no sign-in since they were invited.
+Everyone else stays active: those with an accepted invitation, those made
+without one (a study's creator, the admin, a member invited again later).
+A facilitator made inactive here leaves the "Study creators" group that
+0010 put them in, unless they facilitate another study.
 """
 
 from datetime import timedelta
 
 from django.db import migrations, models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 
 
 def not_joined(apps, schema_editor):
     Membership = apps.get_model("surveys", "Membership")
     Invitation = apps.get_model("surveys", "Invitation")
-    invited = Exists(
-        Invitation.objects.filter(membership=OuterRef("pk"), created__lte=OuterRef("created") + timedelta(minutes=1))
+    Ballot = apps.get_model("surveys", "Ballot")
+    AuditEvent = apps.get_model("surveys", "AuditEvent")
+    Group = apps.get_model("auth", "Group")
+    invitations = Invitation.objects.filter(membership=OuterRef("pk"))
+    made_by_invitation = Exists(invitations.filter(created__lte=OuterRef("created") + timedelta(minutes=1)))
+    accepted = Exists(invitations.filter(used_at__isnull=False))
+    still_open = Exists(invitations.filter(revoked_at__isnull=True))
+    voted = Exists(Ballot.objects.filter(membership=OuterRef("pk")))
+    acted = Exists(AuditEvent.objects.filter(study=OuterRef("study"), actor=OuterRef("user")))
+    signed_in_since = Q(user__last_login__gt=F("created"))
+    never_joined = Membership.objects.filter(
+        made_by_invitation & ~accepted & ~voted & ~acted & (~still_open | ~signed_in_since)
     )
-    accepted = Exists(Invitation.objects.filter(membership=OuterRef("pk"), used_at__isnull=False))
-    Membership.objects.filter(invited & ~accepted).update(is_active=False)
+    facilitators = set(never_joined.filter(role="facilitator").values_list("user_id", flat=True))
+    never_joined.update(is_active=False)
+    still_facilitating = set(
+        Membership.objects.filter(role="facilitator", is_active=True, user_id__in=facilitators)
+        .values_list("user_id", flat=True)
+    )
+    group = Group.objects.filter(name="Study creators").first()
+    if group is not None:
+        group.user_set.remove(*(facilitators - still_facilitating))
 
 
 class Migration(migrations.Migration):
