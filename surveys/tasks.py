@@ -17,6 +17,7 @@ stays for the operator (docs/deploy.md).
 
 import logging
 import secrets
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,12 +37,13 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from surveys.models import AuditEvent, Ballot, Invitation, Membership, Round
+from surveys.services.audit import audit_record
+from vignettes.validators import first_link
 
 logger = logging.getLogger(__name__)
 
 # After a failed send, the next tries: five in all, over about half a day.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
-ERROR_LENGTH = Invitation._meta.get_field("send_error").max_length
 
 
 def site_link(path: str) -> str:
@@ -55,7 +57,14 @@ def _subject(template: str, context: dict) -> str:
 
 
 def _reason(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"[:ERROR_LENGTH]
+    """Why a mail did not go, as the facilitator's page says it; the server's own words go to the log only."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "The mail server refused this address."
+    if isinstance(error, smtplib.SMTPException):
+        return "The mail server refused the mail."
+    if isinstance(error, OSError):
+        return "The mail server could not be reached."
+    return "The mail could not be sent."
 
 
 def _retry_at(attempts: int):
@@ -73,16 +82,21 @@ def invitations_mail(*, invitation_ids: list[int]) -> int:
         try:
             sent += _invitation_send(pk)
         except Exception as error:  # whatever the mail server or the network says, the others still go
-            logger.warning("Invitation %s not sent: %s", pk, type(error).__name__)
-            invitation = Invitation.objects.get(pk=pk)
+            logger.warning("Invitation %s not sent: %s: %s", pk, type(error).__name__, error)
+            invitation = Invitation.objects.filter(pk=pk).first()
+            if invitation is None:  # removed with its member meanwhile
+                continue
             invitation.send_attempts += 1
             invitation.send_error = _reason(error)
-            invitation.retry_at = _retry_at(invitation.send_attempts)
+            # One time per number of tries, so that a batch the server refused is one task again.
+            if invitation.send_attempts not in retry:
+                retry[invitation.send_attempts] = (_retry_at(invitation.send_attempts), [])
+            invitation.retry_at = retry[invitation.send_attempts][0]
             invitation.save(update_fields=["send_attempts", "send_error", "retry_at", "modified"])
-            if invitation.retry_at:
-                retry.setdefault(invitation.retry_at, []).append(pk)
-    for when, ids in retry.items():
-        invitations_mail.using(run_after=when).enqueue(invitation_ids=ids)
+            retry[invitation.send_attempts][1].append(pk)
+    for when, ids in retry.values():
+        if when is not None:
+            invitations_mail.using(run_after=when).enqueue(invitation_ids=ids)
     return sent
 
 
@@ -117,24 +131,33 @@ def _invitation_send(pk: int) -> int:
 
 
 @task()
-def reminders_mail(*, round_id: int, membership_ids: list[int], event_id: int, attempt: int = 1) -> int:
+def reminders_mail(
+    *, round_id: int, membership_ids: list[int], event_id: int | None = None, attempt: int = 1, **queued_before
+) -> int:
     """One reminder to each of these panelists who still has not submitted the round.
 
     The facilitator's note is read from the history's record of the reminder
     (`event_id`), so the queue holds no text. Addresses the server refuses
     are tried again later; those it still refuses at the last try are
-    counted in the history.
+    counted in the history. A reminder queued before the fixed template
+    (with a subject and a message of its own) goes out in the fixed mail, its
+    message as the note.
     """
     round = Round.objects.select_related("study").get(pk=round_id)
     if round.status != Round.Status.OPEN:
         return 0
-    event = AuditEvent.objects.get(pk=event_id)
+    event = AuditEvent.objects.filter(pk=event_id).first() if event_id is not None else None
+    if event is not None:
+        note = event.detail.get("note", "")
+    else:  # queued before the fixed template: its message, unless it holds an address of its own
+        message = queued_before.get("message", "")
+        note = "" if first_link(message) else message
     context = {
         "study": round.study,
         "round": round,
         "platform": settings.PLATFORM_NAME,
         "site": settings.SITE_URL,
-        "note": event.detail.get("note", ""),
+        "note": note,
         "link": site_link(reverse("surveys:vote", kwargs={"slug": round.study.slug, "number": round.number})),
     }
     subject = _subject("surveys/email/reminder_subject.txt", context)
@@ -154,16 +177,17 @@ def reminders_mail(*, round_id: int, membership_ids: list[int], event_id: int, a
         except Exception as error:  # the others still go
             failed.append(pk)
             reason = _reason(error)
+            logger.warning("Reminder of round %s not sent to membership %s: %s: %s", round_id, pk, type(error).__name__, error)
     if failed:
-        logger.warning("Reminders of round %s not sent to %s panelist(s): %s", round_id, len(failed), reason)
         when = _retry_at(attempt)
         if when:
             reminders_mail.using(run_after=when).enqueue(
                 round_id=round_id, membership_ids=failed, event_id=event_id, attempt=attempt + 1
             )
         else:
-            AuditEvent.objects.create(
+            audit_record(
                 study=round.study,
+                by=None,
                 action=AuditEvent.Action.REMIND,
                 summary=f"Reminders of round {round.number} could not be sent to {len(failed)} panelist(s)",
                 detail={"round": round.number, "not_sent": len(failed), "reason": reason, "tries": attempt},

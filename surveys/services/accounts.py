@@ -3,6 +3,7 @@
 import unicodedata
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +34,9 @@ def password_reset_request(*, email: str, address: str | None) -> bool:
     neither tells a stranger who has an account. The queued task carries the
     accounts' ids only: the worker makes each token and link (surveys.tasks).
     """
+    # Requests for one account's email wait for each other, so that requests
+    # sent at once cannot all pass its limit (PostgreSQL's row locks).
+    list(get_user_model().objects.select_for_update().filter(email__iexact=email).values_list("pk", flat=True))
     now = timezone.now()
     recent = PasswordResetRequest.objects.filter(requested_at__gt=now - settings.PASSWORD_RESET_WINDOW)
     address_hash = _keyed_hash("address", address or "")

@@ -7,6 +7,7 @@ over any 24 hours, counting one mail per address.
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,13 @@ WINDOW = timedelta(hours=24)
 
 
 def mail_quota_check(*, study: Study, by, count: int, field: str | None = None) -> None:
-    """Refuses `count` more mails when they would take the study or the facilitator past a limit."""
+    """Refuses `count` more mails when they would take the study or the facilitator past a limit.
+
+    The caller holds the study's row lock; the facilitator's is taken here,
+    so that two of their studies mailing at once cannot both pass their limit.
+    """
+    if by is not None:
+        get_user_model().objects.select_for_update().filter(pk=by.pk).first()
     by_study, by_facilitator = mail_sent(since=timezone.now() - WINDOW, study=study, by=by)
     refusals = [
         (by_study, settings.MAIL_LIMIT_PER_STUDY, _("This study")),

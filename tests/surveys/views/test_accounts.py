@@ -102,8 +102,9 @@ def test_a_malformed_email_is_told_so_and_not_counted(client, panelist):
 
 
 def test_asking_for_a_link_costs_the_same_few_queries_known_or_not(client, panelist, django_assert_num_queries):
-    # Expect 7 queries: savepoint, the address's count, the email's count, expired rows deleted,
-    # the new row, the accounts of that email, release. The queued task follows the commit.
+    # Expect 8 queries: savepoint, the accounts of that email locked, the address's count, the
+    # email's count, expired rows deleted, the new row, the accounts of that email, release.
+    # The queued task follows the commit.
     for email in (panelist.email, "nobody@example.org"):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             assert ask(client, email).status_code == 302
