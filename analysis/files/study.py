@@ -3,12 +3,11 @@
 `load_study_file` checks the whole file and returns a `StudySpec`, or raises
 `StudyFileError` listing every problem as "<file>: <key>: <problem>". It
 writes nothing; `analysis.services.studies.study_import` writes a checked spec. The
-command `import_study` and the facilitator's upload form share both.
+command `import_study` and the facilitator's upload form share both. The
+text itself is read within bounds by `analysis.files.bounded`.
 """
 
-import json
 import re
-from collections.abc import Hashable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from analysis.files.bounded import UnreadableText, read_bounded, shown
 from consensus import Scale, validate_params
 from surveys.models import Study
 from vignettes.models import Option, Vignette
@@ -35,12 +35,6 @@ STATEMENT_KEYS = {"code", "vignette", "text", "options"}
 
 def _max_length(model, field: str) -> int:
     return model._meta.get_field(field).max_length
-
-
-def _shown(value: Any, limit: int = 60) -> str:
-    """A value as a message quotes it: its repr, cut short, so that one bad value cannot flood the report."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _surrogate(text: str) -> str | None:
@@ -97,134 +91,6 @@ class StudySpec:
     statements: tuple[StatementSpec, ...]
 
 
-# Bounds on what any study file may hold, so that parsing finishes well inside
-# a web worker's timeout (docs/performance.md measures the worst case). A real
-# study file is a few kilobytes: the Mayo study is 5 KB and 250 nodes.
-MAX_BYTES = 256 * 1024
-MAX_NODES = 50_000
-MAX_DEPTH = 20
-
-# libyaml's parser where PyYAML was built with it (the wheels are), else PyYAML's own.
-_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-# Python reads no whole number of more than this many digits (sys.get_int_max_str_digits),
-# and a study file needs a few: past it, YAML and JSON alike refuse the file.
-MAX_DIGITS = 4300
-_TOO_MANY_DIGITS = 10**MAX_DIGITS
-
-
-class _Constructor(yaml.constructor.SafeConstructor):
-    """Builds Python values from checked nodes, refusing a key given twice in one mapping.
-
-    PyYAML keeps the last value silently, which would hide a typo. A scalar
-    PyYAML cannot build (a date 2026-13-45, a number of 5,000 digits) is
-    refused with its line, as any other invalid YAML.
-    """
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, Hashable):
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"a key must be text, not {type(key).__name__}", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {_shown(key)} is given twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node):
-        # The text is checked first: hexadecimal, octal and 1:2:3 numbers have no
-        # digit limit, and 100,000 parts of 1:2:3 take seconds to multiply out.
-        value = None if len(node.value) > MAX_DIGITS else super().construct_yaml_int(node)
-        if value is None or abs(value) >= _TOO_MANY_DIGITS:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a number of more than {MAX_DIGITS:,} digits cannot be read", node.start_mark
-            )
-        return value
-
-    def construct_yaml_timestamp(self, node):
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError as exc:
-            # datetime's own words: "month must be in 1..12".
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a date or time: {exc}", node.start_mark
-            ) from exc
-
-
-_Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
-_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
-
-
-class _TooDeep(Exception):
-    """Lists or mappings nested past MAX_DEPTH, or past what Python's parser can hold."""
-
-
-def _check_events(raw: str) -> None:
-    """Refuses aliases, too many values and too deep nesting, before any node is built.
-
-    Read as a stream of parser events, which libyaml produces without
-    recursing; composing nodes recurses, and a file nested thousands deep
-    would overflow the C stack. A study file never needs anchors: refusing
-    an alias keeps a "billion laughs" file from being walked or printed.
-    """
-    depth = values = 0
-    # bandit: reviewed; parsing yields events only, nothing is constructed.
-    for event in yaml.parse(raw, Loader=_Parser):  # nosec B506
-        if isinstance(event, yaml.AliasEvent):
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
-        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise _TooDeep
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            depth -= 1
-        if isinstance(event, yaml.ScalarEvent | yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            values += 1
-            if values > MAX_NODES:
-                raise yaml.composer.ComposerError(
-                    None, None, f"the file holds more than {MAX_NODES:,} values; a study file holds far fewer",
-                    event.start_mark,
-                )
-
-
-def _load_yaml(raw: str):
-    _check_events(raw)
-    # bandit: reviewed; composing builds nodes only, and the constructor is a SafeConstructor.
-    root = yaml.compose(raw, Loader=_Parser)  # nosec B506
-    return None if root is None else _Constructor().construct_document(root)
-
-
-class _LongNumber(Exception):
-    """A JSON whole number past MAX_DIGITS; json.loads would raise a bare ValueError, without its line."""
-
-    def __init__(self, digits: str):
-        self.digits = digits
-
-
-def _json_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_DIGITS:
-        raise _LongNumber(digits)
-    return int(digits)
-
-
-# A JSON string, or a whole number (not the start of a fraction or exponent).
-_JSON_STRING_OR_INT = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?![\d.eE])')
-
-
-def _long_number_line(raw: str, digits: str) -> int:
-    """The line of the whole number `digits`, looked for outside the strings (a text may hold the same digits)."""
-    for token in _JSON_STRING_OR_INT.finditer(raw):
-        if token.group() == digits:
-            return raw.count("\n", 0, token.start()) + 1
-    return 1
-
-
 def load_study_file(path: str | Path) -> StudySpec:
     path = Path(path)
     try:
@@ -235,33 +101,10 @@ def load_study_file(path: str | Path) -> StudySpec:
 
 
 def parse_study_text(raw: bytes | str, *, source: str) -> StudySpec:
-    if len(raw) > MAX_BYTES:
-        raise StudyFileError([f"{source}: is larger than {MAX_BYTES // 1024} KB; a study file is a few kilobytes"])
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise StudyFileError([f"{source}: is not UTF-8 text"]) from exc
     try:
-        if source.lower().endswith(".json"):
-            data = json.loads(raw, parse_int=_json_int)
-        else:
-            data = _load_yaml(raw)
-    except json.JSONDecodeError as exc:
-        raise StudyFileError([f"{source}: line {exc.lineno}: invalid JSON: {exc.msg}"]) from exc
-    except _LongNumber as exc:
-        line = _long_number_line(raw, exc.digits)
-        raise StudyFileError(
-            [f"{source}: line {line}: invalid JSON: a number of more than {MAX_DIGITS:,} digits cannot be read"]
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        # One line: PyYAML's own text spans several, and the report is one problem a line.
-        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
-        raise StudyFileError([f"{source}: {where}invalid YAML: {problem}"]) from exc
-    except (_TooDeep, RecursionError) as exc:
-        raise StudyFileError([f"{source}: lists or mappings are nested too deeply"]) from exc
+        data = read_bounded(raw, source=source, json_text=source.lower().endswith(".json"))
+    except UnreadableText as exc:
+        raise StudyFileError([str(exc)]) from exc
     return _Checker(source).check(data)
 
 
@@ -320,7 +163,7 @@ class _Checker:
                 # A key that is not plain text is quoted, so that it cannot break the report's lines,
                 # and a long one is cut short.
                 plain = isinstance(key, str) and 0 < len(key) <= 60 and key.isprintable() and key.strip() == key
-                name = key if plain else _shown(key)
+                name = key if plain else shown(key)
                 self.error(f"{prefix}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
     def _text(self, mapping: dict, field: str, key: str, *, required=True, max_length=None, one_line=False) -> str:
@@ -355,17 +198,17 @@ class _Checker:
     def _code(self, mapping: dict, field: str, key: str, *, max_length: int) -> str:
         value = self._text(mapping, field, key, max_length=max_length)
         if value and not CODE_RE.match(value):
-            self.error(key, f"{_shown(value)} is not a code: use lowercase letters, digits, '-' and '_'")
+            self.error(key, f"{shown(value)} is not a code: use lowercase letters, digits, '-' and '_'")
         return value
 
     def _int(self, mapping: dict, field: str, key: str, default: int, bounds: tuple[int, int]) -> int | None:
         value = mapping.get(field, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.error(key, f"must be a whole number, not {_shown(value)}")
+            self.error(key, f"must be a whole number, not {shown(value)}")
             return None
         low, high = bounds
         if not low <= value <= high:
-            self.error(key, f"{_shown(value)} is outside {low}..{high}")
+            self.error(key, f"{shown(value)} is outside {low}..{high}")
             return None
         return value
 
@@ -445,15 +288,15 @@ class _Checker:
             if threshold.is_nan():
                 raise InvalidOperation
         except InvalidOperation:
-            self.error(key, f"must be a number, not {_shown(value)}")
+            self.error(key, f"must be a number, not {shown(value)}")
             return Decimal(50)
         if not 0 < threshold <= 100:
-            self.error(key, f"{_shown(value)} is not a percentage above 0 and at most 100")
+            self.error(key, f"{shown(value)} is not a percentage above 0 and at most 100")
             return Decimal(50)
         # The column keeps so many decimals; it would round 0.001 to 0, which is no threshold.
         places = Study._meta.get_field(key).decimal_places
         if threshold != threshold.quantize(Decimal(1).scaleb(-places)):
-            self.error(key, f"{_shown(value)} has more than {places} decimal places")
+            self.error(key, f"{shown(value)} has more than {places} decimal places")
             return Decimal(50)
         return threshold
 
@@ -470,7 +313,7 @@ class _Checker:
             short = short or name[:short_length]
             group = entry.get("group")
             if group not in GROUPS:
-                self.error(f"{prefix}.group", f"must be one of {', '.join(GROUPS)}, not {_shown(group)}")
+                self.error(f"{prefix}.group", f"must be one of {', '.join(GROUPS)}, not {shown(group)}")
             options.append(OptionSpec(code=code, name=name, short=short, group=group))
         if items == []:
             self.error("options", "the study needs at least one treatment option")
@@ -495,10 +338,10 @@ class _Checker:
             if vignette.base == vignette.code:
                 self.error(f"vignettes[{i}].base", "a vignette cannot be its own base")
             elif not isinstance(vignette.base, str) or vignette.base not in codes:
-                self.error(f"vignettes[{i}].base", f"unknown vignette code {_shown(vignette.base)}")
+                self.error(f"vignettes[{i}].base", f"unknown vignette code {shown(vignette.base)}")
             elif vignette.base not in bases:
                 self.error(
-                    f"vignettes[{i}].base", f"{_shown(vignette.base)} is itself a variation; name a base vignette"
+                    f"vignettes[{i}].base", f"{shown(vignette.base)} is itself a variation; name a base vignette"
                 )
         if items == []:
             self.error("vignettes", "the study needs at least one vignette")
@@ -512,7 +355,7 @@ class _Checker:
             code = self._unique_code(entry, prefix, codes, max_length=_max_length(Vignette, "code"))
             vignette = entry.get("vignette")
             if not isinstance(vignette, str) or vignette not in vignette_codes:
-                self.error(f"{prefix}.vignette", f"unknown vignette code {_shown(vignette)}")
+                self.error(f"{prefix}.vignette", f"unknown vignette code {shown(vignette)}")
             text = self._text(entry, "text", f"{prefix}.text")
             options = entry.get("options", [])
             if not isinstance(options, list):
@@ -520,7 +363,7 @@ class _Checker:
                 options = []
             for j, option in enumerate(options):
                 if not isinstance(option, str) or option not in option_codes:
-                    self.error(f"{prefix}.options[{j}]", f"unknown option code {_shown(option)}")
+                    self.error(f"{prefix}.options[{j}]", f"unknown option code {shown(option)}")
             if len(set(map(str, options))) != len(options):
                 self.error(f"{prefix}.options", "names an option twice")
             statements.append(

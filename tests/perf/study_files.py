@@ -9,7 +9,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.files.study import MAX_BYTES, MAX_NODES, StudyFileError, parse_study_text
+from analysis.files.bounded import MAX_BYTES, MAX_NODES
+from analysis.files.study import StudyFileError, parse_study_text
 
 HEAD = (
     "slug: x\ntitle: y\noptions: [{code: a, name: a, short: a, group: add}]\n"

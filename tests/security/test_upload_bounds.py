@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from analysis.files.study import MAX_BYTES, MAX_NODES
+from analysis.files.bounded import MAX_BYTES, MAX_NODES
 from surveys.models import Study
 from tests.factories import UserFactory, allow_study_creation
 from tests.gunicorn import http_request, serve

@@ -29,7 +29,7 @@ class StudyFileForm(forms.Form):
         validators=[validate_one_line, validate_no_link],
     )
 
-    # As analysis.files.study.MAX_BYTES, checked here before the file is read.
+    # As analysis.files.bounded.MAX_BYTES, checked here before the file is read.
     MAX_BYTES = 256 * 1024
 
     def clean(self):
