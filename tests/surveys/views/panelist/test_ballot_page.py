@@ -89,3 +89,27 @@ def test_the_comment_box_tells_the_browser_its_limit(panelist_client, voting_rou
     html = panelist_client.get(reverse("surveys:vote", args=[voting_round.study.slug, 1])).content.decode()
 
     assert re.search(r'<textarea [^>]*maxlength="2000"', html)
+
+
+def test_the_released_results_show_each_vignette_once_with_all_its_items(client, panelist, built_in_passes):
+    from surveys.ballot import AnswerInput
+    from surveys.models import Membership
+    from surveys.services.voting import answers_submit
+    from tests.factories import MembershipFactory, UserFactory, count
+
+    statements = [item for item in built_in_passes.items.all() if item.type == "likert"]
+    people = [panelist] + [MembershipFactory(study=built_in_passes.study, user=UserFactory()).user for _ in range(2)]
+    for user in people:
+        answers_submit(
+            round=built_in_passes,
+            membership=Membership.objects.get(study=built_in_passes.study, user=user),
+            answers=[AnswerInput(item_id=item.pk, rating=8) for item in statements],
+        )
+    count(built_in_passes)
+    Round.objects.filter(pk=built_in_passes.pk).update(results_released_at=timezone.now())
+    client.force_login(panelist)
+
+    html = client.get(reverse("surveys:results", args=[built_in_passes.study.slug, 1])).content.decode()
+
+    assert html.count('<h2 class="h5">Base vignette</h2>') == 1
+    assert html.count('<h2 class="h5">Coronary artery disease</h2>') == 1
