@@ -238,7 +238,7 @@ class RoundAnswersForm(forms.Form):
 
 
 def _anchor_words() -> tuple[str, str, str]:
-    # Translated once per page, not once per item.
+    # Plain gettext: a lazy string would be translated again at each use, and a ballot draws hundreds.
     return (gettext("complete disagreement"), gettext("neutral"), gettext("complete agreement"))
 
 

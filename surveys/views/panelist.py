@@ -60,8 +60,10 @@ def _signed_in_keeping_input(view):
 @require_http_methods(["GET", "POST"])
 @_signed_in_keeping_input
 def vote(request, slug: str, number: int):
-    # Taken before anything else, so that it is used at most once, whatever follows.
-    data = request.POST if request.method == "POST" else pending_take(request)
+    # Taken out first, so that it is used at most once, whatever follows; a
+    # newer POST of the same page replaces it.
+    kept = pending_take(request)
+    data = request.POST if request.method == "POST" else kept
     membership, round = get_round_for_panelist(request, slug, number)
     autosave = request.method == "POST" and bool(data.get("autosave"))
     if not round.accepts_answers():

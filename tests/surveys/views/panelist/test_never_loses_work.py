@@ -141,3 +141,16 @@ def test_a_kept_vote_for_a_round_that_closed_meanwhile_is_not_written(client, pa
     assert "your answers were not saved" in response.content.decode()
     assert not Ballot.objects.exists()
     assert SESSION_KEY not in client.session
+
+
+def test_a_newer_vote_of_the_same_page_replaces_a_kept_one(client, panelist, voting_round):
+    client.post(vote_url(voting_round), full_answers(voting_round))
+    assert sign_in(client, "panelist", PASSWORD)
+    newer = full_answers(voting_round, action="draft")
+    newer[f"item-{items_by_code(voting_round)['likert'].pk}"] = "3"
+
+    client.post(vote_url(voting_round), newer)
+    client.get(vote_url(voting_round))
+
+    assert Ballot.objects.get().status == Ballot.Status.DRAFT
+    assert sealed_answers(voting_round, panelist)["likert"].rating == 3
