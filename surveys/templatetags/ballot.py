@@ -41,7 +41,10 @@ def likert_buttons(entry, name: str) -> SafeString:
 def rated_feedback(feedback) -> SafeString:
     """A rated item's feedback: the distribution, its figures, the verdict and the panelist's own answer then."""
     mine = f" <strong>{escape(_('your answer'))}</strong>"
-    html = [f'<table class="bars"><caption class="visually-hidden">{escape(_("How many panelists gave each answer"))}</caption>']
+    # A 4-point scale's answers are words, which may wrap on a phone.
+    kind = "bars words" if feedback.type == "categorical" else "bars"
+    caption = escape(_("How many panelists gave each answer"))
+    html = [f'<table class="{kind}"><caption class="visually-hidden">{caption}</caption>']
     html += [
         # The width is a number as CSS reads it, whatever the language's decimal mark.
         f'<tr{MINE if bar.mine else ""}><th>{escape(bar.label)}</th>'

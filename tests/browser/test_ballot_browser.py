@@ -24,6 +24,7 @@ from tests.browser.pages import (
 from tests.browser.test_voting_browser import round_with_feedback  # noqa: F401 (a fixture)
 from tests.factories import ballot_for, items_by_code, option_ids, sealed_answers
 from tests.surveys.views.panelist.test_ballot_page import BASE_TEXT, built_in_passes  # noqa: F401 (a fixture)
+from tests.surveys.views.panelist.test_feedback_right import merged_round  # noqa: F401 (a fixture)
 
 SIZES = [pytest.param(SMALL_PHONE, id="360x740"), pytest.param(LAPTOP, id="1280x800")]
 SAVED = re.compile(r"Draft saved automatically at \d")
@@ -241,3 +242,26 @@ def test_a_facilitator_previews_the_ballot_as_the_panel_will_see_it(
     assert serious_accessibility_violations(page) == []
     screenshot(page, request)
     assert not Ballot.objects.filter(round=round_with_feedback).exists()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_feedback_pools_a_merged_option_keeps_each_wording_and_tells_four_point_answers_in_words(
+    open_page, merged_round, size, request  # noqa: F811
+):
+    page = open_ballot(open_page, merged_round, size)
+    merged_item = merged_round.items.get(type="categorical")
+    listed = merged_round.items.get(type="not_recommended")
+
+    shares = page.locator(f"#item-{listed.pk} .option-shares tbody tr")
+    expect(shares.filter(has_text="TCA or MAO-I")).to_contain_text("75%")
+    expect(shares.filter(has_text="ECT")).to_contain_text("0%")
+    feedback = page.locator(f"#item-{merged_item.pk} .feedback")
+    expect(feedback).to_have_count(2)
+    expect(feedback.nth(0)).to_contain_text("Wording then: “How would you rate TCA as the next treatment for this patient?”")
+    expect(feedback.nth(1)).to_contain_text("Wording then: “How would you rate MAO-I as the next treatment for this patient?”")
+    expect(feedback.nth(0)).to_contain_text("Your answer then: Likely to recommend")
+    expect(feedback.nth(0)).to_contain_text("Would recommend (likely or definitely): 75%")
+    expect(feedback.nth(0).locator("tr.mine th")).to_have_text("Likely to recommend")
+    assert horizontal_overflow(page) <= 0
+    assert serious_accessibility_violations(page) == []
+    shot(page.locator(f"#item-{merged_item.pk}"), request, "merged-feedback")
