@@ -382,6 +382,8 @@ def _rule(code: str) -> Rule:
 def validate_params(rule: str, params: Params | None, scale: Scale = Scale()) -> Params:
     """Return the rule's full parameters, defaults filled in, or raise ValueError."""
     spec = _rule(rule)
+    if scale.neutral is None:
+        raise ValueError(f"consensus rules need a Likert scale with a neutral point, not the forced-choice {scale}")
     given = dict(params or {})
     known = {param.name: param for param in spec.params}
     # key=str: a study file's mapping may mix text and number keys.

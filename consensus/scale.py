@@ -14,19 +14,32 @@ Band = tuple[int, int]
 
 @dataclass(frozen=True)
 class Scale:
-    """A Likert scale of whole points from ``min`` to ``max`` with a neutral point."""
+    """A scale of whole points from ``min`` to ``max``: a Likert scale with a neutral point.
+
+    A forced-choice scale (``neutral=None``), such as the Mayo questionnaire's
+    4-point recommendation, has no middle: it needs an even number of points,
+    and its bands are its lower and upper halves. Consensus rules are defined
+    on Likert scales only.
+    """
 
     min: int = 1
     max: int = 9
-    neutral: int = 5
+    neutral: int | None = 5
 
     def __post_init__(self) -> None:
         for name in ("min", "max", "neutral"):
             value = getattr(self, name)
+            if value is None and name == "neutral":
+                continue
             # bool is an Integral too, and True as a scale end is always a mistake.
             if isinstance(value, bool) or not isinstance(value, Integral):
                 raise ValueError(f"scale {name} must be a whole number, got {value!r}")
-        if not self.min < self.neutral < self.max:
+        if self.neutral is None:
+            if self.min >= self.max or len(self.points) % 2:
+                raise ValueError(
+                    f"a scale without a neutral point needs an even number of points, got {self.min}-{self.max}"
+                )
+        elif not self.min < self.neutral < self.max:
             raise ValueError(
                 f"scale must have min < neutral < max, got min {self.min}, "
                 f"neutral {self.neutral}, max {self.max}"
@@ -40,15 +53,21 @@ class Scale:
     def midpoint(self) -> float:
         return (self.min + self.max) / 2
 
-    def bands(self) -> tuple[Band, Band, Band]:
-        """Split the scale into low, middle and high thirds, as inclusive ranges.
+    def bands(self) -> tuple[Band, Band | None, Band]:
+        """Split the scale into low, middle and high bands, as inclusive ranges.
 
-        The two outer bands get the same number of points, the whole number
-        nearest to a third of the scale, and the middle band takes the rest.
-        This keeps the split symmetric and as even as whole points allow:
-        1-9 gives (1, 3), (4, 6), (7, 9); 1-7 gives (1, 2), (3, 5), (6, 7);
-        1-5 gives (1, 2), (3, 3), (4, 5); 1-10 gives (1, 3), (4, 7), (8, 10).
+        On a Likert scale these are thirds: the two outer bands get the same
+        number of points, the whole number nearest to a third of the scale,
+        and the middle band takes the rest. This keeps the split symmetric
+        and as even as whole points allow: 1-9 gives (1, 3), (4, 6), (7, 9);
+        1-7 gives (1, 2), (3, 5), (6, 7); 1-5 gives (1, 2), (3, 3), (4, 5);
+        1-10 gives (1, 3), (4, 7), (8, 10). A scale without a neutral point
+        has no middle band (None): 1-4 gives (1, 2), None, (3, 4), "would
+        not" and "would" recommend.
         """
+        if self.neutral is None:
+            half = len(self.points) // 2
+            return (self.min, self.min + half - 1), None, (self.min + half, self.max)
         width = (len(self.points) + 1) // 3
         low = (self.min, self.min + width - 1)
         high = (self.max - width + 1, self.max)

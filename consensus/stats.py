@@ -79,7 +79,8 @@ def stats_of_clean(x: np.ndarray, scale: Scale) -> ItemStats:
     median = float(np.median(x))
     p25, p75 = percentile(x, 25), percentile(x, 75)
     low, mid, high = (
-        100 * sum(counts[p] for p in range(lo, hi + 1)) / n for lo, hi in scale.bands()
+        None if band is None else 100 * sum(counts[p] for p in range(band[0], band[1] + 1)) / n
+        for band in scale.bands()
     )
     return ItemStats(
         n=n,

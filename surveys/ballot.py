@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-# The longest comment a panelist may write, in characters as Python and the
-# database count them (code points).
+# The longest comment a panelist may write, in characters as the browser
+# counts them (surveys.forms.fields.TextAreaField); the code points Python
+# and the database count, which the voting service checks, are never more.
 COMMENT_MAX_LENGTH = 2000
 # Bytes of padded plaintext every ballot of a round has at least.
 MIN_SIZE = 4096
@@ -81,33 +82,60 @@ def _decode(raw: bytes) -> list[AnswerInput]:
 
 def size_for(answers: list[AnswerInput]) -> int:
     """The smallest ballot size (a power of two, at least MIN_SIZE) that holds these answers."""
-    needed = _LENGTH_BYTES + len(_encode(answers))
+    return _padded_size(len(_encode(answers)))
+
+
+def _seal_padded(plain: bytes, *, associated: bytes, size: int, key: str | None) -> bytes:
+    if _LENGTH_BYTES + len(plain) > size:
+        raise ValueError(f"{len(plain)} bytes of answers do not fit a ballot of {size}")
+    body = len(plain).to_bytes(_LENGTH_BYTES, "big") + plain + bytes(size - _LENGTH_BYTES - len(plain))
+    nonce = os.urandom(_NONCE_BYTES)
+    cipher = _cipher(key or settings.BALLOT_KEY)
+    return bytes([_FORMAT]) + nonce + cipher.encrypt(nonce, body, associated)
+
+
+def _unseal_padded(sealed: bytes, *, associated: bytes, key: str | None) -> bytes:
+    sealed = bytes(sealed)
+    if len(sealed) < 1 + _NONCE_BYTES or sealed[0] != _FORMAT:
+        raise BallotUnreadable("not a sealed ballot")
+    nonce, ciphertext = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
+    try:
+        body = _cipher(key or settings.BALLOT_KEY).decrypt(nonce, ciphertext, associated)
+    except InvalidTag:
+        raise BallotUnreadable("the ballot does not open under this key for this round and membership") from None
+    length = int.from_bytes(body[:_LENGTH_BYTES], "big")
+    return body[_LENGTH_BYTES : _LENGTH_BYTES + length]
+
+
+def _padded_size(length: int) -> int:
     size = MIN_SIZE
-    while size < needed:
+    while size < _LENGTH_BYTES + length:
         size *= 2
     return size
 
 
 def seal(*, answers: list[AnswerInput], round_id: int, membership_id: int, size: int, key: str | None = None) -> bytes:
     """The answers encrypted for this round and membership, padded to `size` bytes of plaintext."""
-    plain = _encode(answers)
-    if _LENGTH_BYTES + len(plain) > size:
-        raise ValueError(f"{len(plain)} bytes of answers do not fit a ballot of {size}")
-    body = len(plain).to_bytes(_LENGTH_BYTES, "big") + plain + bytes(size - _LENGTH_BYTES - len(plain))
-    nonce = os.urandom(_NONCE_BYTES)
-    cipher = _cipher(key or settings.BALLOT_KEY)
-    return bytes([_FORMAT]) + nonce + cipher.encrypt(nonce, body, _associated(round_id, membership_id))
+    return _seal_padded(_encode(answers), associated=_associated(round_id, membership_id), size=size, key=key)
 
 
 def unseal(*, sealed: bytes, round_id: int, membership_id: int, key: str | None = None) -> list[AnswerInput]:
     """The answers of a sealed ballot; BallotUnreadable if this key, round and membership do not open it."""
-    sealed = bytes(sealed)
-    if len(sealed) < 1 + _NONCE_BYTES or sealed[0] != _FORMAT:
-        raise BallotUnreadable("not a sealed ballot")
-    nonce, ciphertext = sealed[1 : 1 + _NONCE_BYTES], sealed[1 + _NONCE_BYTES :]
-    try:
-        body = _cipher(key or settings.BALLOT_KEY).decrypt(nonce, ciphertext, _associated(round_id, membership_id))
-    except InvalidTag:
-        raise BallotUnreadable("the ballot does not open under this key for this round and membership") from None
-    length = int.from_bytes(body[:_LENGTH_BYTES], "big")
-    return _decode(body[_LENGTH_BYTES : _LENGTH_BYTES + length])
+    return _decode(_unseal_padded(sealed, associated=_associated(round_id, membership_id), key=key))
+
+
+def seal_input(*, fields: dict[str, list[str]], page: str) -> bytes:
+    """A voting form's fields, as typed, sealed for its page: a vote that could not be written yet.
+
+    An expired session's vote waits sealed in the session until its
+    panelist signs in again (surveys.pending): the session table names the
+    person once they do, so the answers never lie next to them in the clear,
+    and the padding to a power of two keeps their length to itself.
+    """
+    plain = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+    return _seal_padded(plain, associated=f"input:{page}".encode(), size=_padded_size(len(plain)), key=None)
+
+
+def unseal_input(*, sealed: bytes, page: str) -> dict[str, list[str]]:
+    """The fields seal_input sealed; BallotUnreadable under another key or for another page."""
+    return json.loads(_unseal_padded(sealed, associated=f"input:{page}".encode(), key=None))

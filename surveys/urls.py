@@ -1,7 +1,7 @@
 from django.urls import path
 
 from surveys.views import home, invitation, panelist
-from surveys.views.facilitator import builder, invitations, next_round, rounds, studies
+from surveys.views.facilitator import builder, invitations, next_round, preview, rounds, studies
 
 app_name = "surveys"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     # Running rounds.
     path("studies/<slug:slug>/rounds/new/", rounds.round_new, name="round_new"),
     path(round_url + "manage/", rounds.round_manage, name="round_manage"),
+    path(round_url + "preview/", preview.round_preview, name="round_preview"),
     path(round_url + "open/", rounds.round_open, name="round_open"),
     path(round_url + "extend/", rounds.round_extend, name="round_extend"),
     path(round_url + "close/", rounds.round_close, name="round_close"),

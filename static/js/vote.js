@@ -16,39 +16,105 @@
     update();
   });
 
-  // Rankings: the rank boxes stay the source of truth; moving a row renumbers them all.
+  // Rankings start unranked: a tap ranks one option, never all of them in the
+  // order shown (which would anchor the panelist on that order). The rank boxes
+  // stay the source of truth; ranked options are listed first, in rank order.
   document.querySelectorAll("[data-ranking]").forEach(function (list) {
     function rows() { return Array.prototype.slice.call(list.children); }
-    function renumber() {
-      rows().forEach(function (row, i) { row.querySelector(".rank-input").value = i + 1; });
+    function box(row) { return row.querySelector(".rank-input"); }
+    function isRanked(row) { return box(row).value.trim() !== ""; }
+    function rankOf(row) {
+      var rank = parseInt(box(row).value, 10);
+      return isNaN(rank) ? Infinity : rank;
     }
-    function move(row, direction, focusButton) {
+    function sort() {
+      rows().sort(function (a, b) {
+        if (isRanked(a) !== isRanked(b)) return isRanked(a) ? -1 : 1;
+        if (isRanked(a) && rankOf(a) !== rankOf(b)) return rankOf(a) - rankOf(b);
+        return a.dataset.position - b.dataset.position;
+      }).forEach(function (row) { list.appendChild(row); });
+    }
+    // Ranks 1..k for the ranked options, in the order the list shows them.
+    function renumber() {
+      var rank = 0;
+      rows().forEach(function (row) {
+        if (isRanked(row)) box(row).value = ++rank;
+      });
+      sort();
+      refresh();
+      box(rows()[0]).dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    function refresh() {
+      var ranked = rows().filter(isRanked).length;
+      rows().forEach(function (row, i) {
+        var on = isRanked(row);
+        row.classList.toggle("unranked", !on);
+        row.querySelector("[data-rank]").hidden = on;
+        row.querySelector("[data-unrank]").hidden = !on;
+        var up = row.querySelector('[data-move="up"]');
+        var down = row.querySelector('[data-move="down"]');
+        up.hidden = down.hidden = !on;
+        up.disabled = i === 0;
+        down.disabled = i >= ranked - 1;
+      });
+    }
+    function focusIn(row, preferred) {
+      var target = row.querySelector(preferred);
+      if (!target || target.hidden || target.disabled) target = row.querySelector("[data-unrank]:not([hidden]), [data-rank]:not([hidden])");
+      if (target) target.focus();
+    }
+    function swap(row, direction) {
       var sibling = direction === "up" ? row.previousElementSibling : row.nextElementSibling;
-      if (!sibling) return;
-      if (direction === "up") list.insertBefore(row, sibling);
-      else list.insertBefore(sibling, row);
+      if (!sibling || !isRanked(sibling)) return;
+      var mine = box(row).value;
+      box(row).value = box(sibling).value;
+      box(sibling).value = mine;
+      sort();
       renumber();
-      if (focusButton) row.querySelector('[data-move="' + direction + '"]').focus();
     }
     rows().forEach(function (row) {
       row.querySelector(".ranking-moves").hidden = false;
       row.draggable = true;
+      row.querySelector("[data-rank]").addEventListener("click", function () {
+        box(row).value = rows().filter(isRanked).length + 1;
+        renumber();
+        focusIn(row, '[data-move="up"]');
+      });
+      row.querySelector("[data-unrank]").addEventListener("click", function () {
+        box(row).value = "";
+        renumber();
+        focusIn(row, "[data-rank]");
+      });
       row.querySelectorAll("[data-move]").forEach(function (button) {
-        button.addEventListener("click", function () { move(row, button.dataset.move, true); });
+        button.addEventListener("click", function () {
+          swap(row, button.dataset.move);
+          focusIn(row, '[data-move="' + button.dataset.move + '"]');
+        });
       });
       row.addEventListener("keydown", function (event) {
-        if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) return;
+        if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown") || !isRanked(row)) return;
         event.preventDefault();
-        move(row, event.key === "ArrowUp" ? "up" : "down", false);
+        swap(row, event.key === "ArrowUp" ? "up" : "down");
         event.target.focus();
+      });
+      // A typed rank moves its option to its place once the box is left.
+      box(row).addEventListener("change", function (event) {
+        if (!event.isTrusted) return;
+        sort();
+        refresh();
       });
       row.addEventListener("dragstart", function (event) {
         row.classList.add("dragging");
         event.dataTransfer.effectAllowed = "move";
         event.dataTransfer.setData("text/plain", row.dataset.option);
       });
+      // Dropped right after a ranked option (or first), an option is ranked
+      // there; dropped among the unranked ones, it is unranked.
       row.addEventListener("dragend", function () {
         row.classList.remove("dragging");
+        var above = row.previousElementSibling;
+        var rankedHere = !above || isRanked(above);
+        box(row).value = rankedHere ? 0 : "";
         renumber();
       });
     });
@@ -57,16 +123,73 @@
       if (!dragging) return;
       event.preventDefault();
       var after = rows().find(function (row) {
-        var box = row.getBoundingClientRect();
-        return row !== dragging && event.clientY < box.top + box.height / 2;
+        var area = row.getBoundingClientRect();
+        return row !== dragging && event.clientY < area.top + area.height / 2;
       });
       list.insertBefore(dragging, after || null);
     });
-    list.addEventListener("drop", function (event) {
-      event.preventDefault();
-      renumber();
-    });
+    list.addEventListener("drop", function (event) { event.preventDefault(); });
+    refresh();
   });
+
+  // Drafts save themselves a few seconds after each change, and leaving the
+  // page with changes not yet saved asks first. A submitted ballot is not
+  // saved behind the panelist's back: it changes when they press the button.
+  var form = document.querySelector(".vote-form:not([data-preview])");
+  if (form) {
+    var status = form.querySelector(".save-status");
+    var delay = form.dataset.autosave ? parseFloat(form.dataset.autosave) * 1000 : null;
+    var edits = 0;
+    var saved = 0;
+    var timer = null;
+    var inFlight = false;
+    var leaving = false;
+    var say = function (key, suffix) {
+      if (status) status.textContent = status.dataset[key] + (suffix || "");
+    };
+    var save = function () {
+      if (inFlight) { timer = setTimeout(save, delay); return; }
+      inFlight = true;
+      var sent = edits;
+      var data = new FormData(form);
+      data.set("action", "draft");
+      data.set("autosave", "1");
+      say("saving");
+      fetch(window.location.href, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+        .then(function (response) {
+          if (response.ok) {
+            saved = Math.max(saved, sent);
+            var time = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+            say(saved === edits ? "saved" : "unsaved", saved === edits ? " " + time + "." : "");
+          } else {
+            say({ 401: "signedOut", 400: "invalid", 403: "closed" }[response.status] || "failed");
+          }
+        })
+        .catch(function () { say("failed"); })
+        .then(function () { inFlight = false; });
+    };
+    var changed = function () {
+      edits += 1;
+      if (!delay) return;
+      say("unsaved");
+      clearTimeout(timer);
+      timer = setTimeout(save, delay);
+    };
+    form.addEventListener("input", changed);
+    form.addEventListener("change", function (event) {
+      // Text boxes report every keystroke as "input" already.
+      if (event.target.tagName !== "TEXTAREA") changed();
+    });
+    form.addEventListener("submit", function () {
+      leaving = true;
+      clearTimeout(timer);
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (leaving || saved === edits) return;
+      event.preventDefault();
+      event.returnValue = "";
+    });
+  }
 
   var errors = document.getElementById("form-errors");
   if (errors) errors.focus();

@@ -3,6 +3,7 @@
 import json
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
@@ -70,3 +71,52 @@ def _surrogate_in(value) -> str | None:
     except UnicodeEncodeError as error:
         return f"\\u{ord(error.object[error.start]):04x}"
     return None
+
+
+def browser_length(text: str) -> int:
+    """The length of a text as a browser counts it against `maxlength`: in UTF-16 code units.
+
+    A character beyond the Basic Multilingual Plane (most emoji) is two;
+    line breaks must be "\n" already (TextAreaField makes them so).
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+class BrowserMaxLengthValidator(MaxLengthValidator):
+    """Django's, counting as a browser counts against `maxlength`."""
+
+    def clean(self, x: str) -> int:
+        return browser_length(x)
+
+
+class TextAreaField(forms.CharField):
+    """A textarea's text, its line breaks "\n" and its limit counted as the browser counts it.
+
+    A browser counts a line break as one character against `maxlength` but
+    sends it as two ("\r\n"), so Django's own field found a comment of 2,000
+    characters in the browser 2,156 long and refused it. Here line breaks
+    are stored as one character and the limit is counted in UTF-16 code
+    units, as the browser counts it: the browser's limit and the server's
+    are the same, and the code points Python counts are never more.
+    Every textarea with a limit uses this field.
+    """
+
+    widget = forms.Textarea
+
+    def __init__(self, *, max_length: int | None = None, rows: int | None = None, **kwargs):
+        # Not CharField's max_length: its validator counts code points.
+        self.text_max_length = max_length
+        if rows is not None:
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows}))
+        super().__init__(**kwargs)
+        if max_length is not None:
+            self.validators.append(BrowserMaxLengthValidator(max_length))
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        if self.text_max_length is not None and not widget.is_hidden:
+            attrs["maxlength"] = str(self.text_max_length)
+        return attrs

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _
 
 from surveys.ballot import COMMENT_MAX_LENGTH, AnswerInput
+from surveys.forms.fields import TextAreaField
 from surveys.models import Item
 
 # The value of a Likert item's "no answer" choice: an explicit blank.
@@ -98,20 +99,28 @@ class Entry:
     feedback: Any = None
 
     @property
+    def template(self) -> str:
+        return f"surveys/panelist/items/{self.item.type}.html"
+
+    @property
     def points(self) -> list[dict]:
-        """The radio choices of a rated item, with the scale's end and neutral points named."""
+        """The radio choices of a rated item; a Likert scale's ends and neutral point are named, with the side
+        of the button their words sit under."""
         anchors = {}
         if self.item.type == Item.Type.LIKERT:
+            words = _anchor_words()
             anchors = {
-                self.item.scale_min: _("complete disagreement"),
-                self.neutral: _("neutral"),
-                self.item.scale_max: _("complete agreement"),
+                self.item.scale_min: (words[0], "start"),
+                self.neutral: (words[1], "mid"),
+                self.item.scale_max: (words[2], "end"),
             }
-        return [
-            {"value": value, "label": label, "anchor": anchors.get(int(value)), "checked": value == self.value}
-            for value, label in self.field.field.choices
-            if value != NO_ANSWER
-        ]
+        points = []
+        for value, label in self.field.field.choices:
+            if value == NO_ANSWER:
+                continue
+            anchor, side = anchors.get(int(value), (None, None))
+            points.append({"value": value, "label": label, "anchor": anchor, "side": side, "checked": value == self.value})
+        return points
 
     @property
     def no_answer(self) -> bool:
@@ -128,8 +137,11 @@ class Entry:
         links = list(self.item.item_options.all())
         order = {link.option_id: i for i, link in enumerate(links)}
         return sorted(
-            ({"option": link.option, "rank": ranks.get(link.option_id)} for link in links),
-            key=lambda row: (row["rank"] is None, row["rank"] or 0, order[row["option"].pk]),
+            (
+                {"option": link.option, "rank": ranks.get(link.option_id), "position": order[link.option_id]}
+                for link in links
+            ),
+            key=lambda row: (row["rank"] is None, row["rank"] or 0, row["position"]),
         )
 
 
@@ -179,7 +191,7 @@ class RoundAnswersForm(forms.Form):
             )
         if item.type == Item.Type.RANKING:
             return RankingField(option_ids=[link.option_id for link in item.item_options.all()], required=required)
-        return forms.CharField(max_length=COMMENT_MAX_LENGTH, required=required, widget=forms.Textarea, strip=True)
+        return TextAreaField(max_length=COMMENT_MAX_LENGTH, required=required)
 
     def clean(self):
         known = set()
@@ -223,6 +235,11 @@ class RoundAnswersForm(forms.Form):
             else:
                 result.append(AnswerInput(item_id=item.pk, options=tuple((int(pk), None) for pk in value)))
         return result
+
+
+def _anchor_words() -> tuple[str, str, str]:
+    # Plain gettext: a lazy string would be translated again at each use, and a ballot draws hundreds.
+    return (gettext("complete disagreement"), gettext("neutral"), gettext("complete agreement"))
 
 
 def _typed_rank(raw) -> int | None:

@@ -54,6 +54,9 @@ class Answer(models.Model):
     text = models.TextField(blank=True)
 
     class Meta:
+        # The panel's feedback counts a round's ratings per item and point in
+        # this index alone, without reading the rows (surveys.selectors.feedback).
+        indexes = [models.Index(fields=["item", "rating", "participant"], name="answer_item_rating")]
         constraints = [
             models.UniqueConstraint(fields=["participant", "item"], name="one_answer_per_participant_and_item"),
             models.CheckConstraint(

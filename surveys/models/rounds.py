@@ -72,9 +72,9 @@ class Item(models.Model):
 
     # The 4-point scale of the Mayo questionnaire's first survey, stored as
     # ratings 1..4 so the same answer column and constraint serve it. It has
-    # no neutral answer: "likely not" and "likely" form its middle band, and
-    # neutral=2 only places that band for the statistics.
-    CATEGORICAL_SCALE = consensus.Scale(min=1, max=4, neutral=2)
+    # no neutral answer, so no middle band: its bands are "would not
+    # recommend" (1-2) and "would recommend" (3-4).
+    CATEGORICAL_SCALE = consensus.Scale(min=1, max=4, neutral=None)
     CATEGORICAL_LABELS = {
         1: _("Will not recommend"),
         2: _("Likely not to recommend"),

@@ -4,7 +4,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 
 from surveys import ballot
 from surveys.ballot import AnswerInput
-from surveys.models import Ballot, Item, ItemLink, ItemOption, Membership, Round, Submission
+from surveys.models import Ballot, Item, ItemOption, Membership, Round, Submission
+from vignettes.models import Option
 
 
 def panelist_membership(*, user, slug: str) -> Membership | None:
@@ -37,18 +38,17 @@ def panelist_round(*, membership: Membership, number: int) -> Round | None:
 
 
 def round_items(*, round: Round) -> list[Item]:
-    """The round's items in order, with their vignette (and its base), options and lineage."""
-    first_parent = ItemLink.objects.filter(child=OuterRef("pk")).order_by("parent_id")
+    """The round's items in order, with their vignette (and its base) and options.
+
+    Each offered option says whether it was merged from others (`merged`),
+    so that the feedback looks up merges only where there are some.
+    """
+    merges = Option.merged_from.through.objects.filter(from_option_id=OuterRef("option_id"))
+    options = ItemOption.objects.select_related("option").annotate(merged=Exists(merges)).order_by("position")
     return list(
         Item.objects.filter(round=round)
         .select_related("vignette", "vignette__base")
-        .prefetch_related(
-            Prefetch("item_options", queryset=ItemOption.objects.select_related("option").order_by("position"))
-        )
-        .annotate(
-            has_parent=Exists(first_parent),
-            parent_text=Subquery(first_parent.values("parent__text")[:1]),
-        )
+        .prefetch_related(Prefetch("item_options", queryset=options))
         .order_by("position", "pk")
     )
 

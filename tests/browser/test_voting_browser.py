@@ -136,17 +136,22 @@ def test_every_item_type_fits_a_phone_passes_axe_and_works_by_keyboard(open_page
     for _ in range(6):
         page.keyboard.press("ArrowRight")
     expect(page.locator(f"#item-{likert}-7")).to_be_checked()
-    tab_to(page, f"el.dataset.move === 'down' && el.closest('li').dataset.option === '{first}'")
+    # Every option starts unranked; "Rank" gives one option the next rank, and only that one.
+    tab_to(page, f"el.hasAttribute('data-rank') && el.closest('li').dataset.option === '{second}'")
     page.keyboard.press("Enter")
     expect(page.locator(f"#item-{items['rank'].pk}-{second}")).to_have_value("1")
+    expect(page.locator(f"#item-{items['rank'].pk}-{first}")).to_have_value("")
+    tab_to(page, f"el.hasAttribute('data-rank') && el.closest('li').dataset.option === '{first}'")
+    page.keyboard.press("Enter")
     expect(page.locator(f"#item-{items['rank'].pk}-{first}")).to_have_value("2")
+    expect(page.locator(f"#item-{items['rank'].pk}-{third}")).to_have_value("")
     tab_to(page, "el.value === 'draft'")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Draft saved")).to_be_visible()
 
     sealed = sealed_answers(round_with_feedback, panelist)
     assert sealed["likert"].rating == 7
-    assert sorted(sealed["rank"].options, key=lambda pair: pair[1]) == [(second, 1), (first, 2), (third, 3)]
+    assert sorted(sealed["rank"].options, key=lambda pair: pair[1]) == [(second, 1), (first, 2)]
 
 
 def test_a_ranking_can_be_reordered_by_dragging(open_page, voting_round, panelist):
@@ -160,8 +165,14 @@ def test_a_ranking_can_be_reordered_by_dragging(open_page, voting_round, panelis
         page.locator(f"li[data-option='{first}']"), target_position={"x": 20, "y": 3}
     )
 
+    # Dropped at the top, the option is ranked first; the others stay unranked.
     expect(page.locator(f"#item-{rank.pk}-{third}")).to_have_value("1")
+    expect(page.locator(f"#item-{rank.pk}-{first}")).to_have_value("")
+    page.locator(f"li[data-option='{first}']").drag_to(
+        page.locator(f"li[data-option='{third}']"), target_position={"x": 20, "y": 30}
+    )
+    expect(page.locator(f"#item-{rank.pk}-{first}")).to_have_value("2")
     page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("Draft saved")).to_be_visible()
+    expect(page.get_by_text("Draft saved", exact=False).first).to_be_visible()
     ranking = sorted(sealed_answers(voting_round, panelist)["rank"].options, key=lambda pair: pair[1])
-    assert [option for option, _rank in ranking] == [third, first, second]
+    assert [option for option, _rank in ranking] == [third, first]

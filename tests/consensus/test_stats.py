@@ -176,3 +176,29 @@ def test_counts_add_up_to_n_and_band_percentages_to_one_hundred(ratings):
     assert sum(stats.counts.values()) == stats.n == len(ratings)
     assert stats.pct_low + stats.pct_mid + stats.pct_high == pytest.approx(100)
     assert stats.min <= stats.p25 <= stats.median <= stats.p75 <= stats.max
+
+
+# --- A forced-choice scale (the 4-point recommendation) ---------------------------
+
+
+def test_a_scale_without_a_neutral_point_splits_into_halves_with_no_middle():
+    assert Scale(1, 4, None).bands() == ((1, 2), None, (3, 4))
+
+
+def test_a_scale_without_a_neutral_point_needs_an_even_number_of_points():
+    with pytest.raises(ValueError, match="even number of points"):
+        Scale(1, 5, None)
+
+
+def test_four_point_ratings_fall_into_would_and_would_not_recommend_not_a_middle_third():
+    # "Likely not" and "likely": on the thirds of 1-4 both were the middle band (pct_mid 100).
+    stats = item_stats([2, 2, 3, 3, 3, 4], Scale(1, 4, None))
+
+    assert (stats.pct_low, stats.pct_mid, stats.pct_high) == (pytest.approx(100 / 3), None, pytest.approx(200 / 3))
+
+
+def test_no_consensus_rule_judges_a_scale_without_a_neutral_point():
+    from consensus import evaluate
+
+    with pytest.raises(ValueError, match="neutral point"):
+        evaluate([3, 4, 4], "mayo", None, Scale(1, 4, None))

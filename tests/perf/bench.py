@@ -39,6 +39,9 @@ TARGET_CLOSE_SECONDS = 30
 TARGET_CLOSE_MIB = 1024
 TARGET_ARCHIVE_SECONDS = 60
 TARGET_ARCHIVE_MIB = 512
+# The voting page of a 300-statement round on the server, and its size before compression (issue 14).
+TARGET_PAGE_SECONDS = 0.5
+TARGET_PAGE_BYTES_PER_ITEM = 3 * 1024
 TABLES = ("recommendations", "not-recommended")
 
 
@@ -159,6 +162,12 @@ class Command(BaseCommand):
             "seal a ballot per panelist",
             [sys.executable, "-m", "tests.commands", "tests.perf.ballots", files.slug, "--panelists", str(size.panelists)],
         )
+        # The voting page of that round for one of the panel, with round 3's feedback on every item.
+        page = self._child(
+            "voting page",
+            [sys.executable, "-m", "tests.commands", "tests.perf.ballot_page", files.slug, str(size.rounds + 1)],
+        )
+        ballot_page = json.loads(page.stdout)
         close = self._child(
             "close and count",
             [sys.executable, "-m", "tests.commands", "tests.perf.close_round", files.slug, str(size.rounds + 1)],
@@ -188,6 +197,15 @@ class Command(BaseCommand):
             ("peak memory (largest process): MiB", f"{peak:.0f}", f"<= {TARGET_PEAK_MIB}", peak <= TARGET_PEAK_MIB),
             (f"close: {size.panelists:,} ballots, {counted:,} answers: seconds", f"{close.seconds:.1f}",
              f"<= {TARGET_CLOSE_SECONDS}", close.seconds <= TARGET_CLOSE_SECONDS),
+            (f"voting page, {ballot_page['items']} items with feedback: seconds", f"{ballot_page['seconds']:.2f}",
+             f"<= {TARGET_PAGE_SECONDS}", ballot_page["seconds"] <= TARGET_PAGE_SECONDS),
+            *(
+                [("voting page, before VACUUM: seconds", f"{ballot_page['seconds_as_loaded']:.2f}", "", None)]
+                if "seconds_as_loaded" in ballot_page
+                else []
+            ),
+            ("voting page: HTML bytes per item", f"{ballot_page['bytes_per_item']:,.0f}",
+             f"<= {TARGET_PAGE_BYTES_PER_ITEM:,}", ballot_page["bytes_per_item"] <= TARGET_PAGE_BYTES_PER_ITEM),
             ("close: peak memory, MiB", f"{close.peak_mib:.0f}", f"<= {TARGET_CLOSE_MIB}",
              close.peak_mib <= TARGET_CLOSE_MIB),
             ("export_study: seconds", f"{exported.seconds:.1f}", f"<= {TARGET_ARCHIVE_SECONDS}",

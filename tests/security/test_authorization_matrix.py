@@ -77,6 +77,8 @@ surveys:round_new           GET    405         405         405         405      
 surveys:round_new           POST   login       404         404         404         404         302         404
 surveys:round_manage        GET    login       404         404         404         404         200         404
 surveys:round_manage        POST   405         405         405         405         405         405         405
+surveys:round_preview       GET    login       404         404         404         404         200         404
+surveys:round_preview       POST   405         405         405         405         405         405         405
 surveys:round_open          GET    405         405         405         405         405         405         405
 surveys:round_open          POST   login       404         404         404         404         302         404
 surveys:round_extend        GET    405         405         405         405         405         405         405
@@ -161,6 +163,7 @@ PLACES = {
     "vignettes:study_content": {"slug": SLUG},
     "surveys:round_new": {"slug": SLUG},
     "surveys:round_manage": {"slug": SLUG, "number": OPEN},
+    "surveys:round_preview": {"slug": SLUG, "number": OPEN},
     "surveys:round_open": {"slug": SLUG, "number": DRAFT},
     "surveys:round_extend": {"slug": SLUG, "number": OPEN},
     "surveys:round_close": {"slug": SLUG, "number": OPEN},

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.forms.fields import BoundedModelMultipleChoiceField
+from surveys.forms.fields import BoundedModelMultipleChoiceField, TextAreaField
 from surveys.models import Item
 from vignettes.forms import OptionForm
 
@@ -11,7 +11,7 @@ from vignettes.forms import OptionForm
 class StatementForm(forms.Form):
     vignette = forms.ModelChoiceField(label=_("Vignette"), queryset=None)
     code = forms.SlugField(label=_("Code"), max_length=100)
-    text = forms.CharField(label=_("Statement"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    text = TextAreaField(label=_("Statement"), max_length=2000, rows=2)
     options = BoundedModelMultipleChoiceField(
         label=_("Options it names"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -49,7 +49,7 @@ class MatrixForm(forms.Form):
 class ItemEditForm(forms.Form):
     """An item's text and, for items that name or offer options, which ones."""
 
-    text = forms.CharField(label=_("Text"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    text = TextAreaField(label=_("Text"), max_length=2000, rows=3)
     options = BoundedModelMultipleChoiceField(
         label=_("Options"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from surveys.forms.fields import TextAreaField
 from surveys.models import Item, Round
 from vignettes.validators import validate_no_link
 
@@ -32,11 +33,11 @@ class DeadlineForm(forms.Form):
 class ReminderForm(forms.Form):
     """The facilitator's note inside the fixed reminder, which names the study and the platform and links to the round."""
 
-    note = forms.CharField(
+    note = TextAreaField(
         label=_("A note from you (optional)"),
         required=False,
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        rows=4,
         validators=[validate_no_link],
         help_text=_(
             "The mail says which study and round it is about, when the round closes, and links to it; "

@@ -90,10 +90,13 @@ def test_the_voting_page_takes_the_same_few_queries_for_7_items_as_for_77(
             answers=answers_for(round_),
         )
         url = reverse("surveys:vote", kwargs={"slug": round_.study.slug, "number": 2})
-        # Expect at most 12; today 10: session, user, membership with study, round with
-        # study, ballot status and previous panel size, items with vignettes and lineage,
-        # item options, own sealed ballot, previous ratings, previous chosen options,
-        # previous comments.
+        # Expect at most 12; today 11: session, user, membership with study, round with
+        # study, ballot status and previous panel size, items with vignettes, item
+        # options (each saying whether it was merged from others), own sealed ballot,
+        # lineage with the previous wording, previous ratings counted per item and
+        # point (own rating among them), previous choices counted per item and option
+        # (own marks among them), previous comments. Options merged from others add
+        # one query (the merges), rankings one (each panelist's ranks).
         with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as queries:
             response = client.get(url)
         assert response.status_code == 200
@@ -102,6 +105,17 @@ def test_the_voting_page_takes_the_same_few_queries_for_7_items_as_for_77(
     page = response.content.decode()
     assert page.count('class="item-legend"') == VIGNETTES * 11 + 2 * VIGNETTES
     assert page.count("The panel in round 1 (n = 5)") == VIGNETTES * 11 + VIGNETTES
+
+
+def test_the_voting_page_stays_under_3_kb_of_html_an_item(client, panelist, small_and_full):
+    # The target of docs/performance.md, before compression: 77 statements, a
+    # not-recommended list of 11 options and a comment per vignette, all with feedback.
+    _small, full = small_and_full
+    client.force_login(panelist)
+
+    response = client.get(reverse("surveys:vote", kwargs={"slug": full.study.slug, "number": 2}))
+
+    assert len(response.content) / full.items.count() <= 3 * 1024
 
 
 @pytest.mark.parametrize("write", [answers_submit, answers_save], ids=["submit", "draft"])
