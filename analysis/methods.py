@@ -36,7 +36,7 @@ def _day(moment) -> str:
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "n/a"
+    return f"{consensus.short(100 * part / whole, 0)}%" if whole else "n/a"
 
 
 def methods_summary(*, study: Study) -> MethodsSummary:

@@ -138,7 +138,7 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
             "type": item.type,
             "text": item.text,
             "options": codes.get(item.item_id, []),
-            **stats.as_dict(),
+            **_printed(stats.as_dict()),
         }
         if verdict is not None:
             row.update(rule=data.rule, consensus=verdict.consensus, status=verdict.status,
@@ -147,6 +147,11 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
             row.update(rule="", consensus=None, status="not rated for consensus", reasons="")
         rows.append(row)
     return rows
+
+
+def _printed(stats: dict) -> dict:
+    """Statistics as every table prints them: fractions to two decimals, half away from zero."""
+    return {name: consensus.half_away(value) if isinstance(value, float) else value for name, value in stats.items()}
 
 
 def _whole(value: float | None) -> int | float | None:
@@ -171,7 +176,7 @@ def recommendations(data: RoundData, *, include_all: bool = False) -> pd.DataFra
                 "options": row["options"],
                 "n": row["n"],
                 "min": _whole(row["min"]),
-                "mean": None if row["mean"] is None else round(row["mean"], 2),
+                "mean": consensus.half_away(row["mean"]),
                 "median": _whole(row["median"]),
                 "all_above_neutral": row["min"] is not None and row["min"] > data.scale.neutral,
                 "consensus": row["consensus"],
@@ -192,7 +197,11 @@ def _option_counts(data: RoundData, item_type: str) -> pd.DataFrame:
     table["count"] = table["count"].astype(int)
     table["first_choice"] = table["first_choice"].astype(int)
     table["n"] = data.submitted
-    table["percent"] = (100 * table["count"] / data.submitted).round(1) if data.submitted else np.nan
+    table["percent"] = (
+        (100 * table["count"] / data.submitted).map(lambda share: consensus.half_away(share, 1))
+        if data.submitted
+        else np.nan
+    )
     return table
 
 
@@ -238,7 +247,7 @@ def sensitivity(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
             "vignette": item.vignette,
             "statement": item.statement,
             "n": stats.n,
-            "mean": None if stats.mean is None else round(stats.mean, 2),
+            "mean": consensus.half_away(stats.mean),
             "median": stats.median,
         }
         verdicts = []
@@ -278,7 +287,7 @@ def rankings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
                 # Every panelist tied every option: W is undefined, and left blank.
                 pass
         order = table.mean().sort_values(kind="stable") if len(table) else pd.Series(dtype=float)
-        row["mean_ranks"] = [f"{code} ({mean:.2f})" for code, mean in order.items()]
+        row["mean_ranks"] = [f"{code} ({consensus.fixed(mean)})" for code, mean in order.items()]
         rows.append(row)
     columns = ["vignette", "statement", "raters", "options", "w", "chi2", "df", "p", "mean_ranks"]
     return pd.DataFrame(rows, columns=columns)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+import consensus
 from analysis import charts
 from analysis.exports import CONTENT_TYPES, EXTENSIONS, export_table, export_workbook
 from analysis.forms import METHODS, WORKBOOK, DownloadForm, ResultsForm
@@ -281,8 +282,5 @@ def _cell(value, column: str) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, float):
-        if column in ALWAYS_TWO_DECIMALS:
-            return f"{value:.2f}"
-        shown = f"{value:.2f}".rstrip("0").rstrip(".")
-        return "0" if shown == "-0" else shown
+        return consensus.fixed(value) if column in ALWAYS_TWO_DECIMALS else consensus.short(value)
     return str(value)

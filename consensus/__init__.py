@@ -5,6 +5,7 @@ about Django, so it can be tested with hypothesis and reused in notebooks.
 """
 
 from consensus.ranking import KendallW, kendalls_w
+from consensus.rounding import fixed, half_away, short
 from consensus.rounds import RoundChange, compare_rounds
 from consensus.rules import RULES, Verdict, assess, describe, evaluate, evaluate_all, validate_params
 from consensus.scale import Scale
@@ -22,7 +23,10 @@ __all__ = [
     "describe",
     "evaluate",
     "evaluate_all",
+    "fixed",
+    "half_away",
     "item_stats",
     "kendalls_w",
+    "short",
     "validate_params",
 ]

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from consensus.rounding import fixed, short
 from consensus.scale import Ratings, Scale, clean_ratings
 from consensus.stats import ItemStats, drop_float_noise, percentile, stats_of_clean
 
@@ -73,7 +74,9 @@ def _num(value: float) -> str:
     if isinstance(value, int) and abs(value) > sys.float_info.max:
         # :g turns a whole number into a float, which overflows past 1.8e308.
         return f"{Decimal(value).normalize():.6g}"
-    return f"{round(value, 2):g}"
+    if abs(value) >= 1e15:
+        return f"{value:.6g}"
+    return short(value)
 
 
 def _band(band: tuple[int, int]) -> str:
@@ -83,7 +86,7 @@ def _band(band: tuple[int, int]) -> str:
 def _share(count: int, n: int) -> str:
     """Count and percent of n, such as '7 of 10 ratings (70%) are'; the verb agrees."""
     verb = "is" if count == 1 else "are"
-    return f"{count} of {n} ratings ({_num(round(100 * count / n, 1))}%) {verb}"
+    return f"{count} of {n} ratings ({short(100 * count / n, 1)}%) {verb}"
 
 
 def _in_band(x: np.ndarray, band: tuple[int, int]) -> int:
@@ -126,7 +129,7 @@ def _judge_mayo(x: np.ndarray, s: ItemStats, p: Params, scale: Scale) -> tuple[s
             f"({at_or_below} of {n} at {_num(floor)} or below)"
         )
     mean_ok = mean > mean_above
-    reasons.append(f"mean {mean:.2f} is {'' if mean_ok else 'not '}above {_num(mean_above)}")
+    reasons.append(f"mean {fixed(mean)} is {'' if mean_ok else 'not '}above {_num(mean_above)}")
     return ("consensus" if all_above and mean_ok else "no_consensus"), reasons
 
 

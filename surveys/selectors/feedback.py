@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Case, Exists, OuterRef, Value, When
 
-from consensus import ItemStats, Scale, evaluate, item_stats
+from consensus import ItemStats, Scale, evaluate, half_away, item_stats
 from surveys.models import Answer, AnswerOption, Item, Round, Study, Submission
 from surveys.pseudonyms import participant_link_hash
 
@@ -140,7 +140,7 @@ def _rated_feedback(item: Item, text: str, answers: list, scale: Scale, study: S
             value=value,
             label=label,
             count=counts[value],
-            percent=round(100 * counts[value] / len(ratings), 1) if ratings else 0.0,
+            percent=half_away(100 * counts[value] / len(ratings), 1) if ratings else 0.0,
             mine=value == result.my_rating,
         )
         for value, label in labels.items()
@@ -160,9 +160,9 @@ def _options_feedback(item: Item, text: str, chosen: list, panel: int) -> Feedba
             option_id=link.option_id,
             name=link.option.short or link.option.name,
             count=counts[link.option_id],
-            percent=round(100 * counts[link.option_id] / panel, 1),
+            percent=half_away(100 * counts[link.option_id] / panel, 1),
             mine=link.option_id in mine,
-            mean_rank=round(sum(ranks[link.option_id]) / len(ranks[link.option_id]), 2)
+            mean_rank=half_away(sum(ranks[link.option_id]) / len(ranks[link.option_id]))
             if ranks[link.option_id]
             else None,
             my_rank=mine.get(link.option_id),
