@@ -20,7 +20,7 @@ import numpy as np
 
 from consensus.rounding import fixed, short
 from consensus.scale import Ratings, Scale, clean_ratings
-from consensus.stats import ItemStats, drop_float_noise, percentile, stats_of_clean
+from consensus.stats import PERCENTILE_METHODS, ItemStats, drop_float_noise, percentile, stats_of_clean
 
 Params = dict[str, Any]
 
@@ -256,7 +256,7 @@ def _judge_rand_ucla(x: np.ndarray, s: ItemStats, p: Params, scale: Scale) -> tu
     reasons = [f"median {_num(median)} is {where} ({by_median})"]
 
     if p["method"] == "ipras":
-        p30, p70 = percentile(x, 30), percentile(x, 70)
+        p30, p70 = percentile(x, 30, p["percentiles"]), percentile(x, 70, p["percentiles"])
         ipr = drop_float_noise(p70 - p30)
         asymmetry = abs(scale.midpoint - (p30 + p70) / 2)
         ipras = drop_float_noise(IPRAS_BASE + IPRAS_ASYMMETRY_FACTOR * asymmetry)
@@ -280,10 +280,19 @@ def _judge_rand_ucla(x: np.ndarray, s: ItemStats, p: Params, scale: Scale) -> tu
     return ("uncertain" if disagreement else by_median), reasons
 
 
+PERCENTILE_WORDS = {
+    "linear": "linear interpolation (Hyndman-Fan type 7, R's default)",
+    "spss": "SPSS's definition (Hyndman-Fan type 6)",
+}
+
+
 def _describe_rand_ucla(p: Params, scale: Scale) -> str:
     low, _, high = (_band(band) for band in scale.bands())
     if p["method"] == "ipras":
-        agreement = "an interpercentile range (P70 - P30) no wider than the IPRAS"
+        agreement = (
+            "an interpercentile range (P70 - P30) no wider than the IPRAS, "
+            f"percentiles by {PERCENTILE_WORDS[p['percentiles']]}"
+        )
     else:
         agreement = (
             f"not both a third of the panel (3 of 8-10, 4 of 11-13, 5 of 14-16) rating {low} "
@@ -363,7 +372,10 @@ RULES: dict[str, Rule] = {
                 "Fitch et al. 2001, The RAND/UCLA Appropriateness Method User's Manual, "
                 "RAND MR-1269"
             ),
-            params=(Param("method", lambda scale: "ipras", choices=("ipras", "panel_size")),),
+            params=(
+                Param("method", lambda scale: "ipras", choices=("ipras", "panel_size")),
+                Param("percentiles", lambda scale: "linear", choices=tuple(PERCENTILE_METHODS)),
+            ),
             judge=_judge_rand_ucla,
             describe=_describe_rand_ucla,
             consensus_status="appropriate",

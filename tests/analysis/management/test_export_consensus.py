@@ -518,3 +518,18 @@ def _copy_of_mayo(tmp_path):
     path = tmp_path / "copy.yaml"
     path.write_text(MAYO_FILE.read_text().replace("slug: mayo-trd", "slug: mayo-copy"))
     return path
+
+
+@pytest.mark.parametrize(
+    "percentiles, words",
+    [("linear", "linear interpolation (Hyndman-Fan type 7"), ("spss", "SPSS's definition (Hyndman-Fan type 6)")],
+)
+def test_the_methods_summary_names_the_rand_ucla_percentile_definition(mayo_study, percentiles, words):
+    mayo_study.consensus_rule = "rand_ucla"
+    mayo_study.consensus_params = {"method": "ipras", "percentiles": percentiles}
+    mayo_study.save()
+
+    rows = {row["item"]: row["value"] for row in json.loads(export("mayo-trd", "--table", "methods", "--format", "json"))}
+
+    assert f"percentiles by {words}" in rows["Consensus definition"]
+    assert f"the RAND/UCLA P30 and P70 by {words}" in rows["Statistics"]
