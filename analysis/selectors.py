@@ -11,7 +11,7 @@ import secrets
 
 import pandas as pd
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 
 from surveys.models import Answer, AnswerOption, Item, ItemLink, ItemOption, Round, Study, Submission
 from vignettes.models import Option, Vignette
@@ -137,14 +137,14 @@ def rating_counts_frame(*, rounds: list[Round]) -> pd.DataFrame:
 
 
 def choice_counts_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
-    """Per item and option: how many submitted panelists chose it, and how many ranked it first."""
+    """Per item and option: how many submitted panelists chose it."""
     return frame(
         _chosen(rounds=rounds, types=types)
         .values("answer__item_id", "option_id")
-        .annotate(count=Count("pk"), first_choice=Count("pk", filter=Q(rank=1)))
+        .annotate(count=Count("pk"))
         .order_by()
-        .values_list("answer__item_id", "option_id", "count", "first_choice"),
-        ["item_id", "option_id", "count", "first_choice"],
+        .values_list("answer__item_id", "option_id", "count"),
+        ["item_id", "option_id", "count"],
     )
 
 

@@ -43,7 +43,7 @@ RECOMMENDATION_COLUMNS = [
 ]
 NOT_RECOMMENDED_COLUMNS = ["vignette", "vignette_title", "option", "option_name", "count", "n", "percent"]
 TOP_CHOICE_COLUMNS = [
-    "vignette", "vignette_title", "option", "option_name", "count", "first_choice", "n", "percent",
+    "vignette", "vignette_title", "option", "option_name", "count", "n", "percent",
 ]
 
 COUNTED_CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
@@ -190,12 +190,11 @@ def _option_counts(data: RoundData, item_type: str) -> pd.DataFrame:
     offered = data.item_options.merge(data.items_of(item_type)[["item_id"]], on="item_id")
     table = (
         offered.merge(data.choice_counts, on=["item_id", "option_id"], how="left")
-        .fillna({"count": 0, "first_choice": 0})
+        .fillna({"count": 0})
         .merge(data.items[["item_id", "item_order", "vignette", "vignette_title"]], on="item_id")
         .merge(data.options[["option_id", "option_name", "option_order"]], on="option_id")
     )
     table["count"] = table["count"].astype(int)
-    table["first_choice"] = table["first_choice"].astype(int)
     table["n"] = data.submitted
     table["percent"] = (
         (100 * table["count"] / data.submitted).map(lambda share: consensus.half_away(share, 1))
@@ -224,10 +223,13 @@ def not_recommended(data: RoundData, *, include_all: bool = False) -> pd.DataFra
 def top_choices(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """How often each option was among a vignette's top choices, most chosen first.
 
+    Top choices are equally recommended, as the Mayo questionnaire asked them
+    ("your top 1-3 treatment choices (equally recommended)"), so the table has
+    no first place: an order of preference is asked with a ranking item.
     Drafts the next round's consensus statements from a development round.
     """
     table = _option_counts(data, Item.Type.TOP_K)
-    table = table.sort_values(["item_order", "count", "first_choice", "option_order"], ascending=[True, False, False, True])
+    table = table.sort_values(["item_order", "count", "option_order"], ascending=[True, False, True])
     return table[TOP_CHOICE_COLUMNS].reset_index(drop=True)
 
 

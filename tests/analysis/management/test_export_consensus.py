@@ -275,7 +275,7 @@ def test_the_round_comparison_follows_the_lineage(mayo_study):
     assert row["pct_changed"] == pytest.approx(100 * 3 / 6)
 
 
-def test_top_choices_count_each_option_and_its_first_places(mayo_study):
+def test_top_choices_count_each_option_chosen_as_equally_recommended(mayo_study):
     development = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
     item = ItemFactory(round=development, code="base:top", type="top_k", max_choices=3,
                        vignette=mayo_study.vignettes.get(code="base"))
@@ -286,8 +286,10 @@ def test_top_choices_count_each_option_and_its_first_places(mayo_study):
 
     rows = export_json("mayo-trd", "--table", "top-choices")
 
-    top = [(r["option"], r["count"], r["first_choice"], r["percent"]) for r in rows[:3]]
-    assert top == [("tms", 3, 2, 75.0), ("sga", 2, 0, 50.0), ("ketamine", 1, 1, 25.0)]
+    top = [(r["option"], r["count"], r["percent"]) for r in rows[:3]]
+    assert top == [("tms", 3, 75.0), ("sga", 2, 50.0), ("ketamine", 1, 25.0)]
+    # The always-zero "first choice" column is gone: top choices have no order.
+    assert "first_choice" not in rows[0]
     assert {r["n"] for r in rows} == {4}
     assert len(rows) == 11
 
