@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 import consensus
 from analysis import selectors
+from analysis.printing import THREE_DECIMALS
 from surveys.models import Item, Round
 
 TABLES = {
@@ -150,8 +151,11 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
 
 
 def _printed(stats: dict) -> dict:
-    """Statistics as every table prints them: fractions to two decimals, half away from zero."""
-    return {name: consensus.half_away(value) if isinstance(value, float) else value for name, value in stats.items()}
+    """Statistics as every table prints them: half away from zero, to two decimals (p-values three)."""
+    return {
+        name: consensus.half_away(value, 3 if name in THREE_DECIMALS else 2) if isinstance(value, float) else value
+        for name, value in stats.items()
+    }
 
 
 def _whole(value: float | None) -> int | float | None:
@@ -284,7 +288,7 @@ def rankings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
         row = {"vignette": item.vignette, "statement": item.statement, "raters": len(table), "options": len(codes)}
         if len(table) >= 2 and len(codes) >= 2:
             try:
-                row.update(consensus.kendalls_w(table.to_numpy()).as_dict())
+                row.update(_printed(consensus.kendalls_w(table.to_numpy()).as_dict()))
             except ValueError:
                 # Every panelist tied every option: W is undefined, and left blank.
                 pass
@@ -328,7 +332,7 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
                 "from_statement": before["statement"],
                 "from_round": int(before["round"]),
                 "operation": link.operation,
-                **change.as_dict(),
+                **_printed(change.as_dict()),
             }
         )
     frame = pd.DataFrame(rows)

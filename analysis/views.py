@@ -7,9 +7,6 @@ no special pass either; to read a study's results they join it as analysts.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -21,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-import consensus
 from analysis import charts
-from analysis.exports import CONTENT_TYPES, EXTENSIONS, export_table, export_workbook
+from analysis.exports import CONTENT_TYPES, EXTENSIONS, export_table, export_workbook, methods_frame
 from analysis.forms import METHODS, WORKBOOK, DownloadForm, ResultsForm
 from analysis.methods import methods_summary
+from analysis.printing import readable
 from analysis.selectors import (
     NoRoundToAnalyse,
     RoundNotClosed,
@@ -47,8 +44,6 @@ STATUS_LABELS = {
     "uncertain": gettext_lazy("Uncertain"),
     "inappropriate": gettext_lazy("Inappropriate"),
 }
-# Means are reported to two decimals as in the Mayo Table 3, even 8.00.
-ALWAYS_TWO_DECIMALS = ("mean",)
 
 
 @require_GET
@@ -95,7 +90,7 @@ def download(request, slug):
     table, fmt = options["table"], options["format"]
     if table == METHODS:
         # The methods cover the whole study, whichever round is chosen.
-        frame = pd.DataFrame(methods_summary(study=study).rows, columns=["item", "value"])
+        frame = methods_frame(methods_summary(study=study).rows)
         return _file(export_table(frame, name=METHODS, fmt=fmt), f"{study.slug}-methods", fmt)
     try:
         round_ = round_for_analysis(study=study, number=options["round"])
@@ -266,21 +261,6 @@ def _heatmap(study: Study, round_: Round, items: pd.DataFrame) -> str | None:
 
 
 def _display(frame: pd.DataFrame) -> dict:
-    """A table's header and rows as the page prints them."""
-    columns = [str(column) for column in frame.columns]
-    rows = [[_cell(value, column) for column, value in zip(columns, row)] for row in frame.itertuples(index=False)]
-    return {"columns": [column.replace("_", " ") for column in columns], "rows": rows}
-
-
-def _cell(value, column: str) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value))
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, float):
-        return consensus.fixed(value) if column in ALWAYS_TWO_DECIMALS else consensus.short(value)
-    return str(value)
+    """A table's header and rows as the page prints them, as every human format does."""
+    shown = readable(frame)
+    return {"columns": list(shown.columns), "rows": shown.values.tolist()}

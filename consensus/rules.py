@@ -55,6 +55,8 @@ class Param:
 class Rule:
     code: str
     name: str
+    # The name in a table's header, beside the other rules.
+    short_name: str
     source: str
     params: tuple[Param, ...]
     judge: Callable[[np.ndarray, ItemStats, Params, Scale], tuple[str, list[str]]]
@@ -312,6 +314,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="mayo",
             name="All ratings above neutral and mean above a threshold (Mayo)",
+            short_name="Mayo",
             source=(
                 "Mayo Clinic Depression Center modified Delphi study, "
                 "J Clin Psychiatry 2026;87(1):25cs16066"
@@ -328,6 +331,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="percent",
             name="Percentage of ratings in the top band",
+            short_name="Percent in top band",
             source="Diamond et al. 2014, J Clin Epidemiol 67:401",
             params=(
                 Param("percent", lambda scale: 75, _percent_range),
@@ -341,6 +345,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="comet",
             name="COMET: consensus in / out",
+            short_name="COMET",
             source="COMET initiative (Williamson et al., COMET Handbook)",
             params=(
                 Param("in_percent", lambda scale: 70, _percent_range),
@@ -355,6 +360,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="median_iqr",
             name="Median and interquartile range",
+            short_name="Median and IQR",
             source="common Delphi practice",
             params=(
                 Param("median_min", _top_start, _scale_range),
@@ -368,6 +374,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="rand_ucla",
             name="RAND/UCLA appropriateness",
+            short_name="RAND/UCLA",
             source=(
                 "Fitch et al. 2001, The RAND/UCLA Appropriateness Method User's Manual, "
                 "RAND MR-1269"

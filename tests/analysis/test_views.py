@@ -319,7 +319,7 @@ def test_every_table_downloads_in_every_format_and_the_file_opens(mayo_analyst_c
     elif fmt == "md":
         assert opened.startswith("|")
     else:
-        assert "\\begin{tabular}" in opened and "\\end{tabular}" in opened
+        assert "\\begin{longtable}" in opened and "\\toprule" in opened and "\\end{longtable}" in opened
 
 
 def test_the_downloaded_table_3_holds_what_the_page_shows(mayo_analyst_client, mayo_study, round1):

@@ -26,7 +26,7 @@ from analysis.exports import FORMATS
 from analysis.forms import DOWNLOADS, WORKBOOK
 from surveys.models import Membership, Study
 from tests.analysis.panels import select
-from tests.analysis.tabular import assert_is_a_plain_tabular
+from tests.analysis.tabular import assert_is_a_booktabs_longtable
 from tests.conftest import MAYO_FILE, member
 from tests.factories import ItemFactory
 
@@ -185,7 +185,7 @@ def test_markdown_and_latex_keep_every_text_inside_its_cell(client, hostile_stud
         assert len(re.findall(r"(?<!\\)\|", line)) == columns + 1, line
 
     latex = download(client, hostile_study, table, "tex").decode()
-    assert_is_a_plain_tabular(latex, columns=columns, rows=len(rows))
+    assert_is_a_booktabs_longtable(latex, columns=columns, rows=len(rows))
 
 
 def test_a_control_character_in_a_text_does_not_break_the_workbook(client, hostile_study):

@@ -1,10 +1,9 @@
 from pathlib import Path
 
-import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 import consensus
-from analysis.exports import FORMATS, export_table
+from analysis.exports import FORMATS, export_table, methods_frame
 from analysis.methods import methods_summary
 from analysis.selectors import NoRoundToAnalyse, round_for_analysis
 from analysis.tables import RAW_TABLES, TABLES, build_table
@@ -31,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError(f"no study with slug {slug!r}")
         if table == "methods":
             rows = methods_summary(study=study).rows
-            content = export_table(pd.DataFrame(rows, columns=["item", "value"]), name=table, fmt=format)
+            content = export_table(methods_frame(rows), name=table, fmt=format)
         else:
             try:
                 round_ = round_for_analysis(study=study, number=round)
