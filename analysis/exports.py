@@ -110,7 +110,7 @@ def _alignment(column) -> str:
 NUMERIC_COLUMNS = frozenset(
     {"n", "count", "percent", "min", "max", "median", "sd", "p25", "p75", "iqr", "mad_m", "cv", "round",
      "from_round", "last_round", "first_consensus_round", "raters", "w", "chi2", "df", "p", "rating",
-     "invited", "joined", "panel", "submitted", "percent_submitted", "lost", "returned", "completers", "dropouts",
+     "of", "lost", "returned", "completers", "dropouts",
      "mann_whitney_u", "mann_whitney_p", "wilcoxon_statistic", "wilcoxon_p", "pct_low", "pct_mid", "pct_high",
      "pct_changed", "n_before", "n_after", "n_paired", "median_before", "median_after", "median_change",
      "mean_change", "cv_before", "cv_after", "cv_change", "median_completers", "median_dropouts"}

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from analysis.exports import FORMATS
-from analysis.tables import RAW_TABLES, TABLES
+from analysis.catalog import FILE_TABLES, TABLES
 from surveys.models import Study
 
 FORMAT_LABELS = {
@@ -23,7 +23,7 @@ METHODS = "methods"
 WORKBOOK = "all"
 DOWNLOADS = {
     **TABLES,
-    **RAW_TABLES,
+    **FILE_TABLES,
     METHODS: _("Methods summary"),
     WORKBOOK: _("Every table and the methods, one sheet each (XLSX)"),
 }
@@ -89,11 +89,16 @@ class DownloadForm(ResultsForm):
     """The results options plus which table to download."""
 
     table = forms.ChoiceField(label=_("Table"), choices=list(DOWNLOADS.items()))
+    pseudonyms = forms.BooleanField(
+        label=_("Name each comment's author by pseudonym"),
+        required=False,
+        help_text=_("Comments are unattributed unless you ask; the pseudonyms are those of the raw answers."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.form_id = "download-options"
-        self.helper.layout = self.layout(_("Download"), "table")
+        self.helper.layout = self.layout(_("Download"), "table", "pseudonyms")
 
     def clean(self):
         cleaned = super().clean()

@@ -84,11 +84,10 @@ WORDS = {
     "p": "p",
     "mean_ranks": "Mean ranks",
     # participant flow and attrition
+    "stage": "Stage",
+    "of": "of (N)",
     "invited": "Invited",
     "joined": "Joined",
-    "panel": "Panel (N)",
-    "submitted": "Submitted (n)",
-    "percent_submitted": "% of the panel",
     "lost": "Lost since the round before",
     "returned": "Back after missing a round",
     "completers": "n completed the last round",

@@ -31,7 +31,7 @@ from analysis.selectors import (
     round_for_analysis,
     study_rounds,
 )
-from analysis.tables import TABLES, build_table, build_tables
+from analysis.catalog import TABLES, build_table, build_tables
 from surveys.access import get_study_for_reader
 from surveys.models import Item, Round, Study
 
@@ -72,7 +72,7 @@ def results(request, slug):
         action=action,
         initial={**options, "round": round_.number, "rule": options["rule"] or ""},
     )
-    context.update(_results(study, round_, rule=options["rule"], include_all=options["include_all"]))
+    context.update(_results(study, round_, rounds, rule=options["rule"], include_all=options["include_all"]))
     return render(request, "analysis/results.html", context)
 
 
@@ -107,10 +107,13 @@ def download(request, slug):
         + (["all"] if include_all else [])
     )
     if table == WORKBOOK:
-        tables = build_tables(round=round_, include_all=include_all, rule=rule)
+        tables = build_tables(round=round_, include_all=include_all, rule=rule, study_rounds=rounds)
         content = export_workbook(tables, methods=methods_summary(study=study).rows)
     else:
-        frame = build_table(table, round=round_, include_all=include_all, rule=rule)
+        frame = build_table(
+            table, round=round_, include_all=include_all, rule=rule, pseudonyms=options["pseudonyms"],
+            study_rounds=rounds,
+        )
         # The workbook carries a methods sheet; the flat formats hold the table alone.
         methods = methods_summary(study=study).rows if fmt == "xlsx" else ()
         content = export_table(frame, name=table, fmt=fmt, methods=methods)
@@ -160,9 +163,9 @@ def _file(content: bytes, stem: str, fmt: str) -> HttpResponse:
     return response
 
 
-def _results(study: Study, round_: Round, *, rule: str | None, include_all: bool) -> dict:
+def _results(study: Study, round_: Round, rounds: list[Round], *, rule: str | None, include_all: bool) -> dict:
     """Everything the page shows of one round, from one build of the tables."""
-    tables = build_tables(round=round_, include_all=include_all, rule=rule)
+    tables = build_tables(round=round_, include_all=include_all, rule=rule, study_rounds=rounds)
     items = tables["items"]
     charts_of = _distributions(study, round_, items)
     statements = []

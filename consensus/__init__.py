@@ -4,6 +4,7 @@ Plain functions over numbers, lists or pandas Series: nothing here knows
 about Django, so it can be tested with hypothesis and reused in notebooks.
 """
 
+from consensus.groups import GroupComparison, compare_groups
 from consensus.ranking import KendallW, kendalls_w
 from consensus.rounding import fixed, half_away, short
 from consensus.rounds import RoundChange, compare_rounds
@@ -14,11 +15,13 @@ from consensus.stats import ItemStats, item_stats
 __all__ = [
     "RULES",
     "ItemStats",
+    "GroupComparison",
     "KendallW",
     "RoundChange",
     "Scale",
     "Verdict",
     "assess",
+    "compare_groups",
     "compare_rounds",
     "describe",
     "evaluate",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from analysis.exports import FORMATS
-from analysis.tables import TABLES
+from analysis.catalog import TABLES
 from surveys.models import Item, ItemLink, ItemOption, Round
 from tests.analysis.panels import not_recommend, panel, rate, select, submit
 from tests.factories import ItemFactory, MembershipFactory, UserFactory
@@ -31,12 +31,14 @@ RATINGS = {
 # The results page, whatever the panel and item count:
 #  1 session, 2 user, 3 membership with study (the 404 check),
 #  4 the study's rounds (the round choices), 5 the round to analyse,
-#  then the tables' frames, one query each: 6 rating counts, 7 item options,
-#  8 options, 9 items, 10 vignettes, 11 option counts (not recommended and
-#  top choices together), 12 ranked options, 13 submissions; for the round
-#  comparison 14 the rounds up to this one, 15 their items, 16 lineage,
-#  17 their ratings; 18 option names for the heatmap; and 19 the comments.
-PAGE_QUERIES = 19
+#  then the tables' frames, one query each, over every closed round up to
+#  this one at once: 6 items, 7 item options, 8 rating counts, 9 option
+#  counts (not recommended and top choices together), 10 ratings by
+#  pseudonym (round comparison, attrition), 11 lineage; 12 vignettes,
+#  13 options, 14 ranked options, 15 submissions; for the flow 16 invited,
+#  17 joined and 18 the pseudonyms known; 19 option names for the heatmap
+#  and 20 the comments.
+PAGE_QUERIES = 20
 
 
 def member(study, role, username):
@@ -579,9 +581,10 @@ def test_a_table_downloads_in_a_pinned_number_of_queries(
 
     # Expect at most 11 queries: session, user, membership with study, the
     # study's rounds (the round choices), the round to analyse, then the
-    # frames the table reads, one query each; Table 4 and the top choices
-    # read the most: items, vignettes, item options, options, options
-    # chosen, submissions.
+    # frames the table reads, one query each over every closed round up to
+    # this one; the final tables read the most: items, vignettes, item
+    # options, options, rating counts or options chosen, lineage or
+    # submissions.
     with django_assert_max_num_queries(11):
         response = mayo_analyst_client.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
     assert response.status_code == 200

@@ -6,7 +6,7 @@ import consensus
 from analysis.exports import FORMATS, export_table, methods_frame
 from analysis.methods import methods_summary
 from analysis.selectors import NoRoundToAnalyse, round_for_analysis
-from analysis.tables import RAW_TABLES, TABLES, build_table
+from analysis.catalog import FILE_TABLES, TABLES, build_table
 from surveys.models import Study
 
 
@@ -16,13 +16,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", help="the study's slug")
         parser.add_argument("--round", type=int, help="round number; default: the last closed round")
-        parser.add_argument("--table", required=True, choices=[*TABLES, *RAW_TABLES, "methods"])
+        parser.add_argument("--table", required=True, choices=[*TABLES, *FILE_TABLES, "methods"])
         parser.add_argument("--format", default="csv", choices=FORMATS)
         parser.add_argument("--all", action="store_true", help="every statement with its consensus flag")
+        parser.add_argument("--pseudonyms", action="store_true", help="comments: name each author by pseudonym")
         parser.add_argument("--rule", choices=list(consensus.RULES), help="judge by this rule instead of the study's")
         parser.add_argument("--output", type=Path, help="file to write; default: standard output")
 
-    def handle(self, *args, slug, round, table, format, all, rule, output, **options):
+    def handle(self, *args, slug, round, table, format, all, rule, output, pseudonyms, **options):
         if format == "xlsx" and output is None:
             raise CommandError("xlsx is a binary format: name a file with --output")
         study = Study.objects.filter(slug=slug).first()
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 round_ = round_for_analysis(study=study, number=round)
             except NoRoundToAnalyse as error:
                 raise CommandError(str(error)) from error
-            frame = build_table(table, round=round_, include_all=all, rule=rule)
+            frame = build_table(table, round=round_, include_all=all, rule=rule, pseudonyms=pseudonyms)
             # The workbook carries a methods sheet; the flat formats hold the table alone.
             methods = methods_summary(study=study).rows if format == "xlsx" else ()
             content = export_table(frame, name=table, fmt=format, methods=methods)
