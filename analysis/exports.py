@@ -117,7 +117,9 @@ NUMERIC_COLUMNS = frozenset(
     | TWO_DECIMALS
 )
 # Columns of running text, which wrap in LaTeX.
-TEXT_COLUMNS = frozenset({"text", "vignette_title", "option_name", "reasons", "comment", "value", "mean_ranks", "item"})
+TEXT_COLUMNS = frozenset(
+    {"text", "vignette_title", "option_name", "options", "reasons", "comment", "value", "mean_ranks", "item"}
+)
 
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -134,21 +136,20 @@ def latex_escape(text: str) -> str:
 def to_latex(df: pd.DataFrame) -> bytes:
     """A booktabs `longtable` whose text columns wrap, for `\\input` into a manuscript.
 
-    The preamble needs `\\usepackage{booktabs,longtable,array}`. Column widths
-    share the line by how much each column holds, text columns getting more;
-    the header repeats on every page of a long table.
+    The preamble needs `\\usepackage{booktabs,longtable,array,pdflscape}`.
+    The columns share the whole line, each by how much it holds, running
+    text getting the most; a table too wide for the line is set smaller, and
+    the widest on a landscape page. The header repeats on every page.
     """
     shown = readable(df, blank="")
     keys = [str(column) for column in df.columns]
-    widths = _latex_widths(keys, shown)
-    spec = "".join(
-        (r">{\raggedleft\arraybackslash}" if key in NUMERIC_COLUMNS else r">{\raggedright\arraybackslash}")
-        + f"p{{{width:.3f}\\linewidth}}"
-        for key, width in zip(keys, widths)
-    )
+    spec, size, landscape = _latex_layout(keys, shown)
     header = " & ".join(latex_escape(column) for column in shown.columns) + r" \\"
-    lines = [
-        "% Needs \\usepackage{booktabs,longtable,array} in the preamble.",
+    lines = ["% Needs \\usepackage{booktabs,longtable,array,pdflscape} in the preamble."]
+    if landscape:
+        lines.append(r"\begin{landscape}")
+    lines.append(r"\begingroup" + (f"\\{size}" if size else "") + r"\setlength{\tabcolsep}{3pt}")
+    lines += [
         f"\\begin{{longtable}}{{@{{}}{spec}@{{}}}}",
         r"\toprule",
         header,
@@ -158,22 +159,53 @@ def to_latex(df: pd.DataFrame) -> bytes:
         r"\endlastfoot",
     ]
     lines += [" & ".join(latex_escape(cell) for cell in row) + r" \\" for row in shown.itertuples(index=False)]
-    lines.append(r"\end{longtable}")
+    lines += [r"\end{longtable}", r"\endgroup"]
+    if landscape:
+        lines.append(r"\end{landscape}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _latex_widths(keys: list[str], shown: pd.DataFrame) -> list[float]:
-    """Shares of the line per column: by the longest cell or header word, text columns at least three times a figure's."""
-    weights = []
+# What fits: an article's line is about 34.5 em of its 10 pt text, 43 em at
+# \footnotesize and 49 em at \scriptsize; a landscape page about 55, 69 and
+# 78. A character is about half an em, a column gap 0.6 em (3 pt each side),
+# and running text wants at least 10 em to read.
+_FITS = (("", False, 34.5), ("footnotesize", False, 43.0), ("scriptsize", False, 49.0),
+         ("", True, 55.0), ("footnotesize", True, 69.0), ("scriptsize", True, 78.0))
+_CHAR_EM = 0.5
+_GAP_EM = 0.6
+_TEXT_EM = 10.0
+# A header word longer than this is hyphenated rather than widening its column.
+_HEADER_WORD = 8
+
+
+def _latex_layout(keys: list[str], shown: pd.DataFrame) -> tuple[str, str, bool]:
+    """The column spec, the font size (empty for the text's own) and whether the page turns.
+
+    Codes and figures get the width of their longest cell (a long header word
+    is hyphenated); columns of running text share the rest of the line by how
+    much they hold.
+    """
+    fixed: dict[str, float] = {}
+    text: dict[str, int] = {}
     for key, column in zip(keys, shown.columns):
         longest_word = max((len(word) for word in str(column).split()), default=1)
-        longest = max([longest_word, *(len(str(cell)) for cell in shown[column])])
-        weight = min(max(longest, 3), 40)
-        weights.append(max(weight, 12) if key in TEXT_COLUMNS else min(weight, 12))
-    # The column gaps (2 x \tabcolsep each) take about 4% of the line per column.
-    room = max(0.2, 1 - 0.04 * len(keys))
-    total = sum(weights)
-    return [room * weight / total for weight in weights]
+        longest_cell = max((len(str(cell)) for cell in shown[column]), default=0)
+        if key in TEXT_COLUMNS:
+            text[key] = max(min(longest_cell, 60), 10)
+        else:
+            fixed[key] = _CHAR_EM * max(longest_cell, min(longest_word, _HEADER_WORD), 1) + 0.3
+    needed = sum(fixed.values()) + _TEXT_EM * len(text) + _GAP_EM * len(keys)
+    size, landscape, _line = next((fit for fit in _FITS if needed <= fit[2]), _FITS[-1])
+    fixed_em, total = sum(fixed.values()), sum(text.values())
+    columns = []
+    for key in keys:
+        align = r">{\raggedleft\arraybackslash}" if key in NUMERIC_COLUMNS else r">{\raggedright\arraybackslash}"
+        if key in text:
+            share = f"(\\linewidth-{fixed_em:.1f}em-{2 * len(keys)}\\tabcolsep)*{text[key]}/{total}"
+            columns.append(f"{align}p{{\\dimexpr{share}\\relax}}")
+        else:
+            columns.append(f"{align}p{{{fixed[key]:.1f}em}}")
+    return "".join(columns), size, landscape
 
 
 def _append(sheet, values: Sequence) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 PREAMBLE = r"""\documentclass{article}
 \usepackage[T1]{fontenc}
-\usepackage{booktabs,longtable,array}
+\usepackage{booktabs,longtable,array,pdflscape}
 \begin{document}
 """
 
@@ -18,8 +18,8 @@ def assert_is_a_booktabs_longtable(latex: str, *, columns: int, rows: int) -> No
     """One column spec per column, booktabs rules, and every row with columns - 1 unescaped ampersands."""
     lines = latex.strip().splitlines()
     begin = next(line for line in lines if line.startswith("\\begin{longtable}"))
-    assert len(re.findall(r"p\{[0-9.]+\\linewidth\}", begin)) == columns
-    assert lines[-1] == "\\end{longtable}"
+    assert begin.count("}p{") == columns
+    assert "\\end{longtable}" in lines[-3:]
     for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
         assert rule in lines
     body = [line for line in lines if line.endswith("\\\\")]
@@ -39,12 +39,12 @@ def compile_latex(tables: dict[str, str], directory: Path) -> Path:
     (directory / "paper.tex").write_text(PREAMBLE + body + "\n\\end{document}\n", encoding="utf-8")
     result = subprocess.run(  # noqa: S603 - a fixed program on files this test wrote
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-        cwd=directory, capture_output=True, text=True, timeout=120,
+        cwd=directory, capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     # longtable settles its column widths over two runs.
     subprocess.run(  # noqa: S603
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-        cwd=directory, capture_output=True, text=True, timeout=120, check=True,
+        cwd=directory, capture_output=True, timeout=120, check=True,
     )
     return directory / "paper.pdf"
