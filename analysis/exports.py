@@ -118,7 +118,8 @@ NUMERIC_COLUMNS = frozenset(
 )
 # Columns of running text, which wrap in LaTeX.
 TEXT_COLUMNS = frozenset(
-    {"text", "vignette_title", "option_name", "options", "reasons", "comment", "value", "mean_ranks", "item"}
+    {"text", "vignette_title", "option_name", "options", "reasons", "comment", "value", "mean_ranks", "item",
+     "topic", "report", "note"}
 )
 
 _LATEX_SPECIALS = {

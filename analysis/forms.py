@@ -21,11 +21,13 @@ FORMAT_LABELS = {
 # the methods in one workbook (XLSX only: the other formats hold one table).
 METHODS = "methods"
 WORKBOOK = "all"
+REPORT = "report"
 DOWNLOADS = {
     **TABLES,
     **FILE_TABLES,
     METHODS: _("Methods summary"),
     WORKBOOK: _("Every table and the methods, one sheet each (XLSX)"),
+    REPORT: _("Report for the paper: methods, final tables, flow, figures (Word)"),
 }
 
 
@@ -102,6 +104,10 @@ class DownloadForm(ResultsForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("table") == REPORT:
+            # One format only; the page's format choice is about tables.
+            cleaned["format"] = "docx"
+            return cleaned
         if cleaned.get("table") == WORKBOOK and not self.data.get("format"):
             cleaned["format"] = "xlsx"
         if cleaned.get("table") == WORKBOOK and cleaned.get("format") not in (None, "xlsx"):

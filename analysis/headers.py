@@ -99,6 +99,10 @@ WORDS = {
     "mann_whitney_u": "Mann-Whitney U",
     "mann_whitney_p": "Mann-Whitney p",
     "note": "Note",
+    # the reporting checklist
+    "section": "Section",
+    "topic": "Topic",
+    "report": "In this study",
 }
 
 _COUNT = re.compile(r"count_(-?\d+)")

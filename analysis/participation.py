@@ -20,7 +20,6 @@ from __future__ import annotations
 import pandas as pd
 
 import consensus
-from analysis import selectors
 from analysis.tables import RoundData
 from surveys.models import Item
 
@@ -31,19 +30,15 @@ ATTRITION_COLUMNS = [
 ]
 
 
-def panel_size(*, study, joined: int) -> int:
-    """N of every response rate: the panelists who joined, or the pseudonyms known if there are more."""
-    return max(joined, study.participants.count())
-
-
 def _percent(part: int, whole: int) -> float | None:
     return consensus.half_away(100 * part / whole, 1) if whole else None
 
 
 def flow(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Invited, joined, then each closed round up to this one: submitted, lost and returned."""
-    invited, joined = selectors.panel_counts(study=data.study)
-    panel = panel_size(study=data.study, joined=joined)
+    invited, joined, pseudonyms = data.panel
+    # N of every response rate: the panelists who joined, or the pseudonyms known if there are more.
+    panel = max(joined, pseudonyms)
     submissions = data.submissions
     rows = [
         {"stage": "Invited", "round": None, "n": invited, "of": None, "percent": None, "lost": None, "returned": None},

@@ -155,6 +155,13 @@ class RoundData:
         return self.item_options.groupby("item_id", sort=False)["option"].agg(list).to_dict()
 
     @cached_property
+    def panel(self) -> tuple[int, int, int]:
+        """Panelists invited and joined (counts from the person side) and pseudonyms known."""
+        if self._history is not None:
+            return self._history.panel
+        return (*selectors.panel_counts(study=self.study), self.study.participants.count())
+
+    @cached_property
     def all_ratings(self) -> pd.DataFrame:
         """Every counted rating of the closed rounds up to this one, by participant id: for paired tests."""
         return selectors.ratings_frame(rounds=self._frame_rounds)
