@@ -1,6 +1,7 @@
 """The Word report: read back with python-docx, as an author's word processor would open it."""
 
 import io
+import re
 
 import docx
 import pytest
@@ -89,3 +90,26 @@ def test_the_report_downloads_from_the_results_page(client, mayo_study, mayo_ana
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="mayo-trd-round-3-report.docx"'
     assert docx.Document(io.BytesIO(response.content)).paragraphs[0].text.startswith("Next-step treatment")
+
+
+def test_libreoffice_writer_opens_the_report_and_prints_it(mayo_study, tmp_path):
+    import shutil
+    import subprocess
+
+    three_rounds(mayo_study)
+    path = tmp_path / "report.docx"
+    call_command("export_consensus", "mayo-trd", "--report", "--output", str(path))
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.fail("LibreOffice is missing: `make test` installs it (libreoffice-writer-nogui).")
+
+    subprocess.run(  # noqa: S603 - a fixed program on a file this test wrote
+        [soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(path)],
+        check=True, capture_output=True, timeout=300,
+    )
+
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    # The page tree's count: the report runs to several landscape pages.
+    pages = max(int(count) for count in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count (\d+)", pdf, re.S))
+    assert pdf.startswith(b"%PDF") and pages >= 5

@@ -377,6 +377,10 @@ def test_the_workbook_has_a_methods_sheet_for_the_paper(mayo_round, tmp_path):
         (["mayo-trd", "--round", "1", "--table", "recommendations"], "round 1 of study mayo-trd is a draft"),
         (["mayo-trd", "--round", "1", "--table", "raw-ratings"], "its results exist only once it has closed"),
         (["mayo-trd", "--table", "recommendations", "--format", "xlsx"], "name a file with --output"),
+        (["mayo-trd", "--figure", "heatmap", "--format", "csv"], "a figure is written as png, pdf, svg, not csv"),
+        (["mayo-trd", "--table", "items", "--format", "png"], "a table is written as csv, json, xlsx, md, tex, not png"),
+        (["mayo-trd", "--report"], "docx is a binary format: name a file with --output"),
+        (["mayo-trd", "--table", "items", "--figure", "flow"], "not allowed with argument"),
     ],
 )
 def test_a_bad_request_fails_with_a_one_line_reason(mayo_study, args, message):
