@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test venv venv-dev chromium libreoffice clean
+.PHONY: demo test venv venv-dev chromium libreoffice texlive clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,16 @@ demo: venv
 chromium:
 	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-# The export tests open the files in LibreOffice Calc, as an analyst would.
+# The export tests open the files in LibreOffice Calc, as an analyst would,
+# and the Word report in LibreOffice Writer.
 libreoffice:
-	@command -v soffice >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libreoffice-calc-nogui)
+	@(command -v soffice >/dev/null && dpkg -s libreoffice-writer-nogui >/dev/null 2>&1) || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libreoffice-calc-nogui libreoffice-writer-nogui)
 
-test: venv-dev chromium libreoffice
+# The LaTeX tables are compiled with pdflatex (booktabs, longtable, pdflscape).
+texlive:
+	@(command -v pdflatex >/dev/null && kpsewhich booktabs.sty pdflscape.sty >/dev/null) || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended)
+
+test: venv-dev chromium libreoffice texlive
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -6,7 +6,7 @@ they need the round's consensus table.
 
 from dataclasses import dataclass
 
-from analysis.tables import build_table
+from analysis.catalog import build_table
 from surveys.models import Item, Round
 
 

@@ -1,29 +1,28 @@
 """A table as a file: CSV, JSON, XLSX, Markdown or LaTeX.
 
-The JSON keys and CSV columns are the table's columns (fixed by SPEC 4.3 for
-the two consensus tables). List cells (a statement's options) are JSON lists
-and, in the flat formats, codes joined by "; ".
+CSV and JSON are for programs: their columns are the table's keys (fixed by
+SPEC 4.3 for the two consensus tables), list cells are JSON lists or codes
+joined by "; ", and values are plain. XLSX, Markdown and LaTeX are for the
+manuscript: headers in words, Yes/No, means with two decimals
+(analysis.printing).
 
 Texts come from facilitators and imported files, so no format lets a text
 act on the analyst who opens it: a spreadsheet never reads one as a formula,
-Markdown never renders one as HTML or a new row, and LaTeX never reads one as
-a command.
+Markdown never renders one as HTML, a link or a new row, and LaTeX never
+reads one as a command.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+
+from analysis.headers import words
+from analysis.printing import LIST_SEPARATOR, TWO_DECIMALS, plain, readable, spreadsheet_value
 
 FORMATS = ("csv", "json", "xlsx", "md", "tex")
 EXTENSIONS = {"csv": "csv", "json": "json", "xlsx": "xlsx", "md": "md", "tex": "tex"}
@@ -34,7 +33,6 @@ CONTENT_TYPES = {
     "md": "text/markdown; charset=utf-8",
     "tex": "application/x-tex; charset=utf-8",
 }
-LIST_SEPARATOR = "; "
 # Excel refuses sheet names over 31 characters.
 SHEET_NAME_MAX = 31
 WIDEST_COLUMN = 60
@@ -47,21 +45,8 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)")
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
-def _plain(value):
-    """A cell as a JSON-ready Python value: numpy scalars unwrapped, NaN as null."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
 def records(df: pd.DataFrame) -> list[dict]:
-    return [{column: _plain(value) for column, value in row.items()} for row in df.to_dict("records")]
+    return [{column: plain(value) for column, value in row.items()} for row in df.to_dict("records")]
 
 
 def _is_formula(value) -> bool:
@@ -110,23 +95,118 @@ def _markdown_cell(text: str) -> str:
 
 
 def to_markdown(df: pd.DataFrame) -> bytes:
-    flat = _flat(df).map(lambda v: _markdown_cell(v) if isinstance(v, str) else v)
-    flat.columns = [_markdown_cell(str(c)) for c in flat.columns]
-    if flat.empty:
-        return ("| " + " | ".join(flat.columns) + " |\n|" + "---|" * len(flat.columns) + "\n").encode("utf-8")
-    return (flat.to_markdown(index=False, missingval="") + "\n").encode("utf-8")
+    shown = readable(df, blank="")
+    header = [_markdown_cell(column) for column in shown.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(_alignment(column) for column in df.columns) + "|"]
+    lines += ["| " + " | ".join(_markdown_cell(cell) for cell in row) + " |" for row in shown.itertuples(index=False)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _alignment(column) -> str:
+    return "---:" if str(column) in NUMERIC_COLUMNS else "---"
+
+
+# Columns of figures, right-aligned in Markdown and LaTeX.
+NUMERIC_COLUMNS = frozenset(
+    {"n", "count", "percent", "min", "max", "median", "sd", "p25", "p75", "iqr", "mad_m", "cv", "round",
+     "from_round", "last_round", "first_consensus_round", "raters", "w", "chi2", "df", "p", "rating",
+     "of", "lost", "returned", "completers", "dropouts",
+     "mann_whitney_u", "mann_whitney_p", "wilcoxon_statistic", "wilcoxon_p", "pct_low", "pct_mid", "pct_high",
+     "pct_changed", "n_before", "n_after", "n_paired", "median_before", "median_after", "median_change",
+     "mean_change", "cv_before", "cv_after", "cv_change", "median_completers", "median_dropouts"}
+    | TWO_DECIMALS
+)
+# Columns of running text, which wrap in LaTeX.
+TEXT_COLUMNS = frozenset(
+    {"text", "vignette_title", "option_name", "options", "reasons", "comment", "value", "mean_ranks", "item",
+     "topic", "report", "note"}
+)
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+_LATEX_SPECIAL = re.compile("|".join(re.escape(character) for character in _LATEX_SPECIALS))
+
+
+def latex_escape(text: str) -> str:
+    """Text TeX prints as written: every special character escaped, on one line (a blank line ends a cell)."""
+    return _LATEX_SPECIAL.sub(lambda match: _LATEX_SPECIALS[match.group()], _one_line(text))
 
 
 def to_latex(df: pd.DataFrame) -> bytes:
-    """A plain `tabular` that compiles without extra packages (no booktabs)."""
-    # A blank line inside a cell would end the paragraph, which TeX refuses in a table.
-    flat = _flat(df).map(lambda v: _one_line(v) if isinstance(v, str) else v)
-    flat = flat.astype(object).where(lambda f: f.notna(), "")
-    styler = flat.style.hide(axis="index").format(escape="latex", precision=2).format_index(escape="latex", axis=1)
-    body = styler.to_latex(column_format="l" * max(len(flat.columns), 1), hrules=True)
-    for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
-        body = body.replace(rule, "\\hline")
-    return body.encode("utf-8")
+    """A booktabs `longtable` whose text columns wrap, for `\\input` into a manuscript.
+
+    The preamble needs `\\usepackage{booktabs,longtable,array,pdflscape}`.
+    The columns share the whole line, each by how much it holds, running
+    text getting the most; a table too wide for the line is set smaller, and
+    the widest on a landscape page. The header repeats on every page.
+    """
+    shown = readable(df, blank="")
+    keys = [str(column) for column in df.columns]
+    spec, size, landscape = _latex_layout(keys, shown)
+    header = " & ".join(latex_escape(column) for column in shown.columns) + r" \\"
+    lines = ["% Needs \\usepackage{booktabs,longtable,array,pdflscape} in the preamble."]
+    if landscape:
+        lines.append(r"\begin{landscape}")
+    lines.append(r"\begingroup" + (f"\\{size}" if size else "") + r"\setlength{\tabcolsep}{3pt}")
+    lines += [
+        f"\\begin{{longtable}}{{@{{}}{spec}@{{}}}}",
+        r"\toprule",
+        header,
+        r"\midrule",
+        r"\endhead",
+        r"\bottomrule",
+        r"\endlastfoot",
+    ]
+    lines += [" & ".join(latex_escape(cell) for cell in row) + r" \\" for row in shown.itertuples(index=False)]
+    lines += [r"\end{longtable}", r"\endgroup"]
+    if landscape:
+        lines.append(r"\end{landscape}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+# What fits: an article's line is about 34.5 em of its 10 pt text, 43 em at
+# \footnotesize and 49 em at \scriptsize; a landscape page about 55, 69 and
+# 78. A character is about half an em, a column gap 0.6 em (3 pt each side),
+# and running text wants at least 10 em to read.
+_FITS = (("", False, 34.5), ("footnotesize", False, 43.0), ("scriptsize", False, 49.0),
+         ("", True, 55.0), ("footnotesize", True, 69.0), ("scriptsize", True, 78.0))
+_CHAR_EM = 0.5
+_GAP_EM = 0.6
+_TEXT_EM = 10.0
+# A header word longer than this is hyphenated rather than widening its column.
+_HEADER_WORD = 8
+
+
+def _latex_layout(keys: list[str], shown: pd.DataFrame) -> tuple[str, str, bool]:
+    """The column spec, the font size (empty for the text's own) and whether the page turns.
+
+    Codes and figures get the width of their longest cell (a long header word
+    is hyphenated); columns of running text share the rest of the line by how
+    much they hold.
+    """
+    fixed: dict[str, float] = {}
+    text: dict[str, int] = {}
+    for key, column in zip(keys, shown.columns):
+        longest_word = max((len(word) for word in str(column).split()), default=1)
+        longest_cell = max((len(str(cell)) for cell in shown[column]), default=0)
+        if key in TEXT_COLUMNS:
+            text[key] = max(min(longest_cell, 60), 10)
+        else:
+            fixed[key] = _CHAR_EM * max(longest_cell, min(longest_word, _HEADER_WORD), 1) + 0.3
+    needed = sum(fixed.values()) + _TEXT_EM * len(text) + _GAP_EM * len(keys)
+    size, landscape, _line = next((fit for fit in _FITS if needed <= fit[2]), _FITS[-1])
+    fixed_em, total = sum(fixed.values()), sum(text.values())
+    columns = []
+    for key in keys:
+        align = r">{\raggedleft\arraybackslash}" if key in NUMERIC_COLUMNS else r">{\raggedright\arraybackslash}"
+        if key in text:
+            share = f"(\\linewidth-{fixed_em:.1f}em-{2 * len(keys)}\\tabcolsep)*{text[key]}/{total}"
+            columns.append(f"{align}p{{\\dimexpr{share}\\relax}}")
+        else:
+            columns.append(f"{align}p{{{fixed[key]:.1f}em}}")
+    return "".join(columns), size, landscape
 
 
 def _append(sheet, values: Sequence) -> None:
@@ -137,6 +217,8 @@ def _append(sheet, values: Sequence) -> None:
     when the cell is edited. Control characters, which the format cannot hold,
     become U+FFFD.
     """
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values])
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, str):
@@ -145,48 +227,54 @@ def _append(sheet, values: Sequence) -> None:
                 cell.quotePrefix = True
 
 
-def _sheet(workbook: Workbook, title: str, df: pd.DataFrame) -> None:
+def _sheet(workbook, title: str, df: pd.DataFrame) -> None:
     sheet = workbook.create_sheet(title=title[:SHEET_NAME_MAX])
-    flat = _flat(df)
-    _append(sheet, [str(c) for c in flat.columns])
-    for row in flat.itertuples(index=False):
-        _append(sheet, [_plain(v) for v in row])
-    _format_sheet(sheet, [str(c) for c in flat.columns], flat)
+    keys = [str(c) for c in df.columns]
+    _append(sheet, [words(key) for key in keys])
+    for row in df.itertuples(index=False):
+        _append(sheet, [spreadsheet_value(value, key) for key, value in zip(keys, row)])
+    _format_sheet(sheet, keys)
 
 
-def _format_sheet(sheet, header: Sequence[str], df: pd.DataFrame | None = None) -> None:
+def _format_sheet(sheet, keys: Sequence[str]) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     sheet.freeze_panes = "A2"
-    for index, name in enumerate(header, start=1):
-        values = [] if df is None else [str(v) for v in df.iloc[:, index - 1] if _plain(v) is not None]
-        width = max([len(name), *map(len, values)]) + 2
-        sheet.column_dimensions[get_column_letter(index)].width = min(width, WIDEST_COLUMN)
-
-
-def _methods_sheet(workbook: Workbook, methods: Sequence[tuple[str, str]]) -> None:
-    sheet = workbook.create_sheet(title="methods")
-    _append(sheet, ["item", "value"])
-    for label, value in methods:
-        _append(sheet, [str(label), str(value)])
-    _format_sheet(sheet, ["item", "value"], pd.DataFrame(methods, columns=["item", "value"]) if methods else None)
-    for row in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, key in enumerate(keys, start=1):
+        letter = get_column_letter(index)
+        cells = [row[0] for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index)]
+        if key in TWO_DECIMALS:
+            for cell in cells:
+                cell.number_format = "0.00"
+        if key in TEXT_COLUMNS:
+            for cell in cells:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header = str(sheet.cell(row=1, column=index).value)
+        width = max([len(header), *(len(str(cell.value)) for cell in cells if cell.value is not None)]) + 2
+        sheet.column_dimensions[letter].width = min(width, WIDEST_COLUMN)
 
 
 def export_workbook(tables: Mapping[str, pd.DataFrame], *, methods: Sequence[tuple[str, str]] = ()) -> bytes:
     """One sheet per table, then a sheet of methods when there are any."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for name, df in tables.items():
         _sheet(workbook, name, df)
     if methods:
-        _methods_sheet(workbook, methods)
+        _sheet(workbook, "methods", methods_frame(methods))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def methods_frame(methods: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(list(methods), columns=["item", "value"])
 
 
 def export_table(df: pd.DataFrame, *, name: str, fmt: str, methods: Sequence[tuple[str, str]] = ()) -> bytes:

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from analysis.exports import FORMATS
-from analysis.tables import RAW_TABLES, TABLES
+from analysis.catalog import FILE_TABLES, TABLES
 from surveys.models import Study
 
 FORMAT_LABELS = {
@@ -21,11 +21,13 @@ FORMAT_LABELS = {
 # the methods in one workbook (XLSX only: the other formats hold one table).
 METHODS = "methods"
 WORKBOOK = "all"
+REPORT = "report"
 DOWNLOADS = {
     **TABLES,
-    **RAW_TABLES,
+    **FILE_TABLES,
     METHODS: _("Methods summary"),
     WORKBOOK: _("Every table and the methods, one sheet each (XLSX)"),
+    REPORT: _("Report for the paper: methods, final tables, flow, figures (Word)"),
 }
 
 
@@ -89,14 +91,23 @@ class DownloadForm(ResultsForm):
     """The results options plus which table to download."""
 
     table = forms.ChoiceField(label=_("Table"), choices=list(DOWNLOADS.items()))
+    pseudonyms = forms.BooleanField(
+        label=_("Name each comment's author by pseudonym"),
+        required=False,
+        help_text=_("Comments are unattributed unless you ask; the pseudonyms are those of the raw answers."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper.form_id = "download-options"
-        self.helper.layout = self.layout(_("Download"), "table")
+        self.helper.layout = self.layout(_("Download"), "table", "pseudonyms")
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("table") == REPORT:
+            # One format only; the page's format choice is about tables.
+            cleaned["format"] = "docx"
+            return cleaned
         if cleaned.get("table") == WORKBOOK and not self.data.get("format"):
             cleaned["format"] = "xlsx"
         if cleaned.get("table") == WORKBOOK and cleaned.get("format") not in (None, "xlsx"):

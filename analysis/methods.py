@@ -36,7 +36,7 @@ def _day(moment) -> str:
 
 
 def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "n/a"
+    return f"{consensus.short(100 * part / whole, 0)}%" if whole else "n/a"
 
 
 def methods_summary(*, study: Study) -> MethodsSummary:
@@ -93,10 +93,18 @@ def methods_summary(*, study: Study) -> MethodsSummary:
                                     "distribution, median, interquartile range and mean, whether it "
                                     "reached consensus, the panelist's own previous answer and the "
                                     "anonymous comments"),
-        ("Statistics", "Percentiles by linear interpolation (Hyndman-Fan type 7); change between rounds "
-                       "by the Wilcoxon signed-rank test on paired ratings"),
+        ("Statistics", "Item percentiles (P25, P75) by linear interpolation (Hyndman-Fan type 7)"
+                       f"{_rand_percentiles(rule, params)}; means and percentages rounded half away from "
+                       "zero; change between rounds by the Wilcoxon signed-rank test on paired ratings"),
     ]
     return MethodsSummary(rows=rows)
+
+
+def _rand_percentiles(rule: str, params: dict) -> str:
+    """Which percentile definition the RAND/UCLA disagreement test used, when the study's rule is RAND/UCLA."""
+    if rule != "rand_ucla" or params["method"] != "ipras":
+        return ""
+    return f"; the RAND/UCLA P30 and P70 by {consensus.rules.PERCENTILE_WORDS[params['percentiles']]}"
 
 
 def _consensus_count(round_: Round) -> str:

@@ -8,12 +8,24 @@ analysis once a round holds hundreds of thousands of ratings.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 
 import pandas as pd
 from django.db import connections
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 
-from surveys.models import Answer, AnswerOption, Item, ItemLink, ItemOption, Round, Study, Submission
+from surveys.models import (
+    Answer,
+    AnswerOption,
+    Invitation,
+    Item,
+    ItemLink,
+    ItemOption,
+    Membership,
+    Round,
+    Study,
+    Submission,
+)
 from vignettes.models import Option, Vignette
 
 class NoRoundToAnalyse(Exception):
@@ -70,7 +82,7 @@ def options_frame(*, study: Study) -> pd.DataFrame:
     )
 
 
-def items_frame(*, rounds: list[Round]) -> pd.DataFrame:
+def items_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     """Every item of these rounds, in questionnaire order."""
     return frame(
         Item.objects.filter(round__in=rounds)
@@ -80,7 +92,7 @@ def items_frame(*, rounds: list[Round]) -> pd.DataFrame:
     )
 
 
-def item_options_frame(*, rounds: list[Round]) -> pd.DataFrame:
+def item_options_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     return frame(
         ItemOption.objects.filter(item__round__in=rounds)
         .order_by("item_id", "position", "pk")
@@ -89,7 +101,7 @@ def item_options_frame(*, rounds: list[Round]) -> pd.DataFrame:
     )
 
 
-def _rated(*, rounds: list[Round]) -> QuerySet:
+def _rated(*, rounds: Iterable[Round]) -> QuerySet:
     """Ratings of these rounds given by participants who submitted them (drafts never count)."""
     return Answer.objects.filter(
         item__round__in=rounds,
@@ -99,7 +111,7 @@ def _rated(*, rounds: list[Round]) -> QuerySet:
     )
 
 
-def _chosen(*, rounds: list[Round], types: tuple[str, ...]) -> QuerySet:
+def _chosen(*, rounds: Iterable[Round], types: tuple[str, ...]) -> QuerySet:
     """Options chosen in items of these types by participants who submitted the round."""
     return AnswerOption.objects.filter(
         answer__item__round__in=rounds,
@@ -108,7 +120,7 @@ def _chosen(*, rounds: list[Round], types: tuple[str, ...]) -> QuerySet:
     )
 
 
-def ratings_frame(*, rounds: list[Round]) -> pd.DataFrame:
+def ratings_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     """Ratings given by participants who submitted the item's round; blanks are absent.
 
     Participants are ids, enough to pair a panelist's ratings across rounds;
@@ -120,7 +132,7 @@ def ratings_frame(*, rounds: list[Round]) -> pd.DataFrame:
     )
 
 
-def rating_counts_frame(*, rounds: list[Round]) -> pd.DataFrame:
+def rating_counts_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     """How many submitted panelists gave each rating to each rated item.
 
     Every statistic and verdict of an item follows from these counts, so the
@@ -136,19 +148,19 @@ def rating_counts_frame(*, rounds: list[Round]) -> pd.DataFrame:
     )
 
 
-def choice_counts_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
-    """Per item and option: how many submitted panelists chose it, and how many ranked it first."""
+def choice_counts_frame(*, rounds: Iterable[Round], types: tuple[str, ...]) -> pd.DataFrame:
+    """Per item and option: how many submitted panelists chose it."""
     return frame(
         _chosen(rounds=rounds, types=types)
         .values("answer__item_id", "option_id")
-        .annotate(count=Count("pk"), first_choice=Count("pk", filter=Q(rank=1)))
+        .annotate(count=Count("pk"))
         .order_by()
-        .values_list("answer__item_id", "option_id", "count", "first_choice"),
-        ["item_id", "option_id", "count", "first_choice"],
+        .values_list("answer__item_id", "option_id", "count"),
+        ["item_id", "option_id", "count"],
     )
 
 
-def selections_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataFrame:
+def selections_frame(*, rounds: Iterable[Round], types: tuple[str, ...]) -> pd.DataFrame:
     """Options chosen in items of these types, by participants who submitted the round."""
     return frame(
         _chosen(rounds=rounds, types=types).values_list("answer__item_id", "answer__participant_id", "option_id", "rank"),
@@ -157,14 +169,40 @@ def selections_frame(*, rounds: list[Round], types: tuple[str, ...]) -> pd.DataF
 
 
 def submissions_frame(*, study: Study) -> pd.DataFrame:
-    """Who (by pseudonym) submitted which round."""
+    """Who (by pseudonym, and its id for joining ratings) submitted which round."""
     return frame(
-        Submission.objects.filter(round__study=study).values_list("round__number", "participant__label"),
-        ["round", "participant"],
+        Submission.objects.filter(round__study=study).values_list("round__number", "participant__label", "participant_id"),
+        ["round", "participant", "participant_id"],
     )
 
 
-def lineage_frame(*, rounds: list[Round]) -> pd.DataFrame:
+def panel_counts(*, study: Study) -> tuple[int, int]:
+    """How many panelists were invited (one per address) and how many joined: counts, never who (SPEC 5)."""
+    invited = (
+        Invitation.objects.filter(study=study, role=Membership.Role.PANELIST).values("email").distinct().count()
+    )
+    joined = Membership.objects.active().filter(study=study, role=Membership.Role.PANELIST).count()
+    return invited, joined
+
+
+def comments_frame(*, round: Round) -> pd.DataFrame:
+    """The round's submitted comments with their item and pseudonym, in random order (SPEC 5)."""
+    comments = frame(
+        Answer.objects.filter(
+            item__round=round,
+            item__type=Item.Type.COMMENT,
+            participant__submissions__round=F("item__round"),
+        )
+        .exclude(text="")
+        .values_list("item__vignette__code", "item__vignette__title", "item__code", "participant__label", "text"),
+        ["vignette", "vignette_title", "statement", "pseudonym", "comment"],
+    )
+    order = list(range(len(comments)))
+    secrets.SystemRandom().shuffle(order)
+    return comments.iloc[order].reset_index(drop=True)
+
+
+def lineage_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     """Edges of the lineage whose child item is in one of these rounds."""
     return frame(
         ItemLink.objects.filter(child__round__in=rounds).values_list("parent_id", "child_id", "operation"),

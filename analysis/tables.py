@@ -7,35 +7,17 @@ column names of `recommendations` and `not-recommended` are fixed by SPEC 4.3.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from django.utils.translation import gettext_lazy as _
+from django.db.models import Q, QuerySet
 
 import consensus
 from analysis import selectors
+from analysis.printing import THREE_DECIMALS
 from surveys.models import Item, Round
-
-TABLES = {
-    "recommendations": _("Recommendations (Table 3)"),
-    "not-recommended": _("Not recommended (Table 4)"),
-    "items": _("Item statistics"),
-    "sensitivity": _("Sensitivity to the consensus definition"),
-    "round-comparison": _("Changes between rounds"),
-    "top-choices": _("Top-choice frequencies"),
-    "rankings": _("Rankings and Kendall's W"),
-}
-
-# The anonymised answers themselves, in the long format of SPEC 4.2 that
-# import_responses reads back. Downloads and the command only: a page of
-# every answer would be of no use to a reader.
-RAW_TABLES = {
-    "raw-ratings": _("Anonymised ratings (SPEC 4.2)"),
-    "raw-not-recommended": _("Anonymised not-recommended selections (SPEC 4.2)"),
-}
 
 RECOMMENDATION_COLUMNS = [
     "vignette", "vignette_title", "statement", "text", "options",
@@ -43,53 +25,109 @@ RECOMMENDATION_COLUMNS = [
 ]
 NOT_RECOMMENDED_COLUMNS = ["vignette", "vignette_title", "option", "option_name", "count", "n", "percent"]
 TOP_CHOICE_COLUMNS = [
-    "vignette", "vignette_title", "option", "option_name", "count", "first_choice", "n", "percent",
+    "vignette", "vignette_title", "option", "option_name", "count", "n", "percent",
 ]
 
 COUNTED_CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
 
 class RoundData:
-    """What the tables of one round read, each frame queried once on first use."""
+    """What the tables of one round read, each frame queried once on first use.
 
-    def __init__(self, round: Round, *, rule: str | None = None):
+    Tables across rounds (the final tables, the flow) read every closed round
+    up to this one: their frames are queried once for all those rounds, and
+    `of_round` gives each earlier round's RoundData as a slice of them, so
+    the number of queries does not grow with the rounds either.
+    """
+
+    def __init__(
+        self,
+        round: Round,
+        *,
+        rule: str | None = None,
+        history: RoundData | None = None,
+        study_rounds: list[Round] | None = None,
+    ):
         self.round = round
         self.study = round.study
         self.scale = self.study.scale
         self.rule, self.params = self.study.rule_and_params(rule)
+        # The RoundData of the last round, whose frames this one slices.
+        self._history = history
+        # The study's rounds, when the caller has read them already.
+        self._study_rounds = study_rounds
+
+    def of_round(self, round: Round) -> RoundData:
+        """An earlier closed round's data, from the frames already read."""
+        return RoundData(round, rule=self.rule, history=self._history or self)
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:
         """This round and every round before it, for tables that follow the lineage."""
-        return [r for r in selectors.study_rounds(study=self.study) if r.number <= self.round.number]
+        if self._history is not None:
+            return [r for r in self._history.earlier_rounds if r.number <= self.round.number]
+        rounds = self._study_rounds if self._study_rounds is not None else selectors.study_rounds(study=self.study)
+        return [r for r in rounds if r.number <= self.round.number]
+
+    @cached_property
+    def closed_rounds(self) -> list[Round]:
+        """The closed rounds up to this one, this one included: what tables across rounds read."""
+        return [r for r in self.earlier_rounds if r.status == Round.Status.CLOSED or r.pk == self.round.pk]
+
+    @property
+    def _frame_rounds(self) -> QuerySet:
+        """closed_rounds as a subquery, so that a frame over them costs one query, not two."""
+        return Round.objects.filter(study=self.study, number__lte=self.round.number).filter(
+            Q(status=Round.Status.CLOSED) | Q(pk=self.round.pk)
+        )
 
     @cached_property
     def vignettes(self) -> pd.DataFrame:
+        if self._history is not None:
+            return self._history.vignettes
         frame = selectors.vignettes_frame(study=self.study)
         frame["vignette_order"] = range(len(frame))
         return frame
 
     @cached_property
     def options(self) -> pd.DataFrame:
+        if self._history is not None:
+            return self._history.options
         frame = selectors.options_frame(study=self.study)
         frame["option_order"] = range(len(frame))
         return frame
 
     @cached_property
+    def all_items(self) -> pd.DataFrame:
+        """Items of every closed round up to this one, in questionnaire order."""
+        return selectors.items_frame(rounds=self._frame_rounds)
+
+    @cached_property
     def items(self) -> pd.DataFrame:
         """Items of this round with their vignette, in questionnaire order."""
-        frame = selectors.items_frame(rounds=[self.round])
+        source = (self._history or self).all_items
+        frame = source[source["round"] == self.round.number].reset_index(drop=True)
         frame["item_order"] = range(len(frame))
         return frame.merge(self.vignettes, on="vignette_id", how="left")
 
     @cached_property
-    def item_options(self) -> pd.DataFrame:
-        frame = selectors.item_options_frame(rounds=[self.round])
+    def all_item_options(self) -> pd.DataFrame:
+        frame = selectors.item_options_frame(rounds=self._frame_rounds)
         return frame.merge(self.options[["option_id", "option"]], on="option_id")
+
+    @cached_property
+    def item_options(self) -> pd.DataFrame:
+        source = (self._history or self).all_item_options
+        return source[source["item_id"].isin(self.items["item_id"])]
+
+    @cached_property
+    def all_rating_counts(self) -> pd.DataFrame:
+        return selectors.rating_counts_frame(rounds=self._frame_rounds).sort_values(["item_id", "rating"])
 
     @cached_property
     def ratings_by_item(self) -> dict[int, np.ndarray]:
         """Each rated item's ratings, sorted, rebuilt from the database's counts."""
-        counts = selectors.rating_counts_frame(rounds=[self.round]).sort_values(["item_id", "rating"])
+        source = (self._history or self).all_rating_counts
+        counts = source[source["item_id"].isin(self.items["item_id"])]
         return {
             item_id: np.repeat(group["rating"].to_numpy(dtype=float), group["count"].to_numpy())
             for item_id, group in counts.groupby("item_id", sort=False)
@@ -106,6 +144,8 @@ class RoundData:
 
     @cached_property
     def submissions(self) -> pd.DataFrame:
+        if self._history is not None:
+            return self._history.submissions
         return selectors.submissions_frame(study=self.study)
 
     def items_of(self, *types: str) -> pd.DataFrame:
@@ -115,9 +155,31 @@ class RoundData:
         return self.item_options.groupby("item_id", sort=False)["option"].agg(list).to_dict()
 
     @cached_property
+    def panel(self) -> tuple[int, int, int]:
+        """Panelists invited and joined (counts from the person side) and pseudonyms known."""
+        if self._history is not None:
+            return self._history.panel
+        return (*selectors.panel_counts(study=self.study), self.study.participants.count())
+
+    @cached_property
+    def all_ratings(self) -> pd.DataFrame:
+        """Every counted rating of the closed rounds up to this one, by participant id: for paired tests."""
+        return selectors.ratings_frame(rounds=self._frame_rounds)
+
+    @cached_property
+    def lineage(self) -> pd.DataFrame:
+        """The lineage edges into the closed rounds up to this one."""
+        return selectors.lineage_frame(rounds=self._frame_rounds)
+
+    @cached_property
+    def all_choice_counts(self) -> pd.DataFrame:
+        return selectors.choice_counts_frame(rounds=self._frame_rounds, types=COUNTED_CHOICE_TYPES)
+
+    @cached_property
     def choice_counts(self) -> pd.DataFrame:
         """How often each option was chosen, one query for the not-recommended and top-choice items."""
-        return selectors.choice_counts_frame(rounds=[self.round], types=COUNTED_CHOICE_TYPES)
+        source = (self._history or self).all_choice_counts
+        return source[source["item_id"].isin(self.items["item_id"])]
 
 
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
@@ -138,7 +200,7 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
             "type": item.type,
             "text": item.text,
             "options": codes.get(item.item_id, []),
-            **stats.as_dict(),
+            **_printed(stats.as_dict()),
         }
         if verdict is not None:
             row.update(rule=data.rule, consensus=verdict.consensus, status=verdict.status,
@@ -149,6 +211,14 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
     return rows
 
 
+def _printed(stats: dict) -> dict:
+    """Statistics as every table prints them: half away from zero, to two decimals (p-values three)."""
+    return {
+        name: consensus.half_away(value, 3 if name in THREE_DECIMALS else 2) if isinstance(value, float) else value
+        for name, value in stats.items()
+    }
+
+
 def _whole(value: float | None) -> int | float | None:
     """Ratings are whole points; show a min of 6.0 as 6."""
     if value is None:
@@ -156,27 +226,29 @@ def _whole(value: float | None) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
+def statement_verdicts(data: RoundData) -> dict[int, dict]:
+    """Table 3's row of every Likert statement of the round, by item id, whether it reached consensus or not."""
+    rows = {}
+    for item_id, row in zip(data.items_of(Item.Type.LIKERT)["item_id"], _statement_rows(data, types=(Item.Type.LIKERT,))):
+        rows[int(item_id)] = {
+            "vignette": row["vignette"],
+            "vignette_title": row["vignette_title"],
+            "statement": row["statement"],
+            "text": row["text"],
+            "options": row["options"],
+            "n": row["n"],
+            "min": _whole(row["min"]),
+            "mean": row["mean"],
+            "median": _whole(row["median"]),
+            "all_above_neutral": row["min"] is not None and row["min"] > data.scale.neutral,
+            "consensus": row["consensus"],
+        }
+    return rows
+
+
 def recommendations(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Table 3: per vignette, the statements that reached consensus (all of them with include_all)."""
-    rows = []
-    for row in _statement_rows(data, types=(Item.Type.LIKERT,)):
-        if not include_all and not row["consensus"]:
-            continue
-        rows.append(
-            {
-                "vignette": row["vignette"],
-                "vignette_title": row["vignette_title"],
-                "statement": row["statement"],
-                "text": row["text"],
-                "options": row["options"],
-                "n": row["n"],
-                "min": _whole(row["min"]),
-                "mean": None if row["mean"] is None else round(row["mean"], 2),
-                "median": _whole(row["median"]),
-                "all_above_neutral": row["min"] is not None and row["min"] > data.scale.neutral,
-                "consensus": row["consensus"],
-            }
-        )
+    rows = [row for row in statement_verdicts(data).values() if include_all or row["consensus"]]
     return pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
 
 
@@ -185,14 +257,17 @@ def _option_counts(data: RoundData, item_type: str) -> pd.DataFrame:
     offered = data.item_options.merge(data.items_of(item_type)[["item_id"]], on="item_id")
     table = (
         offered.merge(data.choice_counts, on=["item_id", "option_id"], how="left")
-        .fillna({"count": 0, "first_choice": 0})
+        .fillna({"count": 0})
         .merge(data.items[["item_id", "item_order", "vignette", "vignette_title"]], on="item_id")
         .merge(data.options[["option_id", "option_name", "option_order"]], on="option_id")
     )
     table["count"] = table["count"].astype(int)
-    table["first_choice"] = table["first_choice"].astype(int)
     table["n"] = data.submitted
-    table["percent"] = (100 * table["count"] / data.submitted).round(1) if data.submitted else np.nan
+    table["percent"] = (
+        (100 * table["count"] / data.submitted).map(lambda share: consensus.half_away(share, 1))
+        if data.submitted
+        else np.nan
+    )
     return table
 
 
@@ -215,10 +290,13 @@ def not_recommended(data: RoundData, *, include_all: bool = False) -> pd.DataFra
 def top_choices(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """How often each option was among a vignette's top choices, most chosen first.
 
+    Top choices are equally recommended, as the Mayo questionnaire asked them
+    ("your top 1-3 treatment choices (equally recommended)"), so the table has
+    no first place: an order of preference is asked with a ranking item.
     Drafts the next round's consensus statements from a development round.
     """
     table = _option_counts(data, Item.Type.TOP_K)
-    table = table.sort_values(["item_order", "count", "first_choice", "option_order"], ascending=[True, False, False, True])
+    table = table.sort_values(["item_order", "count", "option_order"], ascending=[True, False, True])
     return table[TOP_CHOICE_COLUMNS].reset_index(drop=True)
 
 
@@ -238,7 +316,7 @@ def sensitivity(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
             "vignette": item.vignette,
             "statement": item.statement,
             "n": stats.n,
-            "mean": None if stats.mean is None else round(stats.mean, 2),
+            "mean": consensus.half_away(stats.mean),
             "median": stats.median,
         }
         verdicts = []
@@ -273,12 +351,12 @@ def rankings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
         row = {"vignette": item.vignette, "statement": item.statement, "raters": len(table), "options": len(codes)}
         if len(table) >= 2 and len(codes) >= 2:
             try:
-                row.update(consensus.kendalls_w(table.to_numpy()).as_dict())
+                row.update(_printed(consensus.kendalls_w(table.to_numpy()).as_dict()))
             except ValueError:
                 # Every panelist tied every option: W is undefined, and left blank.
                 pass
         order = table.mean().sort_values(kind="stable") if len(table) else pd.Series(dtype=float)
-        row["mean_ranks"] = [f"{code} ({mean:.2f})" for code, mean in order.items()]
+        row["mean_ranks"] = [f"{code} ({consensus.fixed(mean)})" for code, mean in order.items()]
         rows.append(row)
     columns = ["vignette", "statement", "raters", "options", "w", "chi2", "df", "p", "mean_ranks"]
     return pd.DataFrame(rows, columns=columns)
@@ -292,11 +370,9 @@ def statements_reaching_consensus(data: RoundData) -> tuple[int, int]:
 
 def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Per rated item, how its ratings moved from the item it continues, round by round."""
-    rounds = data.earlier_rounds
-    all_items = selectors.items_frame(rounds=rounds)
-    all_items = all_items[all_items["type"] == Item.Type.LIKERT]
-    links = selectors.lineage_frame(rounds=rounds)
-    ratings = selectors.ratings_frame(rounds=rounds)
+    all_items = data.all_items[data.all_items["type"] == Item.Type.LIKERT]
+    links = data.lineage
+    ratings = data.all_ratings
     by_item = {item_id: group.set_index("participant")["rating"] for item_id, group in ratings.groupby("item_id")}
     vignettes = data.vignettes.set_index("vignette_id")["vignette"]
     info = all_items.set_index("item_id")
@@ -317,24 +393,13 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
                 "from_statement": before["statement"],
                 "from_round": int(before["round"]),
                 "operation": link.operation,
-                **change.as_dict(),
+                **_printed(change.as_dict()),
             }
         )
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["vignette", "statement", "round", "from_statement", "from_round", "operation"])
     return frame.sort_values(["round", "vignette", "statement"], kind="stable").reset_index(drop=True)
-
-
-BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
-    "recommendations": recommendations,
-    "not-recommended": not_recommended,
-    "items": items,
-    "sensitivity": sensitivity,
-    "round-comparison": round_comparison,
-    "top-choices": top_choices,
-    "rankings": rankings,
-}
 
 
 def raw_ratings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
@@ -345,23 +410,3 @@ def raw_ratings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
 
 def raw_not_recommended(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     return selectors.raw_selections_frame(round=data.round)
-
-
-RAW_BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
-    "raw-ratings": raw_ratings,
-    "raw-not-recommended": raw_not_recommended,
-}
-
-
-def build_table(name: str, *, round: Round, include_all: bool = False, rule: str | None = None) -> pd.DataFrame:
-    if name in RAW_BUILDERS:
-        return RAW_BUILDERS[name](RoundData(round, rule=rule))
-    if name not in BUILDERS:
-        raise ValueError(f"unknown table {name!r}; choose one of {', '.join(BUILDERS)}")
-    return BUILDERS[name](RoundData(round, rule=rule), include_all=include_all)
-
-
-def build_tables(*, round: Round, include_all: bool = False, rule: str | None = None) -> dict[str, pd.DataFrame]:
-    """Every table of the round, sharing one set of queries."""
-    data = RoundData(round, rule=rule)
-    return {name: builder(data, include_all=include_all) for name, builder in BUILDERS.items()}

@@ -7,5 +7,5 @@ app_name = "analysis"
 urlpatterns = [
     path("<slug:slug>/results/", views.results, name="results"),
     path("<slug:slug>/results/download/", views.download, name="download"),
-    path("<slug:slug>/charts/<int:number>/<str:name>.svg", views.chart, name="chart"),
+    path("<slug:slug>/figures/<int:number>/<str:name>.<str:fmt>", views.figure, name="figure"),
 ]

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from consensus.rounding import fixed, short
 from consensus.scale import Ratings, Scale, clean_ratings
-from consensus.stats import ItemStats, drop_float_noise, percentile, stats_of_clean
+from consensus.stats import PERCENTILE_METHODS, ItemStats, drop_float_noise, percentile, stats_of_clean
 
 Params = dict[str, Any]
 
@@ -54,6 +55,8 @@ class Param:
 class Rule:
     code: str
     name: str
+    # The name in a table's header, beside the other rules.
+    short_name: str
     source: str
     params: tuple[Param, ...]
     judge: Callable[[np.ndarray, ItemStats, Params, Scale], tuple[str, list[str]]]
@@ -73,7 +76,9 @@ def _num(value: float) -> str:
     if isinstance(value, int) and abs(value) > sys.float_info.max:
         # :g turns a whole number into a float, which overflows past 1.8e308.
         return f"{Decimal(value).normalize():.6g}"
-    return f"{round(value, 2):g}"
+    if abs(value) >= 1e15:
+        return f"{value:.6g}"
+    return short(value)
 
 
 def _band(band: tuple[int, int]) -> str:
@@ -83,7 +88,7 @@ def _band(band: tuple[int, int]) -> str:
 def _share(count: int, n: int) -> str:
     """Count and percent of n, such as '7 of 10 ratings (70%) are'; the verb agrees."""
     verb = "is" if count == 1 else "are"
-    return f"{count} of {n} ratings ({_num(round(100 * count / n, 1))}%) {verb}"
+    return f"{count} of {n} ratings ({short(100 * count / n, 1)}%) {verb}"
 
 
 def _in_band(x: np.ndarray, band: tuple[int, int]) -> int:
@@ -126,7 +131,7 @@ def _judge_mayo(x: np.ndarray, s: ItemStats, p: Params, scale: Scale) -> tuple[s
             f"({at_or_below} of {n} at {_num(floor)} or below)"
         )
     mean_ok = mean > mean_above
-    reasons.append(f"mean {mean:.2f} is {'' if mean_ok else 'not '}above {_num(mean_above)}")
+    reasons.append(f"mean {fixed(mean)} is {'' if mean_ok else 'not '}above {_num(mean_above)}")
     return ("consensus" if all_above and mean_ok else "no_consensus"), reasons
 
 
@@ -253,7 +258,7 @@ def _judge_rand_ucla(x: np.ndarray, s: ItemStats, p: Params, scale: Scale) -> tu
     reasons = [f"median {_num(median)} is {where} ({by_median})"]
 
     if p["method"] == "ipras":
-        p30, p70 = percentile(x, 30), percentile(x, 70)
+        p30, p70 = percentile(x, 30, p["percentiles"]), percentile(x, 70, p["percentiles"])
         ipr = drop_float_noise(p70 - p30)
         asymmetry = abs(scale.midpoint - (p30 + p70) / 2)
         ipras = drop_float_noise(IPRAS_BASE + IPRAS_ASYMMETRY_FACTOR * asymmetry)
@@ -277,10 +282,19 @@ def _judge_rand_ucla(x: np.ndarray, s: ItemStats, p: Params, scale: Scale) -> tu
     return ("uncertain" if disagreement else by_median), reasons
 
 
+PERCENTILE_WORDS = {
+    "linear": "linear interpolation (Hyndman-Fan type 7, R's default)",
+    "spss": "SPSS's definition (Hyndman-Fan type 6)",
+}
+
+
 def _describe_rand_ucla(p: Params, scale: Scale) -> str:
     low, _, high = (_band(band) for band in scale.bands())
     if p["method"] == "ipras":
-        agreement = "an interpercentile range (P70 - P30) no wider than the IPRAS"
+        agreement = (
+            "an interpercentile range (P70 - P30) no wider than the IPRAS, "
+            f"percentiles by {PERCENTILE_WORDS[p['percentiles']]}"
+        )
     else:
         agreement = (
             f"not both a third of the panel (3 of 8-10, 4 of 11-13, 5 of 14-16) rating {low} "
@@ -300,6 +314,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="mayo",
             name="All ratings above neutral and mean above a threshold (Mayo)",
+            short_name="Mayo",
             source=(
                 "Mayo Clinic Depression Center modified Delphi study, "
                 "J Clin Psychiatry 2026;87(1):25cs16066"
@@ -316,6 +331,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="percent",
             name="Percentage of ratings in the top band",
+            short_name="Percent in top band",
             source="Diamond et al. 2014, J Clin Epidemiol 67:401",
             params=(
                 Param("percent", lambda scale: 75, _percent_range),
@@ -329,6 +345,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="comet",
             name="COMET: consensus in / out",
+            short_name="COMET",
             source="COMET initiative (Williamson et al., COMET Handbook)",
             params=(
                 Param("in_percent", lambda scale: 70, _percent_range),
@@ -343,6 +360,7 @@ RULES: dict[str, Rule] = {
         Rule(
             code="median_iqr",
             name="Median and interquartile range",
+            short_name="Median and IQR",
             source="common Delphi practice",
             params=(
                 Param("median_min", _top_start, _scale_range),
@@ -356,11 +374,15 @@ RULES: dict[str, Rule] = {
         Rule(
             code="rand_ucla",
             name="RAND/UCLA appropriateness",
+            short_name="RAND/UCLA",
             source=(
                 "Fitch et al. 2001, The RAND/UCLA Appropriateness Method User's Manual, "
                 "RAND MR-1269"
             ),
-            params=(Param("method", lambda scale: "ipras", choices=("ipras", "panel_size")),),
+            params=(
+                Param("method", lambda scale: "ipras", choices=("ipras", "panel_size")),
+                Param("percentiles", lambda scale: "linear", choices=tuple(PERCENTILE_METHODS)),
+            ),
             judge=_judge_rand_ucla,
             describe=_describe_rand_ucla,
             consensus_status="appropriate",

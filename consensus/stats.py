@@ -47,15 +47,22 @@ def drop_float_noise(value: float) -> float:
     return round(value, 10)
 
 
-def percentile(sorted_ratings: np.ndarray, q: float) -> float:
-    """The q-th percentile (0-100) of non-empty sorted ratings.
+# Percentile definitions by name, as numpy calls them (Hyndman and Fan 1996):
+# "linear" is type 7 (R's and numpy's default, Excel's PERCENTILE.INC);
+# "spss" is type 6 (SPSS, Minitab, Excel's PERCENTILE.EXC), which reads the
+# tails of a small panel less leniently.
+PERCENTILE_METHODS = {"linear": "linear", "spss": "weibull"}
 
-    Linear interpolation between order statistics (Hyndman and Fan type 7,
-    numpy's and R's default, Excel's PERCENTILE.INC), so the figures match
-    what an analyst re-computes in a spreadsheet. Used for P25/P75 here and
-    for P30/P70 in the RAND/UCLA rule.
+
+def percentile(sorted_ratings: np.ndarray, q: float, definition: str = "linear") -> float:
+    """The q-th percentile (0-100) of non-empty sorted ratings, by one of PERCENTILE_METHODS.
+
+    Item statistics (P25, P75, IQR) use the linear definition, so the figures
+    match what an analyst re-computes in a spreadsheet; the RAND/UCLA rule
+    lets the study choose the definition of its P30 and P70.
     """
-    return drop_float_noise(float(np.percentile(sorted_ratings, q, method="linear")))
+    method = PERCENTILE_METHODS[definition]
+    return drop_float_noise(float(np.percentile(sorted_ratings, q, method=method)))
 
 
 def item_stats(ratings: Ratings, scale: Scale = Scale()) -> ItemStats:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Case, Count, F, IntegerField, Q, Subquery, Value, When
 
-from consensus import ItemStats, assess, item_stats
+from consensus import ItemStats, assess, half_away, item_stats
 from surveys.models import Answer, AnswerOption, Item, ItemLink, Participant, Round, Study, Submission
 from surveys.pseudonyms import participant_link_hash
 from vignettes.models import Option
@@ -296,7 +296,7 @@ def _rated_feedback(item: Item, text: str, counts: Counter, my_ratings: dict, pa
             value=value,
             label=label,
             count=counts[value],
-            percent=round(100 * counts[value] / n, 1) if n else 0.0,
+            percent=half_away(100 * counts[value] / n, 1) if n else 0.0,
             mine=value == result.my_rating,
         )
         for value, label in labels.items()
@@ -322,9 +322,9 @@ def _options_feedback(item: Item, texts: list[str], shares: dict[int, dict], pan
                 option_id=link.option_id,
                 name=link.option.short or link.option.name,
                 count=share["count"],
-                percent=round(100 * share["count"] / panel, 1),
+                percent=half_away(100 * share["count"] / panel, 1),
                 mine=share["mine"],
-                mean_rank=round(sum(ranks) / len(ranks), 2) if ranks else None,
+                mean_rank=half_away(sum(ranks) / len(ranks)) if ranks else None,
                 my_rank=share["my_rank"],
             )
         )

@@ -93,3 +93,10 @@ def carry(round_: Round) -> Round:
         ItemOption.objects.bulk_create(ItemOption(item=item, option_id=o.option_id, position=o.position) for o in options)
         ItemLink.objects.create(parent_id=parent_pk, child=item, operation=ItemLink.Operation.CARRIED)
     return following
+
+
+def comment(round_: Round, code: str, texts: Mapping[str, str]) -> None:
+    """Record comments on item `code`: {panelist label: text}."""
+    item = Item.objects.get(round=round_, code=code)
+    people = {p.label: p for p in panel(round_.study, max(int(label[1:]) for label in texts))}
+    Answer.objects.bulk_create(Answer(participant=people[label], item=item, text=text) for label, text in texts.items())

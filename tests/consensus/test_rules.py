@@ -29,7 +29,7 @@ def test_the_rules_are_offered_in_the_spec_order_with_their_defaults():
         "percent": {"percent": 75, "band_min": 7},
         "comet": {"in_percent": 70, "out_percent": 15},
         "median_iqr": {"median_min": 7, "iqr_max": 1},
-        "rand_ucla": {"method": "ipras"},
+        "rand_ucla": {"method": "ipras", "percentiles": "linear"},
     }
 
 
@@ -282,6 +282,50 @@ def test_an_ipr_exactly_equal_to_the_ipras_is_not_disagreement():
     assert verdict.reasons[1] == "P30 4 and P70 7.4 give IPR 3.4, not above IPRAS 3.4: no disagreement"
 
 
+# The case 1 1 2 7 7 7 7 7 7: the linear definition is the most lenient
+# of the common ones.
+LENIENT_CASE = [1, 1, 2, 7, 7, 7, 7, 7, 7]
+
+
+def test_by_linear_percentiles_1_1_2_7_7_7_7_7_7_is_appropriate():
+    # Type 7: P30 at h = 0.3 x 8 = 2.4 -> x[2] + 0.4 (x[3] - x[2]) = 2 + 0.4 x 5 = 4;
+    # P70 at 5.6 -> 7. IPR 3, IPRCP 5.5, AI 0.5, IPRAS 2.35 + 0.75 = 3.1: 3 is not above 3.1.
+    verdict = evaluate(LENIENT_CASE, "rand_ucla", {"percentiles": "linear"})
+    assert verdict.status == "appropriate"
+    assert verdict.reasons[1] == "P30 4 and P70 7 give IPR 3, not above IPRAS 3.1: no disagreement"
+
+
+def test_by_spss_percentiles_1_1_2_7_7_7_7_7_7_is_uncertain():
+    # Type 6: position (n + 1) p = 10 x 0.3 = 3 -> the 3rd rating, 2; 10 x 0.7 = 7 -> the 7th, 7.
+    # IPR 5, IPRCP 4.5, AI 0.5, IPRAS 3.1: 5 is above 3.1, disagreement, so uncertain.
+    verdict = evaluate(LENIENT_CASE, "rand_ucla", {"percentiles": "spss"})
+    assert verdict.status == "uncertain"
+    assert verdict.reasons[1] == "P30 2 and P70 7 give IPR 5, above IPRAS 3.1: disagreement"
+    assert verdict.reasons[2] == "an item with disagreement is uncertain"
+
+
+def test_by_panel_size_1_1_2_7_7_7_7_7_7_is_uncertain_too():
+    # Three ratings in 1-3 and six in 7-9; a panel of 9 needs 3 in each third: disagreement.
+    verdict = evaluate(LENIENT_CASE, "rand_ucla", {"method": "panel_size"})
+    assert verdict.status == "uncertain"
+
+
+def test_spss_percentiles_interpolate_between_ratings_too():
+    # 1 2 3 7 7 8 8 9 9: type 6 P30 at 3.0 -> 3; P70 at 7.0 -> 8. IPR 5, IPRCP 5.5,
+    # AI 0.5, IPRAS 3.1: disagreement. Type 7 gave P30 4.6, IPR 3.4 against 4.3: none.
+    verdict = evaluate([1, 2, 3, 7, 7, 8, 8, 9, 9], "rand_ucla", {"percentiles": "spss"})
+    assert verdict.reasons[1] == "P30 3 and P70 8 give IPR 5, above IPRAS 3.1: disagreement"
+    # With ten ratings type 6 interpolates: 4 4 4 7 7 8 8 9 9 9, P30 at 3.3 -> 4 + 0.3 x 3 = 4.9,
+    # P70 at 7.7 -> 8 + 0.7 x 1 = 8.7; IPR 3.8, IPRCP 6.8, AI 1.8, IPRAS 2.35 + 2.7 = 5.05.
+    verdict = evaluate([4, 4, 4, 7, 7, 8, 8, 9, 9, 9], "rand_ucla", {"percentiles": "spss"})
+    assert verdict.reasons[1] == "P30 4.9 and P70 8.7 give IPR 3.8, not above IPRAS 5.05: no disagreement"
+
+
+def test_a_percentile_definition_the_rule_does_not_know_is_refused():
+    with pytest.raises(ValueError, match="parameter percentiles of rule rand_ucla must be one of linear, spss"):
+        evaluate([7, 8, 9], "rand_ucla", {"percentiles": "type5"})
+
+
 def test_a_median_in_the_bottom_band_without_disagreement_is_inappropriate():
     # Sorted 1 1 2 2 2 3 3 4 5: median 2; P30 at 2.4 -> 2; P70 at 5.6 -> 3;
     # IPR 1, IPRCP 2.5, AI 2.5, IPRAS 6.1.
@@ -408,7 +452,7 @@ def test_raising_one_rating_never_loses_consensus(rule, data, ratings):
 
 def test_validate_params_fills_in_defaults():
     assert validate_params("mayo", {"mean_above": 7.5}, Scale()) == {"above_neutral": 5, "mean_above": 7.5}
-    assert validate_params("rand_ucla", None, Scale()) == {"method": "ipras"}
+    assert validate_params("rand_ucla", None, Scale()) == {"method": "ipras", "percentiles": "linear"}
 
 
 @pytest.mark.parametrize(
@@ -471,7 +515,8 @@ def test_describe_puts_the_mayo_rule_in_plain_words():
             "rand_ucla",
             {},
             "rated appropriate by the RAND/UCLA method: a median in 7-9 and no disagreement, "
-            "that is an interpercentile range (P70 - P30) no wider than the IPRAS",
+            "that is an interpercentile range (P70 - P30) no wider than the IPRAS, "
+            "percentiles by linear interpolation (Hyndman-Fan type 7, R's default)",
         ),
         (
             "rand_ucla",

@@ -105,8 +105,8 @@ analysis:results            GET    login       404         404         404      
 analysis:results            POST   405         405         405         405         405         405         405
 analysis:download           GET    login       404         404         404         200         200         404
 analysis:download           POST   405         405         405         405         405         405         405
-analysis:chart              GET    login       404         404         404         200         200         404
-analysis:chart              POST   405         405         405         405         405         405         405
+analysis:figure             GET    login       404         404         404         200         200         404
+analysis:figure             POST   405         405         405         405         405         405         405
 login                       GET    200         200         200         200         200         200         200
 login                       POST   200         200         200         200         200         200         200
 logout                      GET    405         405         405         405         405         405         405
@@ -177,7 +177,7 @@ PLACES = {
     "surveys:round_options_merge": {"slug": SLUG, "number": DRAFT},
     "analysis:results": {"slug": SLUG},
     "analysis:download": {"slug": SLUG},
-    "analysis:chart": {"slug": SLUG, "number": RELEASED, "name": "distribution-likert"},
+    "analysis:figure": {"slug": SLUG, "number": RELEASED, "name": "statement-likert", "fmt": "svg"},
     "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
 }
 # The round with answers, and the raw answers with their pseudonyms: the

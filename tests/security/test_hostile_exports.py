@@ -25,8 +25,8 @@ from openpyxl import load_workbook
 from analysis.exports import FORMATS
 from analysis.forms import DOWNLOADS, WORKBOOK
 from surveys.models import Membership, Study
-from tests.analysis.panels import select
-from tests.analysis.tabular import assert_is_a_plain_tabular
+from tests.analysis.panels import comment, select
+from tests.analysis.tabular import assert_is_a_booktabs_longtable, compile_latex
 from tests.conftest import MAYO_FILE, member
 from tests.factories import ItemFactory
 
@@ -46,6 +46,8 @@ STARTS = ("=", "+", "-", "@", "\t", "\r")
 HTML = "<img src=x onerror=alert(1)>"
 # An image a Markdown preview would fetch, and a link.
 MARKDOWN = "![t](https://tracker.example/p.png) [here](https://evil.example)"
+# TeX commands that would read a file or run a program if TeX read them as commands.
+LATEX = r"\input{/etc/hostname} \immediate\write18{touch pwned} $x^2$ 100% #1 ~ {}"
 LABELS = ["=1+1", "+P02", "-P03", "@P04", "=cmd|'/C calc'!A0", "P06", "P07"]
 
 
@@ -67,7 +69,7 @@ def hostile_study(tmp_path, client):
     for index, vignette in enumerate(data["vignettes"]):
         vignette["title"] = hostile(index)
     for index, statement in enumerate(data["statements"]):
-        statement["text"] = hostile(index) + f" {MARKDOWN}\n\nA second paragraph"
+        statement["text"] = hostile(index) + f" {MARKDOWN} {LATEX}\n\nA second paragraph"
     path = tmp_path / "hostile.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     call_command("import_study", str(path))
@@ -94,6 +96,7 @@ def hostile_study(tmp_path, client):
         item = ItemFactory(round=second, code=code, vignette=base, text=hostile(len(code)), **fields)
         item.options.set(study.options.filter(code__in=["sga", "tms", "ketamine"]))
         select(second, code, {"P06": ["tms", "sga", "ketamine"], "P07": ["sga", "tms", "ketamine"]})
+    comment(second, "base:comment", {"P06": hostile(3) + f" {MARKDOWN}\nA second line", "P07": HTML})
     client.force_login(member(study, Membership.Role.ANALYST, "analyst"))
     return study
 
@@ -169,7 +172,7 @@ def test_no_spreadsheet_runs_a_text_and_every_text_reads_as_written(client, host
 
 
 @pytest.mark.parametrize("table", [table for table in DOWNLOADS if table != WORKBOOK])
-def test_markdown_and_latex_keep_every_text_inside_its_cell(client, hostile_study, table):
+def test_markdown_and_latex_keep_every_text_inside_its_cell(client, hostile_study, table, tmp_path):
     rows = json.loads(download(client, hostile_study, table, "json"))
     columns = len(rows[0])
 
@@ -185,7 +188,12 @@ def test_markdown_and_latex_keep_every_text_inside_its_cell(client, hostile_stud
         assert len(re.findall(r"(?<!\\)\|", line)) == columns + 1, line
 
     latex = download(client, hostile_study, table, "tex").decode()
-    assert_is_a_plain_tabular(latex, columns=columns, rows=len(rows))
+    assert_is_a_booktabs_longtable(latex, columns=columns, rows=len(rows))
+    # pdflatex reads every text as text: it compiles, and no command in a text ran.
+    compile_latex({"table": latex}, tmp_path)
+    assert not (tmp_path / "pwned").exists()
+    if any(LATEX in text for text in texts_of(rows)):
+        assert r"\textbackslash{}input\{/etc/hostname\}" in latex
 
 
 def test_a_control_character_in_a_text_does_not_break_the_workbook(client, hostile_study):

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from analysis.tables import build_table
+from analysis.catalog import build_table
 from surveys.models import AuditEvent, Ballot, Invitation, Membership, Participant, Round
 from surveys.ballot import AnswerInput
 from surveys.services.rounds import round_close, round_results_release

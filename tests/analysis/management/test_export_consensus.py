@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from analysis.tables import RAW_TABLES, TABLES
+from analysis.catalog import FILE_TABLES, TABLES
 from surveys.models import Round
 from tests.analysis.panels import (
+    comment,
     carry,
     close,
     not_recommend,
@@ -19,7 +20,8 @@ from tests.analysis.panels import (
     select,
     submit,
 )
-from tests.analysis.tabular import assert_is_a_plain_tabular
+from analysis.headers import words
+from tests.analysis.tabular import assert_is_a_booktabs_longtable
 from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -271,11 +273,12 @@ def test_the_round_comparison_follows_the_lineage(mayo_study):
     row = rows[0]
     assert (row["from_round"], row["round"], row["operation"]) == (2 - 1, 2, "carried")
     assert row["n_paired"] == 6
-    assert row["mean_change"] == pytest.approx(8.0 - 44 / 6)
-    assert row["pct_changed"] == pytest.approx(100 * 3 / 6)
+    # 8 - 44/6 = 0.666..., printed to two decimals like every figure.
+    assert row["mean_change"] == 0.67
+    assert row["pct_changed"] == 50.0
 
 
-def test_top_choices_count_each_option_and_its_first_places(mayo_study):
+def test_top_choices_count_each_option_chosen_as_equally_recommended(mayo_study):
     development = Round.objects.create(study=mayo_study, number=2, kind=Round.Kind.DEVELOPMENT)
     item = ItemFactory(round=development, code="base:top", type="top_k", max_choices=3,
                        vignette=mayo_study.vignettes.get(code="base"))
@@ -286,8 +289,10 @@ def test_top_choices_count_each_option_and_its_first_places(mayo_study):
 
     rows = export_json("mayo-trd", "--table", "top-choices")
 
-    top = [(r["option"], r["count"], r["first_choice"], r["percent"]) for r in rows[:3]]
-    assert top == [("tms", 3, 2, 75.0), ("sga", 2, 0, 50.0), ("ketamine", 1, 1, 25.0)]
+    top = [(r["option"], r["count"], r["percent"]) for r in rows[:3]]
+    assert top == [("tms", 3, 75.0), ("sga", 2, 50.0), ("ketamine", 1, 25.0)]
+    # The always-zero "first choice" column is gone: top choices have no order.
+    assert "first_choice" not in rows[0]
     assert {r["n"] for r in rows} == {4}
     assert len(rows) == 11
 
@@ -308,10 +313,11 @@ def two_rounds(mayo_study):
     ranking = ItemFactory(round=second, code="base:rank", type="ranking", vignette=top.vignette)
     ranking.options.set(mayo_study.options.filter(code__in=["sga", "tms", "ketamine"]))
     select(second, "base:rank", {"P01": ["tms", "sga", "ketamine"], "P02": ["sga", "tms", "ketamine"]})
+    comment(second, "base:comment", {"P01": "ECT first if she is suicidal", "P03": "TMS, given the cost"})
     return close(second)
 
 
-@pytest.mark.parametrize("table", [*TABLES, *RAW_TABLES, "methods"])
+@pytest.mark.parametrize("table", [*TABLES, *FILE_TABLES, "methods"])
 def test_every_table_exports_in_every_format_that_opens(two_rounds, table, tmp_path):
     csv = pd.read_csv(io.StringIO(export("mayo-trd", "--table", table, "--format", "csv")))
     rows = export_json("mayo-trd", "--table", table)
@@ -323,7 +329,8 @@ def test_every_table_exports_in_every_format_that_opens(two_rounds, table, tmp_p
     workbook = openpyxl.load_workbook(path)
     sheet = workbook[table]
     header = [cell.value for cell in sheet[1]]
-    assert header == list(rows[0])
+    # A person reads the headers in words; the CSV and JSON keep the keys.
+    assert header == [words(key) for key in rows[0]]
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.max_row == len(rows) + 1
@@ -334,7 +341,7 @@ def test_every_table_exports_in_every_format_that_opens(two_rounds, table, tmp_p
     assert len(markdown) == len(rows) + 2
 
     latex = export("mayo-trd", "--table", table, "--format", "tex")
-    assert_is_a_plain_tabular(latex, columns=len(header), rows=len(rows))
+    assert_is_a_booktabs_longtable(latex, columns=len(header), rows=len(rows))
 
 
 def test_latex_escapes_what_tex_would_read_as_commands(mayo_study):
@@ -370,6 +377,10 @@ def test_the_workbook_has_a_methods_sheet_for_the_paper(mayo_round, tmp_path):
         (["mayo-trd", "--round", "1", "--table", "recommendations"], "round 1 of study mayo-trd is a draft"),
         (["mayo-trd", "--round", "1", "--table", "raw-ratings"], "its results exist only once it has closed"),
         (["mayo-trd", "--table", "recommendations", "--format", "xlsx"], "name a file with --output"),
+        (["mayo-trd", "--figure", "heatmap", "--format", "csv"], "a figure is written as png, pdf, svg, not csv"),
+        (["mayo-trd", "--table", "items", "--format", "png"], "a table is written as csv, json, xlsx, md, tex, not png"),
+        (["mayo-trd", "--report"], "docx is a binary format: name a file with --output"),
+        (["mayo-trd", "--table", "items", "--figure", "flow"], "not allowed with argument"),
     ],
 )
 def test_a_bad_request_fails_with_a_one_line_reason(mayo_study, args, message):
@@ -402,7 +413,7 @@ def _queries_for_every_table(round_number: int) -> int:
     from django.test.utils import CaptureQueriesContext
 
     from analysis.selectors import round_for_analysis
-    from analysis.tables import build_tables
+    from analysis.catalog import build_tables
     from surveys.models import Study
 
     round_ = round_for_analysis(study=Study.objects.get(slug="mayo-trd"), number=round_number)
@@ -421,10 +432,12 @@ def test_every_table_takes_the_same_few_queries_for_a_small_and_a_large_panel(ma
         not_recommend(large, vignette, counts)
     close(large)
 
-    # Expect 12: vignettes, options, items, item options, rating counts,
-    # submissions, choice counts, ranked options, then for the round comparison
-    # the study's rounds, their items, the lineage and their ratings.
-    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 12
+    # Expect 14, for one round or two: the study's rounds, then for every closed
+    # round up to the one asked at once: items, item options, rating counts,
+    # choice counts, ratings by pseudonym and the lineage; vignettes, options,
+    # submissions and ranked options; for the flow the invited and joined
+    # panelists and the pseudonyms known.
+    assert _queries_for_every_table(1) == _queries_for_every_table(2) <= 14
 
 
 def test_the_rankings_table_gives_kendalls_w_and_the_mean_ranks(mayo_study):
@@ -471,10 +484,10 @@ def test_a_statement_nobody_rated_leaves_empty_cells_in_the_workbook(mayo_study,
 
     rows = list(openpyxl.load_workbook(path)["items"].iter_rows(values_only=True))
     header = rows[0]
-    by_code = {row[header.index("statement")]: dict(zip(header, row)) for row in rows[1:]}
-    assert "mean" in header
-    assert by_code["cad-main"]["n"] == 0 and by_code["cad-main"]["mean"] is None
-    assert by_code["base-main"]["mean"] == 9
+    by_code = {row[header.index("Statement")]: dict(zip(header, row)) for row in rows[1:]}
+    assert "Mean" in header
+    assert by_code["cad-main"]["n"] == 0 and by_code["cad-main"]["Mean"] is None
+    assert by_code["base-main"]["Mean"] == 9
 
 
 def test_the_raw_answers_export_in_spec_4_2_form_under_pseudonyms_only(mayo_round, tmp_path):
@@ -518,3 +531,18 @@ def _copy_of_mayo(tmp_path):
     path = tmp_path / "copy.yaml"
     path.write_text(MAYO_FILE.read_text().replace("slug: mayo-trd", "slug: mayo-copy"))
     return path
+
+
+@pytest.mark.parametrize(
+    "percentiles, words",
+    [("linear", "linear interpolation (Hyndman-Fan type 7"), ("spss", "SPSS's definition (Hyndman-Fan type 6)")],
+)
+def test_the_methods_summary_names_the_rand_ucla_percentile_definition(mayo_study, percentiles, words):
+    mayo_study.consensus_rule = "rand_ucla"
+    mayo_study.consensus_params = {"method": "ipras", "percentiles": percentiles}
+    mayo_study.save()
+
+    rows = {row["item"]: row["value"] for row in json.loads(export("mayo-trd", "--table", "methods", "--format", "json"))}
+
+    assert f"percentiles by {words}" in rows["Consensus definition"]
+    assert f"the RAND/UCLA P30 and P70 by {words}" in rows["Statistics"]

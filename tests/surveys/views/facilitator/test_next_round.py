@@ -208,8 +208,8 @@ def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_conse
 
     text = page.content.decode()
     assert "TMS, Augmentation with SGA, or Ketamine/esketamine would be my main choice(s)" in text
-    # Tied at 50%, SRI comes first: two panelists put it first, one put TMS first.
-    assert "SRI not yet tried or TMS would be my main choice(s)" in text
+    # Tied at 50%, the options keep the study's order: top choices are equally recommended.
+    assert "TMS or SRI not yet tried would be my main choice(s)" in text
 
     base, cad = mayo_study.vignettes.get(code="base"), mayo_study.vignettes.get(code="cad")
     ids = {o.code: str(o.pk) for o in mayo_study.options.all()}
