@@ -10,10 +10,11 @@ stay under 3 KB an item.
 """
 
 from django import template
-from django.template.defaultfilters import floatformat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from consensus import fixed, short
 
 register = template.Library()
 
@@ -59,12 +60,13 @@ def rated_feedback(feedback) -> SafeString:
             '<p class="mb-1">%s</p>'
             % escape(
                 _("Would recommend (likely or definitely): %(yes)s%% · would not (likely not or will not): %(no)s%%")
-                % {"yes": floatformat(stats.pct_high, "-1"), "no": floatformat(stats.pct_low, "-1")}
+                % {"yes": short(stats.pct_high, 1), "no": short(stats.pct_low, 1)}
             )
         )
     elif stats is not None:
-        figures = {name: floatformat(getattr(stats, name), "-1") for name in ("median", "p25", "p75", "iqr")}
-        figures["mean"] = floatformat(stats.mean, 2)
+        # The same figures as the analyst's tables, rounded the same way (a P25 of 7.75 stays 7.75).
+        figures = {name: short(getattr(stats, name)) for name in ("median", "p25", "p75", "iqr")}
+        figures["mean"] = fixed(stats.mean)
         html.append(
             '<p class="mb-1">%s</p>'
             % escape(_("Median %(median)s · IQR %(iqr)s (%(p25)s–%(p75)s) · mean %(mean)s") % figures)

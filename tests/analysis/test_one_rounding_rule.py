@@ -74,3 +74,23 @@ def test_the_panelist_s_feedback_prints_the_same_figure(client, study):
     page = client.get(reverse("surveys:vote", kwargs={"slug": study.slug, "number": 2})).content.decode()
 
     assert "mean 6.13" in re.sub(r"\s+", " ", page)
+
+
+def test_the_panel_sees_quartiles_to_two_decimals_as_the_analyst_does(client, study):
+    # 7 8 9 9: P25 sits at 0.25 x 3 = 0.75, 7 + 0.75 x (8 - 7) = 7.75; one decimal would print 7.8.
+    first = round_with_every_item_type(study, number=1)
+    likert = first.items.get(code="likert")
+    people = [
+        MembershipFactory(study=study, role=Membership.Role.PANELIST, user=UserFactory(username=f"dr{i}"))
+        for i in range(4)
+    ]
+    for membership, rating in zip(people, [7, 8, 9, 9]):
+        answers_submit(round=first, membership=membership, answers=[AnswerInput(item_id=likert.pk, rating=rating)])
+    count(first)
+    second = round_with_every_item_type(study, number=2)
+    ItemLink.objects.create(parent=likert, child=second.items.get(code="likert"))
+    client.force_login(people[0].user)
+
+    page = re.sub(r"\s+", " ", client.get(reverse("surveys:vote", kwargs={"slug": study.slug, "number": 2})).content.decode())
+
+    assert "IQR 1.25 (7.75–9)" in page and "mean 8.25" in page
