@@ -177,7 +177,8 @@ def _results(study: Study, round_: Round, rounds: list[Round], *, rule: str | No
         "comments": comments_by_vignette(round=round_),
         "download_url": reverse("analysis:download", args=[study.slug]),
         "workbook_query": _query(round_.number, rule, include_all, table=WORKBOOK, fmt="xlsx"),
-        "report_query": _query(round_.number, rule, include_all, table=REPORT, fmt="docx"),
+        # The report is Word alone: it takes no format.
+        "report_query": _query(round_.number, rule, include_all, table=REPORT, fmt=None),
     }
 
 
@@ -187,8 +188,8 @@ def _figure_links(study: Study, round_: Round, name: str, description: str) -> d
     return {"description": description, "urls": urls, "src": urls["svg"]}
 
 
-def _query(number: int, rule: str | None, include_all: bool, *, table: str, fmt: str) -> str:
-    params = {"table": table, "format": fmt, "round": number}
+def _query(number: int, rule: str | None, include_all: bool, *, table: str, fmt: str | None) -> str:
+    params = {"table": table, "round": number} | ({"format": fmt} if fmt else {})
     if rule:
         params["rule"] = rule
     if include_all:

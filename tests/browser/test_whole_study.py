@@ -30,6 +30,7 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from playwright.sync_api import expect
 
+from analysis.headers import WORDS, words
 from surveys.models import AuditEvent, Ballot, Item, Membership, Round, Submission
 from tests.browser.pages import DESKTOP, screenshot, shot, sign_in
 from tests.factories import allow_study_creation
@@ -283,13 +284,15 @@ def read_csv(path) -> list[dict]:
 
 
 def read_xlsx(path, sheet: str) -> list[dict]:
+    """The sheet's rows keyed as in the CSV: the workbook's headers are in words ("Mean" for `mean`)."""
     rows = list(openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True))
-    return [dict(zip(rows[0], row)) for row in rows[1:]]
+    keys = {words(key): key for key in WORDS}
+    return [dict(zip((keys[header] for header in rows[0]), row)) for row in rows[1:]]
 
 
 def check_table_3(rows: list[dict], *, text: bool) -> None:
-    """Table 3 as downloaded; CSV cells are text, XLSX cells typed."""
-    as_bool = (lambda v: v == "True") if text else bool
+    """Table 3 as downloaded; CSV cells are text (True/False for programs), XLSX cells typed (Yes/No for people)."""
+    as_bool = (lambda v: v == "True") if text else (lambda v: v == "Yes")
     as_float = float if text else (lambda v: v)
     assert [row["statement"] for row in rows] == [statement for statement, *_ in TABLE_3]
     for row, (statement, options, six_or_higher, mean) in zip(rows, TABLE_3):

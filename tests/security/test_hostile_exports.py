@@ -23,7 +23,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from analysis.exports import FORMATS
-from analysis.forms import DOWNLOADS, WORKBOOK
+from analysis.forms import DOWNLOADS, REPORT, WORKBOOK
 from surveys.models import Membership, Study
 from tests.analysis.panels import comment, select
 from tests.analysis.tabular import assert_is_a_booktabs_longtable, compile_latex
@@ -131,7 +131,7 @@ def texts_of(rows) -> set[str]:
 
 
 def test_no_spreadsheet_runs_a_text_and_every_text_reads_as_written(client, hostile_study, tmp_path):
-    tables = [table for table in DOWNLOADS if table != WORKBOOK]
+    tables = [table for table in DOWNLOADS if table not in (WORKBOOK, REPORT)]
     truth = {table: json.loads(download(client, hostile_study, table, "json")) for table in tables}
     written = set().union(*map(texts_of, truth.values()))
     # The hostile texts did reach the tables, so the checks below check something.
@@ -171,7 +171,7 @@ def test_no_spreadsheet_runs_a_text_and_every_text_reads_as_written(client, host
         assert {text for text in expected if is_formula(text)} <= shown, table
 
 
-@pytest.mark.parametrize("table", [table for table in DOWNLOADS if table != WORKBOOK])
+@pytest.mark.parametrize("table", [table for table in DOWNLOADS if table not in (WORKBOOK, REPORT)])
 def test_markdown_and_latex_keep_every_text_inside_its_cell(client, hostile_study, table, tmp_path):
     rows = json.loads(download(client, hostile_study, table, "json"))
     columns = len(rows[0])
@@ -209,3 +209,14 @@ def test_a_control_character_in_a_text_does_not_break_the_workbook(client, hosti
 def test_a_new_format_is_not_left_out_of_these_checks():
     # json is the truth the others are read against; the tests above open the other four.
     assert set(FORMATS) == {"json", "csv", "xlsx", "md", "tex"}
+
+
+def test_the_word_report_holds_every_text_as_text(client, hostile_study):
+    import docx
+
+    report = docx.Document(io.BytesIO(download(client, hostile_study, REPORT, "")))
+
+    texts = [cell.text for table in report.tables for row in table.rows for cell in row.cells]
+    assert any(HTML in text for text in texts)
+    # A Word file has no formulas; a text starting like one is plain text in its cell.
+    assert any(text.startswith(tuple(STARTS[:4])) for text in texts)
