@@ -264,7 +264,8 @@ def test_the_page_has_a_download_button_for_every_table(mayo_analyst_client, may
         assert f'form="results-options" formaction="{action}" name="table" value="{name}"' in html
     for fmt in FORMATS:
         assert f'<option value="{fmt}"' in html
-    assert "table=all&amp;format=xlsx&amp;round=1" in html
+    assert "table=all&amp;round=1&amp;format=xlsx" in html
+    assert "table=report&amp;round=1" in html
 
 
 @pytest.mark.parametrize(
