@@ -114,7 +114,9 @@ def distributions(data: RoundData, *, only: str | None = None):
     pyplot = _pyplot()
     columns = 1 if only else min(4, len(rows))
     lines = math.ceil(len(rows) / columns)
-    figure, axes = pyplot.subplots(lines, columns, figsize=(2.2 * columns + 0.4, 1.9 * lines + 0.4), squeeze=False)
+    figure, axes = pyplot.subplots(
+        lines, columns, figsize=(2.2 * columns + 0.4, 1.9 * lines + 0.4), squeeze=False, layout="constrained"
+    )
     for ax, row in zip(axes.flat, rows):
         _distribution_axes(ax, row, data)
     for ax in list(axes.flat)[len(rows):]:
@@ -123,7 +125,6 @@ def distributions(data: RoundData, *, only: str | None = None):
     figure.supylabel("Panelists", fontsize=8)
     if not only:
         figure.suptitle(f"Round {data.round.number}: ratings per statement (* consensus)", fontsize=9)
-    figure.tight_layout()
     return figure
 
 
@@ -166,7 +167,8 @@ def heatmap(data: RoundData):
     likert = (item_table(data)["type"] == Item.Type.LIKERT).any()
     scale = data.scale if likert else Item.scale_of_type(Item.Type.CATEGORICAL, data.scale)
     middle = scale.neutral if scale.neutral is not None else (scale.min + scale.max) / 2
-    figure, ax = pyplot.subplots(figsize=(1.0 + 0.55 * len(columns) + 2.2, 0.9 + 0.45 * len(rows)))
+    size = (1.0 + 0.55 * len(columns) + 2.2, 0.9 + 0.45 * len(rows))
+    figure, ax = pyplot.subplots(figsize=size, layout="constrained")
     shown = ax.imshow(np.ma.masked_invalid(means), cmap="RdBu", vmin=scale.min, vmax=scale.max, aspect="auto")
     ax.set_xticks(range(len(columns)), labels=columns, rotation=45, ha="right", fontsize=7)
     ax.set_yticks(range(len(rows)), labels=rows, fontsize=7)
@@ -178,7 +180,6 @@ def heatmap(data: RoundData):
     bar.set_label("Mean rating", fontsize=7)
     bar.ax.tick_params(labelsize=7)
     ax.set_title(f"Round {data.round.number}: mean rating per vignette and option (* consensus)", fontsize=8)
-    figure.tight_layout()
     return figure
 
 
@@ -200,7 +201,7 @@ def consensus(data: RoundData):
     if counts.empty or not (counts["reached"] + counts["not_reached"]).any():
         return None
     pyplot = _pyplot()
-    figure, ax = pyplot.subplots(figsize=(1.5 + 0.9 * len(counts), 3.0))
+    figure, ax = pyplot.subplots(figsize=(1.5 + 0.9 * len(counts), 3.0), layout="constrained")
     labels = [f"Round {number}" for number in counts["round"]]
     ax.bar(labels, counts["reached"], color=BLUE, label="Consensus")
     ax.bar(labels, counts["not_reached"], bottom=counts["reached"], color=GREY, label="No consensus")
@@ -208,7 +209,6 @@ def consensus(data: RoundData):
     ax.legend(fontsize=7, frameon=False)
     ax.tick_params(labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
     return figure
 
 
@@ -220,7 +220,7 @@ def flow_figure(data: RoundData):
     table = flow(data)
     pyplot = _pyplot()
     labels = _flow_labels(table)
-    figure, ax = pyplot.subplots(figsize=(1.5 + 0.9 * len(labels), 3.0))
+    figure, ax = pyplot.subplots(figsize=(1.5 + 0.9 * len(labels), 3.0), layout="constrained")
     colours = [ORANGE if pd.isna(r) else BLUE for r in table["round"]]
     bars = ax.bar(labels, table["n"], color=colours)
     for bar, row in zip(bars, table.itertuples(index=False)):
@@ -231,7 +231,6 @@ def flow_figure(data: RoundData):
     ax.set_ylim(0, max(list(table["n"]) + [1]) * 1.3)
     ax.tick_params(labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
     return figure
 
 
