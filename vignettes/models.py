@@ -45,6 +45,9 @@ class Vignette(models.Model):
             models.CheckConstraint(
                 condition=(Q(base__isnull=True) & ~Q(text="")) | (Q(base__isnull=False) & ~Q(change="")),
                 name="vignette_has_text_or_change",
+                violation_error_message=_(
+                    "A base vignette needs its text, and a variation needs what it changes."
+                ),
             ),
         ]
 

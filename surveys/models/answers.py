@@ -68,6 +68,7 @@ class Answer(models.Model):
                     & Q(rating__lte=F("scale_max"))
                 ),
                 name="rating_within_scale",
+                violation_error_message=_("A rating must lie on the item's scale."),
             ),
         ]
 
@@ -83,7 +84,11 @@ class AnswerOption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["answer", "option"], name="option_once_per_answer"),
             models.UniqueConstraint(fields=["answer", "rank"], name="rank_once_per_answer"),
-            models.CheckConstraint(condition=Q(rank__isnull=True) | Q(rank__gte=1), name="rank_positive"),
+            models.CheckConstraint(
+                condition=Q(rank__isnull=True) | Q(rank__gte=1),
+                name="rank_positive",
+                violation_error_message=_("A rank starts at 1."),
+            ),
         ]
 
 

@@ -41,7 +41,11 @@ class Round(models.Model):
         verbose_name_plural = _("rounds")
         constraints = [
             models.UniqueConstraint(fields=["study", "number"], name="round_number_unique_in_study"),
-            models.CheckConstraint(condition=Q(number__gte=1), name="round_number_positive"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="round_number_positive",
+                violation_error_message=_("Rounds are numbered from 1."),
+            ),
         ]
 
     def __str__(self):
@@ -126,10 +130,12 @@ class Item(models.Model):
             models.CheckConstraint(
                 condition=Q(scale_min__isnull=True, scale_max__isnull=True) | Q(scale_min__lt=F("scale_max")),
                 name="item_scale_ordered",
+                violation_error_message=_("The scale's minimum must be below its maximum."),
             ),
             models.CheckConstraint(
                 condition=~Q(type="top_k") | Q(max_choices__gte=1),
                 name="top_k_item_has_k",
+                violation_error_message=_("Say how many top choices a panelist may make: at least one."),
             ),
         ]
 

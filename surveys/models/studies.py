@@ -1,5 +1,7 @@
 """A study: its scale, its consensus rule and its settings."""
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -64,6 +66,8 @@ class Study(TimeStampedModel):
         max_digits=5,
         decimal_places=2,
         default=50,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(100)],
+        error_messages={"min_value": _("Give a share between 0.01 and 100."), "max_value": _("Give a share between 0.01 and 100.")},
         help_text=_("An option is listed when at least this share of the panel would not recommend it."),
     )
 
@@ -84,12 +88,18 @@ class Study(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(scale_min__lt=F("scale_neutral")) & Q(scale_neutral__lt=F("scale_max")),
                 name="study_scale_ordered",
+                violation_error_message=_("The scale's points must be in order: minimum < neutral < maximum."),
             ),
             models.CheckConstraint(
                 condition=Q(not_recommended_threshold__gt=0) & Q(not_recommended_threshold__lte=100),
                 name="study_threshold_is_a_percentage",
+                violation_error_message=_("Give a share between 0.01 and 100."),
             ),
-            models.CheckConstraint(condition=Q(minimum_n__gte=1), name="study_minimum_n_positive"),
+            models.CheckConstraint(
+                condition=Q(minimum_n__gte=1),
+                name="study_minimum_n_positive",
+                violation_error_message=_("At least one answer must be needed to show results."),
+            ),
         ]
 
     def __str__(self):

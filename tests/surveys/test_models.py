@@ -123,3 +123,17 @@ def test_an_item_lists_the_items_it_continues_as_parents_and_its_successors_as_c
     assert list(later.parents.all()) == [earlier]
     assert list(earlier.children.all()) == [later]
     assert not earlier.parents.exists()
+
+
+def test_no_check_constraint_would_show_its_name_on_a_page():
+    """A form's model validation prints a constraint's message; Django's default names the constraint."""
+    from django.apps import apps
+    from django.db.models import CheckConstraint
+
+    for model in apps.get_models():
+        if model._meta.app_label not in {"surveys", "vignettes"}:
+            continue
+        for constraint in model._meta.constraints:
+            if isinstance(constraint, CheckConstraint):
+                message = str(constraint.get_violation_error_message())
+                assert constraint.name not in message, (model.__name__, constraint.name)

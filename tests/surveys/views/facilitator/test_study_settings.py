@@ -68,7 +68,9 @@ def test_saving_a_new_rule_and_threshold_is_recorded(client, settings_url, mayo_
         ({"consensus_params": "[1, 2]"}, "consensus_params", "JSON object"),
         ({"consensus_params": "{not json"}, "consensus_params", "Enter a valid JSON"),
         ({"scale_neutral": 9}, "scale_neutral", "min < neutral < max"),
-        ({"not_recommended_threshold": "150"}, None, None),
+        ({"not_recommended_threshold": "150"}, "not_recommended_threshold", "between 0.01 and 100"),
+        ({"not_recommended_threshold": "0"}, "not_recommended_threshold", "between 0.01 and 100"),
+        ({"minimum_n": "0"}, "minimum_n", "greater than or equal to 1"),
     ],
 )
 def test_bad_settings_are_refused_at_their_field(client, settings_url, mayo_study, changes, field, message):
@@ -76,8 +78,10 @@ def test_bad_settings_are_refused_at_their_field(client, settings_url, mayo_stud
 
     assert response.status_code == 400
     form = response.context["form"]
-    if field:
-        assert message in " ".join(form.errors[field])
+    assert message in " ".join(form.errors[field])
+    # A refusal is a sentence at its field, never a database constraint's name.
+    assert "study_" not in response.content.decode()
+    assert not form.non_field_errors()
     mayo_study.refresh_from_db()
     assert (mayo_study.consensus_params, mayo_study.scale_neutral) == ({"above_neutral": 5, "mean_above": 7}, 5)
     assert not AuditEvent.objects.exists()
