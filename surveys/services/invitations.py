@@ -1,6 +1,6 @@
 """Invitations: single-use links that make a person a member of a study, mailed through the task queue."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -25,6 +25,7 @@ def invitations_create(
     *,
     study: Study,
     emails: Sequence[str],
+    names: Mapping[str, str] | None = None,
     role: str = Membership.Role.PANELIST,
     by=None,
     valid_for: timedelta = INVITATION_VALID_FOR,
@@ -33,7 +34,8 @@ def invitations_create(
 
     The membership opens nothing until the link is accepted (invitation_accept).
     A person without an account gets one with no usable password; the link
-    lets them choose it. Inviting the same address again replaces the links
+    lets them choose it, and keeps the name given with the address (`names`,
+    by lower-cased address) as its first name. Inviting the same address again replaces the links
     still pending, so only the newest works. The queued tasks carry the
     invitations' ids; the task that sends each mail makes its token, and
     only the token's hash is ever stored (surveys.tasks). The queries do not
@@ -61,7 +63,8 @@ def invitations_create(
             % {"email": sorted(clashes)[0]},
             field="emails",
         )
-    fresh = [User(username=e, email=e) for e in missing]
+    names = names or {}
+    fresh = [User(username=e, email=e, first_name=names.get(e.lower(), "")) for e in missing]
     for user in fresh:
         user.set_unusable_password()
     for user in User.objects.bulk_create(fresh):

@@ -1,6 +1,7 @@
 """The facilitator's invitation form: one address or a pasted list."""
 
 import re
+from email.utils import getaddresses
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -11,7 +12,11 @@ from surveys.models import Invitation, Membership
 
 
 class InvitationForm(forms.Form):
-    """One address, or a pasted list (one per line, or separated by commas or semicolons)."""
+    """One address, or a pasted list (one per line, or separated by commas or semicolons).
+
+    A line as an email program writes it, `Name Surname <name@example.org>`,
+    gives its address and keeps its name (cleaned_data["names"]).
+    """
 
     emails = forms.CharField(
         label=_("Email addresses"),
@@ -23,8 +28,7 @@ class InvitationForm(forms.Form):
     MAX_ADDRESSES = 500
 
     def clean_emails(self) -> list[str]:
-        raw = self.cleaned_data["emails"]
-        addresses = [a.strip() for a in re.split(r"[\s,;]+", raw) if a.strip()]
+        addresses, self.names = _parse(self.cleaned_data["emails"])
         problems = []
         for address in addresses:
             try:
@@ -47,6 +51,37 @@ class InvitationForm(forms.Form):
         if len(addresses) > self.MAX_ADDRESSES:
             raise forms.ValidationError(_("At most %(n)s addresses at a time.") % {"n": self.MAX_ADDRESSES})
         return list(dict.fromkeys(a.lower() for a in addresses))
+
+    def clean(self):
+        data = super().clean()
+        data["names"] = {address.lower(): name for address, name in getattr(self, "names", {}).items()}
+        return data
+
+
+# A name as an account keeps it (User.first_name).
+MAX_NAME = 150
+
+
+def _parse(raw: str) -> tuple[list[str], dict[str, str]]:
+    """The addresses of a pasted list, and the names given with them.
+
+    A chunk (a line, or a part between semicolons) with an angle bracket is
+    read as email programs write addresses, where commas may separate them
+    too; any other chunk is split at spaces and commas, as a spreadsheet's
+    column pastes.
+    """
+    addresses, names = [], {}
+    for chunk in re.split(r"[\r\n;]+", raw):
+        if "<" in chunk:
+            for name, address in getaddresses([chunk]):
+                address = address.strip() or chunk.strip()
+                addresses.append(address)
+                name = " ".join(name.split())[:MAX_NAME]
+                if name:
+                    names[address] = name
+        else:
+            addresses.extend(a for a in re.split(r"[\s,]+", chunk) if a)
+    return addresses, names
 
 
 def _longest_address() -> int:

@@ -26,6 +26,7 @@ def invitation_list(request, slug: str):
                 invitations.invitations_create(
                     study=study,
                     emails=emails,
+                    names=form.cleaned_data["names"],
                     role=form.cleaned_data["role"],
                     by=request.user,
                 )

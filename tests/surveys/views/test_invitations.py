@@ -252,6 +252,41 @@ def test_a_pasted_list_invites_everyone_on_it_once(facilitator_client, study, dj
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.org", "b@example.org", "c@example.org"]
 
 
+def test_a_list_pasted_from_an_email_invites_each_address_and_keeps_each_name(
+    facilitator_client, study, django_capture_on_commit_callbacks
+):
+    pasted = (
+        "Name Surname <name@example.org>\n"
+        '"Doe, Jane" <jane.doe@example.org>, Ann Lee <ann@example.org>; plain@example.org\n'
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = invite(facilitator_client, study, email=pasted)
+
+    assert response.status_code == 302
+    User = get_user_model()
+    assert {u.email: u.first_name for u in User.objects.filter(email__endswith="example.org").exclude(
+        pk__in=Membership.objects.filter(study=study, is_active=True).values("user"))} == {
+        "name@example.org": "Name Surname",
+        "jane.doe@example.org": "Doe, Jane",
+        "ann@example.org": "Ann Lee",
+        "plain@example.org": "",
+    }
+    greeting = {m.to[0]: m.body.splitlines()[0] for m in mail.outbox}
+    assert greeting["name@example.org"] == "Dear Name Surname,"
+    assert greeting["plain@example.org"].startswith("You are invited")
+    page = facilitator_client.get(reverse("surveys:study_invitations", kwargs={"slug": study.slug})).content.decode()
+    assert "Name Surname &lt;name@example.org&gt;" in page
+
+
+def test_a_bracketed_line_without_an_address_is_refused_at_the_field(facilitator_client, study):
+    response = invite(facilitator_client, study, email="Name Surname <not an address>")
+
+    assert response.status_code == 400
+    assert "Not email addresses" in " ".join(response.context["form"].errors["emails"])
+    assert not Invitation.objects.exists()
+
+
 def test_one_bad_address_in_a_list_invites_nobody(facilitator_client, study, panelist):
     response = invite(facilitator_client, study, email="a@example.org\nnope\nb@example.org")
     assert response.status_code == 400 and "Not email addresses: nope" in response.content.decode()
