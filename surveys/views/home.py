@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from surveys.models import Membership, Round
+from surveys.models import Membership, Round, Study
 from surveys.selectors.panelist import answered_counts, memberships_for_user
 
 
@@ -23,4 +23,9 @@ def home(request):
     answered = answered_counts(user=request.user, rounds=votable)
     for round in votable:
         round.answered = answered.get(round.pk, 0)
-    return render(request, "surveys/home.html", {"memberships": memberships})
+    # A panel-only account's home is its rounds: the study-creation button is
+    # for those who run studies (or have none yet); /studies/new/ stays open
+    # to anyone the deployment lets create one.
+    runs_studies = not memberships or any(m.role == Membership.Role.FACILITATOR for m in memberships)
+    offer_new_study = runs_studies and request.user.has_perm(Study.CREATE_PERMISSION)
+    return render(request, "surveys/home.html", {"memberships": memberships, "offer_new_study": offer_new_study})

@@ -10,7 +10,13 @@ from django.utils import timezone
 from surveys.models import Membership, Round
 from surveys.ballot import AnswerInput
 from surveys.services.voting import answers_save, answers_submit
-from tests.factories import MembershipFactory, RoundFactory, StudyFactory, round_with_every_item_type
+from tests.factories import (
+    MembershipFactory,
+    RoundFactory,
+    StudyFactory,
+    allow_study_creation,
+    round_with_every_item_type,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +158,20 @@ def test_pages_load_bootstrap_from_static_not_a_cdn(client):
 
     assert "/static/vendor/bootstrap/bootstrap.min.css" in page
     assert "cdn" not in page.lower()
+
+
+@pytest.mark.parametrize(
+    "who, offered",
+    [("panelist", False), ("analyst", False), ("facilitator", True), ("outsider", True)],
+)
+def test_only_those_who_run_studies_are_offered_a_new_one(client, request, who, offered):
+    """A creator who is only on panels sees their rounds; the creation page stays open to them."""
+    user = allow_study_creation(request.getfixturevalue(who))
+    client.force_login(user)
+
+    assert ("New study" in home_text(client)) is offered
+    assert client.get(reverse("surveys:study_new")).status_code == 200
+
+
+def test_an_account_that_may_not_create_studies_is_never_offered_one(facilitator_client):
+    assert "New study" not in home_text(facilitator_client)
