@@ -98,7 +98,19 @@ def _following_create(
     codes = [merge.code for merge in merges]
     taken = {items[pk].code for pk in carry}
     if len(set(codes)) != len(codes) or set(codes) & taken:
-        raise ServiceError(_("Each merged item needs a code of its own."))
+        raise ServiceError(_("Each merged item needs a code of its own."), field="merge_code")
+    # A code names one line of items across the rounds (analysis follows it),
+    # so a merged or new item never takes a code another item has had.
+    study_codes = set(Item.objects.filter(round__study=round.study).values_list("code", flat=True))
+    for merge in merges:
+        parents = [items[pk] for pk in merge.parents]
+        _merge_check(parents)
+        if merge.code in study_codes - {parent.code for parent in parents}:
+            raise ServiceError(
+                _("The code %(code)s belongs to another item of this study; give the merged item a code of its own.")
+                % {"code": merge.code},
+                field="merge_code",
+            )
 
     following = Round.objects.create(study=round.study, number=round.number + 1, kind=kind or round.kind)
     children, edges, options = [], [], []
@@ -119,7 +131,7 @@ def _following_create(
         union = list(dict.fromkeys(link.option_id for parent in parents for link in parent.item_options.all()))
         options.append((child, union))
     study = round.study
-    codes_used = {child.code for child in children}
+    codes_used = study_codes | {child.code for child in children}
     for vignette, text, option_ids in new_statements:
         if vignette.study_id != study.pk:
             raise ServiceError(_("A new statement names a vignette of another study."))
@@ -136,6 +148,12 @@ def _following_create(
         )
         children.append(statement)
         options.append((statement, list(option_ids)))
+    if not children:
+        raise ServiceError(
+            _("Round %(number)s would ask nothing: carry, merge or draft at least one item.")
+            % {"number": following.number},
+            field="carry",
+        )
     for position, child in enumerate(children):
         child.position = position
     Item.objects.bulk_create(children)
@@ -156,6 +174,35 @@ def _following_create(
         detail={"round": following.number, "from": round.number, "items": len(children)},
     )
     return following
+
+
+# Items whose answers pool into one: ratings on one scale, or options marked
+# (a panelist who marked any parent's option marked the merged one). A
+# ranking orders its own options and a comment is its own text: neither pools.
+POOLABLE_TYPES = (Item.Type.LIKERT, Item.Type.CATEGORICAL, Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
+
+
+def _merge_check(parents: Sequence[Item]) -> None:
+    """Refuses a merge whose parents' answers could not be pooled into the merged item's."""
+    types = {parent.type for parent in parents}
+    if len(types) > 1:
+        names = ", ".join(sorted(str(Item.Type(t).label) for t in types))
+        raise ServiceError(
+            _("Only items of one type can be merged; these are of several (%(types)s).") % {"types": names},
+            field="merge",
+        )
+    (kind,) = types
+    if kind not in POOLABLE_TYPES:
+        raise ServiceError(
+            _("%(type)s items cannot be merged: their answers do not pool into one.")
+            % {"type": Item.Type(kind).label},
+            field="merge",
+        )
+    if len({(parent.scale_min, parent.scale_max, parent.max_choices) for parent in parents}) > 1:
+        raise ServiceError(
+            _("These items are asked on different scales or with different numbers of choices; they cannot be merged."),
+            field="merge",
+        )
 
 
 def _item_copy(item: Item, *, round: Round, text: str, code: str | None = None) -> Item:

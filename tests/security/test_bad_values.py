@@ -355,11 +355,14 @@ class TestHistoryLines:
     def test_merging_items_with_a_long_code_and_text_into_the_next_round_fits_its_line(self, client, study,
                                                                                           facilitator):
         closed = round_with_every_item_type(study, number=1, status=Round.Status.CLOSED)
+        likert = closed.items.get(code="likert")
+        likert.pk, likert.code, likert.position = None, "likert-2", 99
+        likert.save()
         items = {item.code: item.pk for item in closed.items.all()}
         client.force_login(facilitator)
         url = reverse("surveys:round_next", kwargs={"slug": study.slug, "number": 1})
 
-        response = client.post(url, {"mode": "all", "kind": "consensus", "merge": [items["likert"], items["top"]],
+        response = client.post(url, {"mode": "all", "kind": "consensus", "merge": [items["likert"], items["likert-2"]],
                                      "merge_code": "m" * 100, "merge_text": "A merged statement. " * 500})
 
         assert response.status_code == 302

@@ -50,13 +50,14 @@ class ReminderForm(forms.Form):
 class NextRoundForm(forms.Form):
     """What round N+1 asks again of round N: the items to carry, their wording, merges and dropped variations."""
 
-    ALL, NO_CONSENSUS, SELECTED = "all", "no_consensus", "selected"
+    ALL, NO_CONSENSUS, SELECTED, NEW_ONLY = "all", "no_consensus", "selected", "new_only"
     mode = forms.ChoiceField(
         label=_("Carry forward"),
         choices=[
             (ALL, _("Every item")),
             (NO_CONSENSUS, _("Only statements without consensus (with their vignettes' other items)")),
             (SELECTED, _("Only the items ticked below")),
+            (NEW_ONLY, _("No item: only the new statements drafted below")),
         ],
         initial=ALL,
         widget=forms.RadioSelect,
@@ -119,9 +120,11 @@ class NextRoundForm(forms.Form):
                 self.add_error("merge_code", _("Give the merged item a code."))
             if not (data.get("merge_text") or "").strip():
                 self.add_error("merge_text", _("Give the merged item its text."))
-        drafted = any((data.get(text_name) or "").strip() for _v, text_name, _o in self.draft_fields)
-        if data.get("mode") == self.SELECTED and not data.get("carry") and len(merge) < 2 and not drafted:
+        mode = data.get("mode")
+        if mode == self.SELECTED and not data.get("carry") and len(merge) < 2:
             self.add_error("carry", _("Tick the items to carry forward."))
+        if mode == self.NEW_ONLY and not self.new_statements():
+            self.add_error("mode", _("Draft at least one new statement below, or choose items to carry."))
         return data
 
     def new_statements(self) -> list[tuple[object, str, list[int]]]:

@@ -36,6 +36,8 @@ def round_next(request, slug: str, number: int):
                 carry = {item.pk for item in items}
             elif data["mode"] == NextRoundForm.NO_CONSENSUS:
                 carry = items_without_consensus(round=round, items=items)
+            elif data["mode"] == NextRoundForm.NEW_ONLY:
+                carry = set()
             else:
                 carry = {int(pk) for pk in data["carry"]}
             merged = {int(pk) for pk in data["merge"]}
@@ -54,7 +56,7 @@ def round_next(request, slug: str, number: int):
                     by=request.user,
                 )
             except ServiceError as error:
-                form.add_error(None, str(error))
+                form.add_error(error.field if error.field in form.fields else None, str(error))
                 status = 409
             else:
                 messages.success(request, _("Round %(number)s is drafted.") % {"number": following.number})

@@ -85,6 +85,43 @@ def test_merged_items_become_one_with_every_parent_and_all_their_options(mayo_fa
     assert AuditEvent.objects.get().action == "merge"
 
 
+@pytest.mark.parametrize(
+    "types, message",
+    [
+        (("likert", "comment"), "Only items of one type can be merged"),
+        (("comment", "comment"), "Comment items cannot be merged"),
+    ],
+)
+def test_a_merge_of_items_whose_answers_do_not_pool_is_refused_at_the_field(
+    mayo_facilitator_client, round_one, types, message
+):
+    """Merging a statement with a comment item used to make the vignette's comment item vanish."""
+    first = round_one.items.filter(type=types[0]).first()
+    second = round_one.items.filter(type=types[1]).exclude(pk=first.pk).first()
+
+    response = mayo_facilitator_client.post(
+        url("round_next", round_one),
+        form(merge=[str(first.pk), str(second.pk)], merge_code="merged", merge_text="One of the two."),
+    )
+
+    assert response.status_code == 409
+    assert message in " ".join(response.context["form"].errors["merge"])
+    assert not Round.objects.filter(number=2).exists()
+
+
+def test_a_merged_item_may_not_take_the_code_of_another_line_of_items(mayo_facilitator_client, round_one):
+    base, sud = round_one.items.get(code="base-main"), round_one.items.get(code="sud-main")
+    data = form(mode="selected", merge=[str(base.pk), str(sud.pk)], merge_text="Either.")
+
+    taken = mayo_facilitator_client.post(url("round_next", round_one), {**data, "merge_code": "cad-main"})
+    kept = mayo_facilitator_client.post(url("round_next", round_one), {**data, "merge_code": "sud-main"})
+
+    assert taken.status_code == 409
+    assert "belongs to another item" in " ".join(taken.context["form"].errors["merge_code"])
+    assert kept.status_code == 302
+    assert list(next_round(round_one).items.values_list("code", flat=True)) == ["sud-main"]
+
+
 def test_a_dropped_variation_is_not_carried(mayo_facilitator_client, round_one, mayo_study):
     sensitivity = mayo_study.vignettes.get(code="sensitivity")
 
@@ -215,7 +252,7 @@ def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_conse
     ids = {o.code: str(o.pk) for o in mayo_study.options.all()}
     response = mayo_facilitator_client.post(
         url("round_next", development_round),
-        form(mode="selected", carry=[], kind="consensus", **{
+        form(mode="new_only", kind="consensus", **{
             f"draft_text_{base.pk}": "TMS or an SGA would be my main choice(s).",
             f"draft_options_{base.pk}": [ids["tms"], ids["sga"]],
             f"draft_text_{cad.pk}": "",
@@ -226,8 +263,32 @@ def test_statements_are_drafted_from_the_top_choices_and_edited_before_the_conse
     third = Round.objects.get(study=mayo_study, number=3)
     assert third.kind == "consensus"
     (statement,) = third.items.all()
-    assert (statement.code, statement.type, statement.text) == ("base-main", "likert", "TMS or an SGA would be my main choice(s).")
+    # Round 1 asked base-main with other words: the new statement is a new line of its own.
+    assert (statement.code, statement.type, statement.text) == ("base-main-2", "likert", "TMS or an SGA would be my main choice(s).")
+    assert not statement.parents.exists()
     assert list(statement.item_options.values_list("option__code", flat=True)) == ["tms", "sga"]
+
+
+def test_nothing_ticked_is_refused_at_the_field_even_with_statements_drafted(
+    mayo_facilitator_client, development_round, mayo_study
+):
+    """The drafted statements come filled in: "only the items ticked" with none ticked must not draft them alone."""
+    response = mayo_facilitator_client.post(url("round_next", development_round), form(mode="selected"))
+
+    assert response.status_code == 400
+    assert response.context["form"].has_error("carry")
+    assert not Round.objects.filter(study=mayo_study, number=3).exists()
+
+
+def test_only_new_statements_needs_one_drafted(mayo_facilitator_client, development_round, mayo_study):
+    blanks = {name: "" for _v, name, _o in
+              [(None, f"draft_text_{v.pk}", None) for v in mayo_study.vignettes.all()]}
+
+    response = mayo_facilitator_client.post(url("round_next", development_round), form(mode="new_only", **blanks))
+
+    assert response.status_code == 400
+    assert "Draft at least one new statement" in " ".join(response.context["form"].errors["mode"])
+    assert not Round.objects.filter(study=mayo_study, number=3).exists()
 
 
 def test_a_higher_share_drafts_fewer_options(mayo_facilitator_client, development_round):
