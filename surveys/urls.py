@@ -32,6 +32,7 @@ urlpatterns = [
     path(round_url + "extend/", rounds.round_extend, name="round_extend"),
     path(round_url + "close/", rounds.round_close, name="round_close"),
     path(round_url + "release/", rounds.round_release, name="round_release"),
+    path(round_url + "delete/", rounds.round_delete, name="round_delete"),
     path(round_url + "remind/", rounds.round_remind, name="round_remind"),
     # Building a draft round, and drafting the next.
     path(round_url + "statements/", builder.statement_add, name="statement_add"),

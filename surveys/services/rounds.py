@@ -49,6 +49,31 @@ def round_add(*, study: Study, kind: str, by=None) -> Round:
 
 
 @transaction.atomic
+def round_delete(*, round: Round, by=None) -> int:
+    """Deletes a round that has not opened, with its items, so it can be built or drafted again; returns its number.
+
+    Only a draft goes: once a round has opened, what the panel was asked is
+    on record. A draft is always the study's last round (round_add), so the
+    numbering keeps no gap.
+    """
+    round = round_locked(round)
+    if round.status != Round.Status.DRAFT:
+        raise ServiceError(
+            _("Round %(number)s has opened; what the panel was asked stays on record.") % {"number": round.number}
+        )
+    number, items = round.number, round.items.count()
+    round.delete()
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Deleted draft round {number} ({items} item(s))",
+        detail={"round": number, "items": items},
+    )
+    return number
+
+
+@transaction.atomic
 def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Round:
     """Opens a draft round for voting.
 

@@ -48,7 +48,10 @@ def test_a_facilitator_runs_round_one_of_a_study_from_the_template(open_page, tr
     assert len(links) == 2
 
     page.goto("/studies/our-panel/rounds/1/manage/")
-    page.get_by_role("button", name="Open").click()
+    page.get_by_role("link", name="Open…").click()
+    expect(page.get_by_role("heading", name="Open round 1?")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    page.get_by_role("button", name="Open the round").click()
     expect(page.get_by_text("The round is open.")).to_be_visible()
     screenshot(page, request, "1-opened")
 
@@ -57,6 +60,8 @@ def test_a_facilitator_runs_round_one_of_a_study_from_the_template(open_page, tr
 
     page.reload()
     expect(page.locator(".completion")).to_contain_text("2 / 2 (100%)")
+    page.get_by_role("link", name="Close now…").click()
+    expect(page.get_by_text("2 of 2 panelists have submitted")).to_be_visible()
     page.get_by_role("button", name="Close now").click()
     expect(page.get_by_text("The round is closed")).to_be_visible()
     screenshot(page, request, "3-closed")

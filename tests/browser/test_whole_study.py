@@ -158,16 +158,20 @@ def links_by_email() -> dict[str, str]:
 
 def open_round(page, number: int) -> None:
     page.goto(f"/studies/{SLUG}/rounds/{number}/manage/")
-    page.get_by_role("button", name="Open", exact=True).click()
+    page.get_by_role("link", name="Open…").click()
+    page.get_by_role("button", name="Open the round").click()
     expect(page.get_by_text("The round is open.")).to_be_visible()
 
 
 def close_and_release(page, number: int, request) -> None:
     page.goto(f"/studies/{SLUG}/rounds/{number}/manage/")
     expect(page.locator(".completion")).to_contain_text(f"{PANEL} / {PANEL} (100%)")
+    page.get_by_role("link", name="Close now…").click()
     page.get_by_role("button", name="Close now").click()
     expect(page.get_by_text("The round is closed")).to_be_visible()
-    page.get_by_role("button", name="Release the results to the panel").click()
+    page.get_by_role("link", name="Release the results to the panel…").click()
+    expect(page.get_by_text("This cannot be undone")).to_be_visible()
+    page.get_by_role("button", name="Release the results").click()
     expect(page.get_by_text("The panel can now see the results.")).to_be_visible()
     screenshot(page, request, f"round-{number}-closed")
 

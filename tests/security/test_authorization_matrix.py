@@ -53,7 +53,7 @@ surveys:results             GET    login       404         404         200      
 surveys:results             POST   405         405         405         405         405         405         405
 surveys:study_invitations   GET    login       404         404         404         404         200         404
 surveys:study_invitations   POST   login       404         404         404         404         400         404
-surveys:invitation_revoke   GET    405         405         405         405         405         405         405
+surveys:invitation_revoke   GET    login       404         404         404         404         200         404
 surveys:invitation_revoke   POST   login       404         404         404         404         302         404
 surveys:invitation_resend   GET    405         405         405         405         405         405         405
 surveys:invitation_resend   POST   login       404         404         404         404         302         404
@@ -79,14 +79,16 @@ surveys:round_manage        GET    login       404         404         404      
 surveys:round_manage        POST   405         405         405         405         405         405         405
 surveys:round_preview       GET    login       404         404         404         404         200         404
 surveys:round_preview       POST   405         405         405         405         405         405         405
-surveys:round_open          GET    405         405         405         405         405         405         405
+surveys:round_open          GET    login       404         404         404         404         200         404
 surveys:round_open          POST   login       404         404         404         404         302         404
 surveys:round_extend        GET    405         405         405         405         405         405         405
 surveys:round_extend        POST   login       404         404         404         404         400         404
-surveys:round_close         GET    405         405         405         405         405         405         405
+surveys:round_close         GET    login       404         404         404         404         200         404
 surveys:round_close         POST   login       404         404         404         404         302         404
-surveys:round_release       GET    405         405         405         405         405         405         405
+surveys:round_release       GET    login       404         404         404         404         200         404
 surveys:round_release       POST   login       404         404         404         404         302         404
+surveys:round_delete        GET    login       404         404         404         404         200         404
+surveys:round_delete        POST   login       404         404         404         404         302         404
 surveys:round_remind        GET    405         405         405         405         405         405         405
 surveys:round_remind        POST   login       404         404         404         404         302         404
 surveys:round_next          GET    login       404         404         404         404         200         404
@@ -97,7 +99,7 @@ surveys:matrix_add          GET    405         405         405         405      
 surveys:matrix_add          POST   login       404         404         404         404         400         404
 surveys:round_item_edit     GET    login       404         404         404         404         200         404
 surveys:round_item_edit     POST   login       404         404         404         404         400         404
-surveys:round_item_remove   GET    405         405         405         405         405         405         405
+surveys:round_item_remove   GET    login       404         404         404         404         200         404
 surveys:round_item_remove   POST   login       404         404         404         404         302         404
 surveys:round_options_merge GET    login       404         404         404         404         200         404
 surveys:round_options_merge POST   login       404         404         404         404         400         404
@@ -168,6 +170,7 @@ PLACES = {
     "surveys:round_extend": {"slug": SLUG, "number": OPEN},
     "surveys:round_close": {"slug": SLUG, "number": OPEN},
     "surveys:round_release": {"slug": SLUG, "number": CLOSED},
+    "surveys:round_delete": {"slug": SLUG, "number": DRAFT},
     "surveys:round_remind": {"slug": SLUG, "number": OPEN},
     "surveys:round_next": {"slug": SLUG, "number": RELEASED},
     "surveys:statement_add": {"slug": SLUG, "number": DRAFT},

@@ -314,6 +314,9 @@ CASES = {
     "surveys:round_release": Case(
         "facilitator", lambda w: _url("surveys:round_release", w.closed), lambda w: form_data({}), examples=5,
     ),
+    "surveys:round_delete": Case(
+        "facilitator", lambda w: _url("surveys:round_delete", w.draft), lambda w: form_data({}), examples=5,
+    ),
     "surveys:round_remind": Case(
         "facilitator", lambda w: _url("surveys:round_remind", w.open),
         lambda w: form_data({"note": hostile("Please vote.")}), examples=30,

@@ -106,7 +106,7 @@ def test_the_whole_mayo_process_through_the_pages(client, django_capture_on_comm
     assert len(drafts) == 7
     chosen = {name.replace("text", "options"): [str(ids[c]) for c in ("sga", "tms", "ketamine")] for name in drafts}
     step(client, "round_next", number=1,
-         data={"mode": "selected", "kind": "consensus", **{k: v.strip() for k, v in drafts.items()}, **chosen})
+         data={"mode": "new_only", "kind": "consensus", **{k: v.strip() for k, v in drafts.items()}, **chosen})
     consensus = Round.objects.get(number=2)
     assert consensus.kind == "consensus"
     assert consensus.items.filter(type="likert").count() == 7

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -10,6 +11,7 @@ from surveys.access import get_item_for_facilitator, get_round_for_facilitator
 from surveys.forms.facilitator.builder import ItemEditForm, MatrixForm, OptionMergeForm, StatementForm
 from surveys.models import Item, Round
 from surveys.services import ServiceError, builder
+from surveys.views.facilitator.confirm import confirm_page
 from surveys.views.facilitator.rounds import round_form_step
 
 
@@ -63,10 +65,18 @@ def item_edit(request, slug: str, number: int, pk: int):
     return _round_manage(item.round)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def item_remove(request, slug: str, number: int, pk: int):
+    """What removing the item means (GET), then the removal (POST)."""
     item = get_item_for_facilitator(request, slug, number, pk)
+    if request.method == "GET":
+        return confirm_page(
+            request, "item_remove", study=item.round.study, round=item.round, item=item,
+            heading=_("Remove item %(code)s from round %(number)s?") % {"code": item.code, "number": item.round.number},
+            button=_("Remove the item"),
+            cancel_url=reverse("surveys:round_item_edit", kwargs={"slug": slug, "number": number, "pk": pk}),
+        )
     try:
         builder.item_remove(item=item, by=request.user)
     except ServiceError as error:

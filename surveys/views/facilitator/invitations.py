@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,6 +12,7 @@ from surveys.access import get_invitation_for_facilitator, get_member_for_facili
 from surveys.forms.facilitator.invitations import InvitationForm
 from surveys.selectors.facilitator import study_invitations, study_members
 from surveys.services import ServiceError, invitations, members
+from surveys.views.facilitator.confirm import confirm_page
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,10 +76,17 @@ def invitation_resend(request, slug: str, pk: int):
     return redirect("surveys:study_invitations", slug=slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def invitation_revoke(request, slug: str, pk: int):
+    """What revoking the link means (GET), then the revocation (POST)."""
     invitation = get_invitation_for_facilitator(request, slug, pk)
+    if request.method == "GET":
+        return confirm_page(
+            request, "invitation_revoke", study=invitation.study, invitation=invitation,
+            heading=_("Revoke the invitation of %(email)s?") % {"email": invitation.email},
+            button=_("Revoke the link"), cancel_url=reverse("surveys:study_invitations", kwargs={"slug": slug}),
+        )
     try:
         invitations.invitation_revoke(invitation=invitation, by=request.user)
     except ServiceError as error:

@@ -1,15 +1,18 @@
-"""Running a round: its dashboard, a new draft round, open, extend, close, release, remind.
+"""Running a round: its dashboard, a new draft round, open, extend, close, release, remind, delete a draft.
 
 Every step is a POST that calls one service; a refusal (the round's state
-forbids the step) shows the dashboard again with a 409.
+forbids the step) shows the dashboard again with a 409. The steps that
+cannot be undone, or not easily (open, close, release, delete), answer GET
+with a page that says what they will do and holds the POST form.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from surveys.access import get_round_for_facilitator, get_study_for_facilitator
 from surveys.forms.facilitator.builder import MatrixForm, StatementForm
@@ -17,6 +20,7 @@ from surveys.forms.facilitator.rounds import DeadlineForm, ReminderForm
 from surveys.models import Round
 from surveys.selectors.facilitator import round_completion, round_items_with_lineage
 from surveys.services import ServiceError, rounds
+from surveys.views.facilitator.confirm import confirm_page
 
 
 def round_page(request, round: Round, *, status: int = 200, **forms):
@@ -25,7 +29,6 @@ def round_page(request, round: Round, *, status: int = 200, **forms):
         "study": round.study,
         "round": round,
         "completion": round_completion(round=round),
-        "open_form": forms.get("open_form") or DeadlineForm(),
         "extend_form": forms.get("extend_form") or DeadlineForm(required=True),
         "reminder_form": forms.get("reminder_form") or ReminderForm(),
         "statement_form": forms.get("statement_form") or StatementForm(study=round.study),
@@ -78,14 +81,44 @@ def round_new(request, slug: str):
     return redirect("surveys:round_manage", slug=slug, number=round.number)
 
 
-@require_POST
+def _manage_url(round: Round) -> str:
+    return reverse("surveys:round_manage", kwargs={"slug": round.study.slug, "number": round.number})
+
+
+def _confirm(request, round: Round, step: str, *, heading: str, button: str, status: int = 200, **context):
+    return confirm_page(
+        request, step, study=round.study, heading=heading, button=button, cancel_url=_manage_url(round),
+        status=status, round=round, **context,
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
 def round_open(request, slug: str, number: int):
+    """The deadline and what opening means (GET), then the opening (POST)."""
     round = get_round_for_facilitator(request, slug, number)
-    return round_form_step(
-        request, round, DeadlineForm(request.POST), name="open_form", service=rounds.round_open,
-        success=_("The round is open."),
-    )
+    form = DeadlineForm(request.POST if request.method == "POST" else None)
+
+    def page(status: int = 200, error: str = ""):
+        return _confirm(
+            request, round, "round_open", status=status, error=error, form=form,
+            heading=_("Open round %(number)s?") % {"number": round.number}, button=_("Open the round"),
+            button_class="btn-primary", completion=round_completion(round=round), items=round.items.count(),
+        )
+
+    if request.method == "GET":
+        return page()
+    if not form.is_valid():
+        return page(status=400)
+    try:
+        rounds.round_open(round=round, by=request.user, **form.cleaned_data)
+    except ServiceError as error:
+        if error.field in form.fields:
+            form.add_error(error.field, str(error))
+            return page(status=409)
+        return page(status=409, error=str(error))
+    messages.success(request, _("The round is open."))
+    return redirect("surveys:round_manage", slug=slug, number=number)
 
 
 @require_POST
@@ -98,18 +131,48 @@ def round_extend(request, slug: str, number: int):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def round_close(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
+    if request.method == "GET":
+        return _confirm(
+            request, round, "round_close", heading=_("Close round %(number)s now?") % {"number": round.number},
+            button=_("Close now"), completion=round_completion(round=round),
+        )
     return round_step(request, round, rounds.round_close, success=_("The round is closed; no more votes are taken."))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def round_release(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
+    if request.method == "GET":
+        return _confirm(
+            request, round, "round_release",
+            heading=_("Release the results of round %(number)s to the panel?") % {"number": round.number},
+            button=_("Release the results"),
+        )
     return round_step(request, round, rounds.round_results_release, success=_("The panel can now see the results."))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def round_delete(request, slug: str, number: int):
+    """A draft round goes, to be built or drafted again; an opened one stays on record."""
+    round = get_round_for_facilitator(request, slug, number)
+    if request.method == "GET":
+        return _confirm(
+            request, round, "round_delete", heading=_("Delete draft round %(number)s?") % {"number": round.number},
+            button=_("Delete the draft"), items=round.items.count(),
+        )
+    try:
+        rounds.round_delete(round=round, by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return round_page(request, round, status=409)
+    messages.success(request, _("Draft round %(number)s is deleted.") % {"number": number})
+    return redirect("surveys:home")
 
 
 @require_POST

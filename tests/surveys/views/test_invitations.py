@@ -206,7 +206,10 @@ def test_the_invitation_pages_refuse_wrong_methods(facilitator_client, study):
     invitation = InvitationFactory(study=study, token="tok")
 
     revoke = reverse("surveys:invitation_revoke", kwargs={"slug": study.slug, "pk": invitation.pk})
-    assert facilitator_client.get(revoke).status_code == 405
+    assert facilitator_client.put(revoke).status_code == 405
+    # GET asks first, and revokes nothing.
+    assert "stops working" in facilitator_client.get(revoke).content.decode()
+    assert Invitation.objects.get().state == Invitation.State.PENDING
     assert facilitator_client.put(reverse("surveys:study_invitations", kwargs={"slug": study.slug})).status_code == 405
     assert facilitator_client.put(reverse("surveys:invitation", kwargs={"token": "tok"})).status_code == 405
 

@@ -244,10 +244,16 @@ def test_a_facilitator_removes_an_item_from_a_draft_round(mayo_facilitator_clien
     assert AuditEvent.objects.get().summary == "Removed item cad:comment from round 1"
 
 
-def test_removing_takes_only_a_post(mayo_facilitator_client, mayo_study):
+def test_removing_asks_first_and_only_a_post_removes(mayo_facilitator_client, mayo_study):
     item = mayo_study.rounds.get().items.first()
 
-    assert mayo_facilitator_client.get(item_url(item, "round_item_remove")).status_code == 405
+    page = mayo_facilitator_client.get(item_url(item, "round_item_remove"))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"Remove item {item.code} from round 1?" in text and 'method="post"' in text
+    assert mayo_study.rounds.get().items.filter(pk=item.pk).exists()
+    assert mayo_facilitator_client.put(item_url(item, "round_item_remove")).status_code == 405
     assert mayo_facilitator_client.put(item_url(item)).status_code == 405
 
 

@@ -296,3 +296,13 @@ def test_a_higher_share_drafts_fewer_options(mayo_facilitator_client, developmen
 
     assert "TMS would be my main choice(s)" in text
     assert "TMS, Augmentation with SGA" not in text
+
+
+def test_a_drafted_round_can_be_deleted_and_drafted_again(mayo_facilitator_client, round_one):
+    mayo_facilitator_client.post(url("round_next", round_one), form())
+    mayo_facilitator_client.post(url("round_delete", next_round(round_one)))
+
+    response = mayo_facilitator_client.post(url("round_next", round_one), form(mode="no_consensus"))
+
+    assert response.status_code == 302
+    assert next_round(round_one).items.count() < round_one.items.count()

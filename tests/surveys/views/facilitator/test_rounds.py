@@ -45,9 +45,89 @@ def test_only_a_facilitator_of_the_study_sees_the_round_page_and_its_history(cli
 
 
 def test_steps_take_only_posts(facilitator_client, open_round):
-    for name in ("round_open", "round_extend", "round_close", "round_release", "round_remind"):
+    for name in ("round_extend", "round_remind"):
         assert facilitator_client.get(url(name, open_round)).status_code == 405
     assert facilitator_client.post(url("round_manage", open_round)).status_code == 405
+
+
+# -- nothing irreversible without a confirmation ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "step, status, words",
+    [
+        ("round_open", Round.Status.DRAFT, ["Open round 1?", "can vote from now until the deadline", "Deadline"]),
+        ("round_close", Round.Status.OPEN, ["Close round 1 now?", "No vote is taken after closing. 1 of 2"]),
+        ("round_release", Round.Status.CLOSED, ["Release the results of round 1", "This cannot be undone"]),
+        ("round_delete", Round.Status.DRAFT, ["Delete draft round 1?", "nobody has seen them yet"]),
+    ],
+)
+def test_each_irreversible_step_first_says_what_it_will_do_and_changes_nothing(
+    facilitator_client, voting_round, panelist, other_panelist, step, status, words
+):
+    ballot_for(voting_round, panelist, Ballot.Status.SUBMITTED)
+    Round.objects.filter(pk=voting_round.pk).update(status=status)
+    before = list(AuditEvent.objects.values_list("pk", flat=True))
+
+    page = facilitator_client.get(url(step, voting_round))
+
+    assert page.status_code == 200
+    text = " ".join(page.content.decode().split())
+    for word in words:
+        assert word in text
+    # A plain form posting to the step itself: no JavaScript needed.
+    assert '<form method="post" novalidate>' in text and "csrfmiddlewaretoken" in text
+    assert f'href="{url("round_manage", voting_round)}"' in text
+    voting_round.refresh_from_db()
+    assert voting_round.status == status
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == before
+
+
+def test_the_dashboard_reaches_each_step_through_its_confirmation(facilitator_client, voting_round):
+    """The buttons are links to the confirmation pages: no POST form for these steps on the dashboard."""
+    for status, step in [(Round.Status.DRAFT, "round_open"), (Round.Status.DRAFT, "round_delete"),
+                         (Round.Status.OPEN, "round_close"), (Round.Status.CLOSED, "round_release")]:
+        Round.objects.filter(pk=voting_round.pk).update(status=status)
+        text = facilitator_client.get(url("round_manage", voting_round)).content.decode()
+        assert f'href="{url(step, voting_round)}"' in text
+        assert f'action="{url(step, voting_round)}"' not in text
+
+
+def test_a_bad_deadline_is_refused_on_the_confirmation_page(facilitator_client, voting_round):
+    Round.objects.filter(pk=voting_round.pk).update(status=Round.Status.DRAFT)
+
+    response = facilitator_client.post(url("round_open", voting_round), {"deadline": "2001-01-01T10:00"})
+
+    assert response.status_code == 400
+    assert "Choose a moment in the future." in " ".join(response.context["form"].errors["deadline"])
+    assert "Open round 1?" in response.content.decode()
+    voting_round.refresh_from_db()
+    assert voting_round.status == Round.Status.DRAFT
+
+
+# -- a draft round can go, and be drafted again -------------------------------------
+
+
+def test_a_draft_round_is_deleted_with_its_items_and_the_history_says_so(facilitator_client, voting_round):
+    Round.objects.filter(pk=voting_round.pk).update(status=Round.Status.DRAFT)
+    items = voting_round.items.count()
+
+    response = facilitator_client.post(url("round_delete", voting_round))
+
+    assert response.status_code == 302 and response["Location"] == reverse("surveys:home")
+    assert not Round.objects.filter(pk=voting_round.pk).exists()
+    assert AuditEvent.objects.get(action="edit").summary == f"Deleted draft round 1 ({items} item(s))"
+
+
+@pytest.mark.parametrize("status", [Round.Status.OPEN, Round.Status.CLOSED])
+def test_a_round_that_has_opened_cannot_be_deleted(facilitator_client, voting_round, status):
+    Round.objects.filter(pk=voting_round.pk).update(status=status)
+
+    response = facilitator_client.post(url("round_delete", voting_round))
+
+    assert response.status_code == 409
+    assert "stays on record" in response.content.decode()
+    assert Round.objects.filter(pk=voting_round.pk).exists()
 
 
 # -- completion --------------------------------------------------------------------
