@@ -12,6 +12,7 @@ meetings are left for the authors to write.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.db.models import Count
 
@@ -63,6 +64,7 @@ def methods_summary(*, study: Study) -> MethodsSummary:
                                       "of the panelists who submitted the round would not recommend "
                                       "(inclusive)"),
         ("Number of rounds", str(len(rounds))),
+        *_protocol_rows(study, rounds),
     ]
     previous: set[str] | None = None
     for round_ in rounds:
@@ -98,6 +100,26 @@ def methods_summary(*, study: Study) -> MethodsSummary:
                        "zero; change between rounds by the Wilcoxon signed-rank test on paired ratings"),
     ]
     return MethodsSummary(rows=rows)
+
+
+def _protocol_rows(study: Study, rounds: list[Round]) -> list[tuple[str, str]]:
+    """When the protocol was locked, and each deviation with its values before and after and its reason."""
+    if study.protocol_locked_at is None:
+        return [("Protocol", "Not locked yet: no round has opened")]
+    rows = [("Protocol", f"Locked on {_moment(study.protocol_locked_at)}, when round 1 opened; the consensus "
+                         "definition, rating scale, not-recommended threshold and minimum n were fixed then")]
+    for number, deviation in enumerate(selectors.protocol_deviations(study=study), start=1):
+        kept = [r.number for r in rounds if r.results_released_at and r.results_released_at < deviation.made_at]
+        after = (f" Round(s) {', '.join(map(str, kept))}, released before it, keep the verdicts the panel "
+                 "was shown." if kept else "")
+        reason = deviation.reason.strip().rstrip(".")
+        rows.append((f"Protocol deviation {number}",
+                     f"{_moment(deviation.made_at)}: {deviation.describe()}. Reason: {reason}.{after}"))
+    return rows
+
+
+def _moment(value) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _rand_percentiles(rule: str, params: dict) -> str:

@@ -22,6 +22,7 @@ from surveys.models import (
     ItemLink,
     ItemOption,
     Membership,
+    ProtocolDeviation,
     Round,
     Study,
     Submission,
@@ -258,6 +259,10 @@ def raw_selections_frame(*, round: Round) -> pd.DataFrame:
                      "option__code"),
         ["round", "panelist", "vignette", "option"],
     )
+
+
+def protocol_deviations(*, study: Study) -> list[ProtocolDeviation]:
+    return list(ProtocolDeviation.objects.filter(study=study).order_by("made_at", "pk"))
 
 
 def study_file_data(*, study: Study) -> dict:

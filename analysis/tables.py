@@ -48,9 +48,13 @@ class RoundData:
         study_rounds: list[Round] | None = None,
     ):
         self.round = round
-        self.study = round.study
+        # A round whose results the panel has seen keeps the protocol it saw
+        # them under; another rule is the sensitivity table's.
+        self.study = round.study_as_shown
         self.scale = self.study.scale
         self.rule, self.params = self.study.rule_and_params(rule)
+        # The rule asked for (None: each round's own), which earlier rounds' data follow.
+        self._rule_asked = rule
         # The RoundData of the last round, whose frames this one slices.
         self._history = history
         # The study's rounds, when the caller has read them already.
@@ -58,7 +62,7 @@ class RoundData:
 
     def of_round(self, round: Round) -> RoundData:
         """An earlier closed round's data, from the frames already read."""
-        return RoundData(round, rule=self.rule, history=self._history or self)
+        return RoundData(round, rule=self._rule_asked, history=self._history or self)
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:

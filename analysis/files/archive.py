@@ -51,6 +51,7 @@ from surveys.models import (
     ItemOption,
     Membership,
     Participant,
+    ProtocolDeviation,
     Round,
     Study,
     Submission,
@@ -58,14 +59,15 @@ from surveys.models import (
 from vignettes.models import Option, Vignette
 
 ARCHIVE_FORMAT = "delphi-study-archive"
-ARCHIVE_VERSION = 2
+ARCHIVE_VERSION = 3
 STUDY_FILE_MEMBER = "study.yaml"
 MANIFEST_MEMBER = "archive.json"
 ROWS_READ_AT_ONCE = 5000
 
 STUDY_COLUMNS = (
     "id", "slug", "title", "description", "scale_min", "scale_max", "scale_neutral",
-    "consensus_rule", "consensus_params", "not_recommended_threshold", "minimum_n", "created", "modified",
+    "consensus_rule", "consensus_params", "not_recommended_threshold", "minimum_n", "protocol_locked_at",
+    "created", "modified",
 )
 
 
@@ -106,7 +108,7 @@ TABLES = (
                  scope="from_option__study", refs={"from_option_id": "options", "to_option_id": "options"}),
     ArchiveTable("rounds", Round,
                  ("id", "number", "kind", "status", "deadline", "opened_at", "closed_at", "results_released_at",
-                  "ballot_size", "answers_imported", "panel_count", "submitted_count", "draft_count")),
+                  "ballot_size", "answers_imported", "panel_count", "submitted_count", "draft_count", "protocol")),
     ArchiveTable("items", Item,
                  ("id", "round_id", "code", "type", "text", "vignette_id", "position", "required", "max_choices",
                   "scale_min", "scale_max"),
@@ -132,6 +134,8 @@ TABLES = (
                  ("id", "email", "role", "membership_id", "token_hash", "expires_at", "sent_at", "send_error",
                   "send_attempts", "retry_at", "used_at", "revoked_at", "invited_by_id", "created", "modified"),
                  refs={"membership_id": "memberships", "invited_by_id": "users"}),
+    ArchiveTable("protocol_deviations", ProtocolDeviation, ("id", "made_at", "made_by_id", "reason", "changes"),
+                 refs={"made_by_id": "users"}),
     ArchiveTable("audit_events", AuditEvent, ("id", "actor_id", "action", "summary", "detail", "created"),
                  refs={"actor_id": "users"}),
 )
@@ -163,6 +167,7 @@ def _people(study: Study) -> set[int]:
         set(Membership.objects.filter(study=study).values_list("user_id", flat=True))
         | set(AuditEvent.objects.filter(study=study, actor__isnull=False).values_list("actor_id", flat=True))
         | set(Invitation.objects.filter(study=study, invited_by__isnull=False).values_list("invited_by_id", flat=True))
+        | set(study.deviations.filter(made_by__isnull=False).values_list("made_by_id", flat=True))
     )
 
 

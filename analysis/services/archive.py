@@ -135,7 +135,7 @@ class _Restorer:
             self.fast(TABLES_BY_NAME[name])
         self.plain(TABLES_BY_NAME["memberships"])
         ballots_restored, ballots_dropped = self.ballots()
-        for name in ("invitations", "audit_events"):
+        for name in ("invitations", "protocol_deviations", "audit_events"):
             self.plain(TABLES_BY_NAME[name])
         statistics_refresh((Answer, AnswerOption, Submission, Participant))
         return Restored(

@@ -11,7 +11,7 @@ from surveys.models.answers import Answer, AnswerOption, Participant, Submission
 from surveys.models.audit import AuditEvent
 from surveys.models.people import Ballot, Invitation, Membership, PasswordResetRequest
 from surveys.models.rounds import Item, ItemLink, ItemOption, Round
-from surveys.models.studies import Study, TimeStampedModel
+from surveys.models.studies import ProtocolDeviation, Study, TimeStampedModel
 
 __all__ = [
     "Answer",
@@ -25,6 +25,7 @@ __all__ = [
     "Membership",
     "Participant",
     "PasswordResetRequest",
+    "ProtocolDeviation",
     "Round",
     "Study",
     "Submission",

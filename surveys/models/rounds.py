@@ -35,6 +35,10 @@ class Round(models.Model):
     submitted_count = models.PositiveIntegerField(_("submitted at release"), null=True, blank=True)
     draft_count = models.PositiveIntegerField(_("drafts only at release"), null=True, blank=True)
 
+    # The study's protocol when the results were released (Study.protocol()):
+    # what the panel was shown stays what it was, whatever a later deviation.
+    protocol = models.JSONField(_("protocol at release"), null=True, blank=True)
+
     class Meta:
         ordering = ["study", "number"]
         verbose_name = _("round")
@@ -50,6 +54,11 @@ class Round(models.Model):
 
     def __str__(self):
         return f"{self.study} – round {self.number}"
+
+    @property
+    def study_as_shown(self):
+        """The study under the protocol the panel saw this round's results with (Study.under_protocol)."""
+        return self.study.under_protocol(self.protocol)
 
     def accepts_answers(self, now=None) -> bool:
         """The one place that says whether a vote may be written now."""

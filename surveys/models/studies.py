@@ -1,7 +1,9 @@
 """A study: its scale, its consensus rule and its settings."""
 
+import copy
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -43,6 +45,17 @@ class Study(TimeStampedModel):
         "minimum_n",
     )
     SCALE_FIELDS = ("scale_min", "scale_neutral", "scale_max")
+    # The protocol: what decides a verdict. It is locked when round 1 opens;
+    # a later change is a recorded protocol deviation (ProtocolDeviation).
+    PROTOCOL_FIELDS = (
+        "scale_min",
+        "scale_neutral",
+        "scale_max",
+        "consensus_rule",
+        "consensus_params",
+        "not_recommended_threshold",
+        "minimum_n",
+    )
     # Who may create a study, and so invite people and mail them, is the
     # deployment's decision: this permission, carried by this group
     # (surveys.services.studies.study_creators_group, docs/deploy.md).
@@ -80,6 +93,8 @@ class Study(TimeStampedModel):
         ),
     )
 
+    protocol_locked_at = models.DateTimeField(_("protocol locked at"), null=True, blank=True)
+
     class Meta:
         ordering = ["title"]
         verbose_name = _("study")
@@ -116,6 +131,55 @@ class Study(TimeStampedModel):
             return self.consensus_rule, consensus.validate_params(self.consensus_rule, self.consensus_params, self.scale)
         return rule, consensus.validate_params(rule, None, self.scale)
 
+    def protocol(self) -> dict:
+        """The protocol's values as JSON holds them, to keep with a round whose results the panel has seen."""
+        values = {name: getattr(self, name) for name in self.PROTOCOL_FIELDS}
+        values["not_recommended_threshold"] = str(values["not_recommended_threshold"])
+        return values
+
+    def under_protocol(self, protocol: dict | None) -> "Study":
+        """This study as it was under an earlier protocol (a round's, kept at its release); unsaved."""
+        if not protocol:
+            return self
+        earlier = copy.copy(self)
+        for name, value in protocol.items():
+            if name in self.PROTOCOL_FIELDS:
+                setattr(earlier, name, Decimal(value) if name == "not_recommended_threshold" else value)
+        return earlier
+
     def describe_rule(self) -> str:
         """The study's consensus rule in plain words."""
         return consensus.describe(self.consensus_rule, self.consensus_params, self.scale)
+
+
+class ProtocolDeviation(models.Model):
+    """A change of the protocol after it was locked: when, by whom, why, and each value before and after."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="deviations", verbose_name=_("study"))
+    made_at = models.DateTimeField(_("made at"), auto_now_add=True)
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("made by")
+    )
+    reason = models.TextField(_("reason"))
+    # {field: [before, after]}, in the JSON form of Study.protocol().
+    changes = models.JSONField(_("changes"))
+
+    class Meta:
+        ordering = ["study", "made_at", "pk"]
+        verbose_name = _("protocol deviation")
+        verbose_name_plural = _("protocol deviations")
+
+    def __str__(self):
+        return f"{self.study} – deviation of {self.made_at:%Y-%m-%d}"
+
+    def describe(self) -> str:
+        """Each change in words, e.g. "consensus params {'mean_above': 7} → {'mean_above': 7.5}"."""
+        return "; ".join(
+            f"{name.replace('_', ' ')} {_value(before)} → {_value(after)}" for name, (before, after) in self.changes.items()
+        )
+
+
+def _value(value) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {item}" for key, item in value.items()) + "}"
+    return str(value)

@@ -66,6 +66,8 @@ class _Sources:
     # The answered items, as a subquery, and the round they belong to.
     parent_ids: Subquery
     number: int
+    # That round's protocol if its results were released (Round.protocol).
+    protocol: dict | None = None
 
 
 def round_feedback(
@@ -118,7 +120,8 @@ def round_feedback(
     listed = [item for item in items if item.type in Item.OPTION_LIST_TYPES and item.pk in sources.parents]
     shares = _option_shares(study=study, items=listed, sources=sources, submitters=submitters, mine=mine) if panel else {}
 
-    rule = _Rule(study)
+    # Verdicts under the protocol the panel was shown them with.
+    rule = _Rule(study.under_protocol(sources.protocol))
     feedback: dict[int, list[Feedback]] = {}
     for item in rated:
         feedback[item.pk] = [
@@ -129,8 +132,8 @@ def round_feedback(
         if not panel:
             continue
         texts = [text for _parent, text in sources.parents[item.pk]]
-        if panel < study.minimum_n:
-            one = Feedback(type=item.type, texts=texts, n=panel, too_few=True, minimum=study.minimum_n)
+        if panel < rule.minimum:
+            one = Feedback(type=item.type, texts=texts, n=panel, too_few=True, minimum=rule.minimum)
         else:
             one = _options_feedback(item, texts, shares.get(item.pk, {}), panel)
         feedback[item.pk] = [one]
@@ -143,14 +146,18 @@ def _sources(*, round: Round, items: list[Item], lineage: bool) -> _Sources:
             parents={item.pk: [(item.pk, item.text)] for item in items},
             parent_ids=Subquery(Item.objects.filter(round=round).values("pk")),
             number=round.number,
+            protocol=round.protocol,
         )
     links = ItemLink.objects.filter(child__round=round)
     parents: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for child_id, parent_id, text in links.order_by("parent__position", "parent_id").values_list(
-        "child_id", "parent_id", "parent__text"
+    protocol = None
+    for child_id, parent_id, text, protocol in links.order_by("parent__position", "parent_id").values_list(
+        "child_id", "parent_id", "parent__text", "parent__round__protocol"
     ):
         parents[child_id].append((parent_id, text))
-    return _Sources(parents=dict(parents), parent_ids=Subquery(links.values("parent_id")), number=round.number - 1)
+    return _Sources(
+        parents=dict(parents), parent_ids=Subquery(links.values("parent_id")), number=round.number - 1, protocol=protocol
+    )
 
 
 def _merged_into(*, study: Study, items: list[Item]) -> dict[int, int]:

@@ -101,6 +101,11 @@ def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Ro
     reopened = round.status == Round.Status.CLOSED
     if reopened:
         round_uncount(round=round)
+    # The protocol is fixed from the moment the panel first sees a question.
+    locks = round.study.protocol_locked_at is None
+    if locks:
+        round.study.protocol_locked_at = timezone.now()
+        round.study.save(update_fields=["protocol_locked_at"])
     round.status = Round.Status.OPEN
     round.opened_at = round.opened_at if reopened else timezone.now()
     round.closed_at = None
@@ -111,7 +116,8 @@ def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Ro
         by=by,
         action=AuditEvent.Action.OPEN,
         summary=f"{'Reopened' if reopened else 'Opened'} round {round.number}"
-        + (f" until {moment(deadline)}" if deadline else ", no deadline"),
+        + (f" until {moment(deadline)}" if deadline else ", no deadline")
+        + ("; the protocol is locked" if locks else ""),
         detail={"round": round.number, "deadline": deadline.isoformat() if deadline else None},
     )
     return round
@@ -180,7 +186,9 @@ def round_results_release(*, round: Round, by=None) -> Round:
     round.submitted_count = statuses.count(Ballot.Status.SUBMITTED)
     round.draft_count = statuses.count(Ballot.Status.DRAFT)
     round.results_released_at = timezone.now()
-    round.save(update_fields=["results_released_at", "panel_count", "submitted_count", "draft_count"])
+    # The verdicts the panel now sees stay the ones it saw (Round.study_as_shown).
+    round.protocol = round.study.protocol()
+    round.save(update_fields=["results_released_at", "panel_count", "submitted_count", "draft_count", "protocol"])
     Ballot.objects.filter(round=round).delete()
     audit_record(
         study=round.study,

@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from surveys.models import AuditEvent, Membership, Study
+from surveys.models import AuditEvent, Membership, ProtocolDeviation, Study
 from surveys.selectors.facilitator import study_has_ratings
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record
@@ -73,9 +73,16 @@ def study_settings_update(
     consensus_params: dict,
     not_recommended_threshold,
     minimum_n: int,
+    deviation_reason: str = "",
     by=None,
 ) -> Study:
-    """Saves the study's settings; the scale stays fixed once anyone has rated on it."""
+    """Saves the study's settings; the scale stays fixed once anyone has rated on it.
+
+    Once the protocol is locked (round 1 has opened), a change of it is a
+    protocol deviation: it needs a reason, and is recorded with each value
+    before and after. Rounds whose results are released keep the protocol
+    they were shown under (Round.protocol).
+    """
     study = Study.objects.select_for_update().get(pk=study.pk)
     values = {
         "title": title,
@@ -92,9 +99,32 @@ def study_settings_update(
     if rescaled and study_has_ratings(study=study):
         raise ServiceError(_("The panel has already rated on this scale; it cannot change."))
     changed = [name for name in Study.SETTINGS_FIELDS if values[name] != getattr(study, name)]
+    deviated = [name for name in changed if name in Study.PROTOCOL_FIELDS]
+    deviation_reason = deviation_reason.strip()
+    if deviated and study.protocol_locked_at is not None and not deviation_reason:
+        raise ServiceError(
+            _("The protocol was locked when round 1 opened: changing it is a protocol deviation. Give its reason."),
+            field="deviation_reason",
+        )
+    before = study.protocol()
     for name in changed:
         setattr(study, name, values[name])
     study.save()
+    if deviated and study.protocol_locked_at is not None:
+        after = study.protocol()
+        deviation = ProtocolDeviation.objects.create(
+            study=study,
+            made_by=by,
+            reason=deviation_reason,
+            changes={name: [before[name], after[name]] for name in deviated},
+        )
+        audit_record(
+            study=study,
+            by=by,
+            action=AuditEvent.Action.EDIT,
+            summary=f"Protocol deviation: {deviation.describe()}; reason: {deviation_reason}",
+            detail={"deviation": deviation.pk, "changes": deviation.changes, "reason": deviation_reason},
+        )
     if changed:
         audit_record(
             study=study,

@@ -5,7 +5,7 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from consensus import Scale, describe, validate_params
-from surveys.forms.fields import ShallowJSONField
+from surveys.forms.fields import ShallowJSONField, TextAreaField
 from surveys.models import Study
 from vignettes.validators import validate_no_link, validate_one_line
 
@@ -57,8 +57,23 @@ class StudySettingsForm(forms.ModelForm):
         fields = list(Study.SETTINGS_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
+    deviation_reason = TextAreaField(
+        label=_("Reason for the protocol deviation"),
+        required=False,
+        max_length=2000,
+        rows=2,
+        help_text=_(
+            "The protocol was locked when round 1 opened. A change of the scale, rule, parameters, threshold "
+            "or minimum n is a protocol deviation: say why. The history and the methods summary record it "
+            "with the values before and after, and released rounds keep the verdicts the panel saw."
+        ),
+    )
+
     def __init__(self, *args, scale_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.protocol_locked = bool(self.instance.protocol_locked_at)
+        if not self.protocol_locked:
+            del self.fields["deviation_reason"]
         # Left blank, the study keeps the usual minimum.
         self.fields["minimum_n"].required = False
         self.fields["minimum_n"].validators.append(MinValueValidator(1))
@@ -89,6 +104,14 @@ class StudySettingsForm(forms.ModelForm):
         except ValueError as error:
             self.add_error("consensus_params", str(error))
             return data
+        if self.protocol_locked and not (data.get("deviation_reason") or "").strip():
+            changed = [name for name in Study.PROTOCOL_FIELDS if name in data and data[name] != getattr(self.instance, name)]
+            if changed:
+                self.add_error(
+                    "deviation_reason",
+                    _("The protocol is locked: changing %(fields)s is a protocol deviation. Give its reason.")
+                    % {"fields": ", ".join(name.replace("_", " ") for name in changed)},
+                )
         # A missing rule already carries its "required" error; there is nothing to preview.
         if "consensus_rule" in data:
             self.preview = describe(data["consensus_rule"], data["consensus_params"], scale)

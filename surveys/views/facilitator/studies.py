@@ -98,7 +98,8 @@ def study_file(request, slug: str):
 
 
 def _settings_page(request, study: Study, form: StudySettingsForm, *, status: int = 200):
-    return render(request, "surveys/facilitator/study_settings.html", {"study": study, "form": form}, status=status)
+    context = {"study": study, "form": form, "deviations": study.deviations.all()}
+    return render(request, "surveys/facilitator/study_settings.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -528,9 +528,9 @@ class TestABrokenArchive:
         assert "corrupt or truncated archive" in message
 
     def test_an_archive_of_another_version_is_refused(self, small_archive, tmp_path):
-        message = restore_error(tmp_path, rewritten(small_archive, lambda manifest, tables: manifest.update(version=3)))
+        message = restore_error(tmp_path, rewritten(small_archive, lambda manifest, tables: manifest.update(version=4)))
 
-        assert "archive version 3 cannot be read; this platform reads version 2" in message
+        assert "archive version 4 cannot be read; this platform reads version 3" in message
 
     def test_a_study_file_is_not_an_archive(self, small_archive, tmp_path):
         assert "corrupt or truncated archive" in restore_error(tmp_path, MAYO_FILE.read_bytes())
@@ -595,7 +595,7 @@ class TestTheCommands:
             manifest = json.loads(archive.read("archive.json"))
             study_file = archive.read("study.yaml")
         assert names == ["archive.json", "study.yaml", *sorted(f"tables/{name}.jsonl" for name in manifest["tables"])]
-        assert (manifest["format"], manifest["version"]) == ("delphi-study-archive", 2)
+        assert (manifest["format"], manifest["version"]) == ("delphi-study-archive", 3)
         assert manifest["study"]["slug"] == SLUG
         assert manifest["tables"]["items"]["rows"] == 21
         # The study file inside loads as any study file does.
