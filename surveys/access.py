@@ -10,6 +10,7 @@ from functools import wraps
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.models import Invitation, Item, Membership, Round, Study
@@ -42,7 +43,14 @@ def _membership(request, slug: str, roles) -> Membership:
     )
     if membership is None:
         raise Http404
+    in_study_zone(membership.study)
     return membership
+
+
+def in_study_zone(study: Study) -> Study:
+    """Times on the study's pages are typed and shown in its time zone, for the rest of the request."""
+    timezone.activate(study.zone)
+    return study
 
 
 def get_study_for_facilitator(request, slug: str) -> Study:
@@ -68,6 +76,7 @@ def get_round_for_facilitator(request, slug: str, number: int) -> Round:
     )
     if round is None:
         raise Http404
+    in_study_zone(round.study)
     return round
 
 
@@ -94,4 +103,5 @@ def get_round_for_panelist(request, slug: str, number: int) -> tuple[Membership,
     round = panelist_round(membership=membership, number=number) if membership else None
     if round is None or round.status == Round.Status.DRAFT:
         raise Http404
+    in_study_zone(round.study)
     return membership, round

@@ -2,8 +2,11 @@
 
 import copy
 from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -31,11 +34,23 @@ _scale_validators = [MinValueValidator(SCALE_RANGE[0]), MaxValueValidator(SCALE_
 RULE_CHOICES = [(code, rule.name) for code, rule in consensus.RULES.items()]
 
 
+@cache
+def time_zones() -> list[str]:
+    """The IANA time zones a study may keep its times in, sorted."""
+    return sorted(available_timezones() - {"localtime"})
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in time_zones():
+        raise ValidationError(_("Choose a time zone from the list, e.g. America/Chicago."))
+
+
 class Study(TimeStampedModel):
     # What a facilitator edits on the settings page, and a new study starts with.
     SETTINGS_FIELDS = (
         "title",
         "description",
+        "time_zone",
         "scale_min",
         "scale_neutral",
         "scale_max",
@@ -93,6 +108,14 @@ class Study(TimeStampedModel):
         ),
     )
 
+    # Deadlines are typed, shown and mailed in this zone, named next to each time.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text=_("Deadlines are entered and shown in this zone, and mails give times in it."),
+    )
     protocol_locked_at = models.DateTimeField(_("protocol locked at"), null=True, blank=True)
 
     class Meta:
@@ -119,6 +142,10 @@ class Study(TimeStampedModel):
 
     def __str__(self):
         return self.title
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
 
     @property
     def scale(self) -> consensus.Scale:

@@ -30,6 +30,6 @@ def audit_record(*, study: Study, by, action: str, summary: str, detail: dict | 
     return event
 
 
-def moment(value: datetime) -> str:
-    """A time as the history prints it, in the server's time zone."""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+def moment(value: datetime, study: Study) -> str:
+    """A time as the history prints it: in the study's time zone, named."""
+    return f"{timezone.localtime(value, study.zone).strftime('%Y-%m-%d %H:%M')} {study.time_zone}"

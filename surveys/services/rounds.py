@@ -116,7 +116,7 @@ def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Ro
         by=by,
         action=AuditEvent.Action.OPEN,
         summary=f"{'Reopened' if reopened else 'Opened'} round {round.number}"
-        + (f" until {moment(deadline)}" if deadline else ", no deadline")
+        + (f" until {moment(deadline, round.study)}" if deadline else ", no deadline")
         + ("; the protocol is locked" if locks else ""),
         detail={"round": round.number, "deadline": deadline.isoformat() if deadline else None},
     )
@@ -140,7 +140,7 @@ def round_extend(*, round: Round, deadline: datetime, by=None) -> Round:
         study=round.study,
         by=by,
         action=AuditEvent.Action.EXTEND,
-        summary=f"Extended round {round.number} until {moment(deadline)}",
+        summary=f"Extended round {round.number} until {moment(deadline, round.study)}",
         detail={"round": round.number, "from": previous.isoformat() if previous else None, "to": deadline.isoformat()},
     )
     return round

@@ -35,6 +35,7 @@ def study_create(
     consensus_params: dict | None = None,
     not_recommended_threshold=50,
     minimum_n: int = 3,
+    time_zone: str = "UTC",
     by,
 ) -> Study:
     """An empty study with its scale, rule and threshold; its creator becomes its facilitator.
@@ -54,6 +55,7 @@ def study_create(
         consensus_params=consensus_params or {},
         not_recommended_threshold=not_recommended_threshold,
         minimum_n=minimum_n,
+        time_zone=time_zone,
     )
     Membership.objects.create(study=study, user=by, role=Membership.Role.FACILITATOR)
     audit_record(study=study, by=by, action=AuditEvent.Action.CREATE, summary="Created the study", detail={})
@@ -73,6 +75,7 @@ def study_settings_update(
     consensus_params: dict,
     not_recommended_threshold,
     minimum_n: int,
+    time_zone: str | None = None,
     deviation_reason: str = "",
     by=None,
 ) -> Study:
@@ -94,6 +97,7 @@ def study_settings_update(
         "consensus_params": consensus_params,
         "not_recommended_threshold": not_recommended_threshold,
         "minimum_n": minimum_n,
+        "time_zone": time_zone or study.time_zone,
     }
     rescaled = any(values[name] != getattr(study, name) for name in Study.SCALE_FIELDS)
     if rescaled and study_has_ratings(study=study):

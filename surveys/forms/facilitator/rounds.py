@@ -10,7 +10,7 @@ from vignettes.validators import validate_no_link
 
 
 class DeadlineForm(forms.Form):
-    """A deadline in the facilitator's time zone; blank means no deadline when opening."""
+    """A deadline in the study's time zone; blank means no deadline when opening."""
 
     deadline = forms.DateTimeField(
         label=_("Deadline"),
@@ -19,9 +19,12 @@ class DeadlineForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
 
-    def __init__(self, *args, required: bool = False, **kwargs):
+    def __init__(self, *args, required: bool = False, zone: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["deadline"].required = required
+        if zone:
+            # Typed in the study's zone: surveys.access activates it for the request.
+            self.fields["deadline"].help_text = _("In the study's time zone, %(zone)s.") % {"zone": zone}
 
     def clean_deadline(self):
         deadline = self.cleaned_data["deadline"]

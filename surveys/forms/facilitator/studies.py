@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consensus import Scale, describe, validate_params
 from surveys.forms.fields import ShallowJSONField, TextAreaField
 from surveys.models import Study
+from surveys.models.studies import time_zones
 from vignettes.validators import validate_no_link, validate_one_line
 
 
@@ -57,6 +58,13 @@ class StudySettingsForm(forms.ModelForm):
         fields = list(Study.SETTINGS_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=[("", "")] + [(zone, zone) for zone in time_zones()],
+        initial="UTC",
+        required=False,
+        help_text=Study._meta.get_field("time_zone").help_text,
+    )
     deviation_reason = TextAreaField(
         label=_("Reason for the protocol deviation"),
         required=False,
@@ -82,6 +90,10 @@ class StudySettingsForm(forms.ModelForm):
             for name in Study.SCALE_FIELDS:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = _("Fixed: the panel has already rated on this scale.")
+
+    def clean_time_zone(self):
+        """Left out, the study keeps its zone (a new study's is UTC)."""
+        return self.cleaned_data["time_zone"] or self.instance.time_zone or "UTC"
 
     def clean_minimum_n(self):
         value = self.cleaned_data["minimum_n"]

@@ -29,7 +29,7 @@ def round_page(request, round: Round, *, status: int = 200, **forms):
         "study": round.study,
         "round": round,
         "completion": round_completion(round=round),
-        "extend_form": forms.get("extend_form") or DeadlineForm(required=True),
+        "extend_form": forms.get("extend_form") or DeadlineForm(required=True, zone=round.study.time_zone),
         "reminder_form": forms.get("reminder_form") or ReminderForm(),
         "statement_form": forms.get("statement_form") or StatementForm(study=round.study),
         "matrix_form": forms.get("matrix_form") or MatrixForm(study=round.study),
@@ -97,7 +97,7 @@ def _confirm(request, round: Round, step: str, *, heading: str, button: str, sta
 def round_open(request, slug: str, number: int):
     """The deadline and what opening means (GET), then the opening (POST)."""
     round = get_round_for_facilitator(request, slug, number)
-    form = DeadlineForm(request.POST if request.method == "POST" else None)
+    form = DeadlineForm(request.POST if request.method == "POST" else None, zone=round.study.time_zone)
 
     def page(status: int = 200, error: str = ""):
         return _confirm(
@@ -126,7 +126,8 @@ def round_open(request, slug: str, number: int):
 def round_extend(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
     return round_form_step(
-        request, round, DeadlineForm(request.POST, required=True), name="extend_form", service=rounds.round_extend,
+        request, round, DeadlineForm(request.POST, required=True, zone=round.study.time_zone),
+        name="extend_form", service=rounds.round_extend,
         success=_("The deadline is extended."),
     )
 
