@@ -42,6 +42,9 @@ from vignettes.validators import first_link
 
 logger = logging.getLogger(__name__)
 
+# Panelists per queued mail task.
+MAIL_BATCH = 100
+
 # After a failed send, the next tries: five in all, over about half a day.
 RETRY_DELAYS = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=12))
 
@@ -193,6 +196,85 @@ def reminders_mail(
                 detail={"round": round.number, "not_sent": len(failed), "reason": reason, "tries": attempt},
             )
     return sent
+
+
+# What the panel hears without the facilitator typing it: each a fixed mail.
+NEWS = {
+    "opened": ("surveys/email/round_opened_subject.txt", "surveys/email/round_opened.txt", "surveys:vote"),
+    "released": ("surveys/email/results_released_subject.txt", "surveys/email/results_released.txt", "surveys:results"),
+}
+
+
+@task()
+def round_news_mail(*, round_id: int, news: str, membership_ids: list[int]) -> int:
+    """Tells these panelists that a round has opened (with its deadline) or that its results are out.
+
+    Sent only if the round is still as the news says when the worker runs:
+    open for "opened", released for "released". Returns how many were sent.
+    """
+    round = Round.objects.select_related("study").get(pk=round_id)
+    if (news == "opened" and round.status != Round.Status.OPEN) or (
+        news == "released" and round.results_released_at is None
+    ):
+        return 0
+    subject_template, body_template, page = NEWS[news]
+    context = {
+        "study": round.study,
+        "round": round,
+        "platform": settings.PLATFORM_NAME,
+        "site": settings.SITE_URL,
+        "link": site_link(reverse(page, kwargs={"slug": round.study.slug, "number": round.number})),
+    }
+    subject = _subject(subject_template, context)
+    body = render_to_string(body_template, context)
+    addresses = (
+        Membership.objects.active()
+        .filter(pk__in=membership_ids, study_id=round.study_id, role=Membership.Role.PANELIST)
+        .exclude(user__email="")
+        .values_list("pk", "user__email")
+    )
+    sent = 0
+    for pk, address in addresses:
+        try:
+            sent += send_mail(subject, body, None, [address])
+        except Exception as error:  # the others still go
+            logger.warning("News %s of round %s not sent to membership %s: %s", news, round_id, pk, type(error).__name__)
+    return sent
+
+
+@task()
+def scheduled_reminders(*, round_id: int, deadline: str, days: int) -> int:
+    """The reminder a facilitator set for `days` before the deadline, to whoever has not submitted by then.
+
+    Nothing goes if the round is no longer open, or if its deadline moved
+    since this was scheduled (the extension scheduled its own). Returns how
+    many panelists are reminded.
+    """
+    round = Round.objects.select_related("study").get(pk=round_id)
+    if round.status != Round.Status.OPEN or round.deadline is None or round.deadline.isoformat() != deadline:
+        return 0
+    submitted = Ballot.objects.filter(round=round, status=Ballot.Status.SUBMITTED).values("membership_id")
+    waiting = list(
+        Membership.objects.active()
+        .filter(study=round.study, role=Membership.Role.PANELIST)
+        .exclude(pk__in=submitted)
+        .exclude(user__email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not waiting:
+        return 0
+    event = audit_record(
+        study=round.study,
+        by=None,
+        action=AuditEvent.Action.REMIND,
+        summary=f"Scheduled reminder, {days} day(s) before the deadline: {len(waiting)} panelist(s) "
+        f"who had not submitted round {round.number}",
+        detail={"round": round.number, "reminded": len(waiting), "days": days, "note": ""},
+    )
+    for start in range(0, len(waiting), MAIL_BATCH):
+        reminders_mail.enqueue(round_id=round.pk, membership_ids=waiting[start : start + MAIL_BATCH], event_id=event.pk)
+    return len(waiting)
 
 
 @task()

@@ -35,6 +35,9 @@ class Round(models.Model):
     submitted_count = models.PositiveIntegerField(_("submitted at release"), null=True, blank=True)
     draft_count = models.PositiveIntegerField(_("drafts only at release"), null=True, blank=True)
 
+    # Days before the deadline on which whoever has not submitted is reminded
+    # (surveys.tasks.scheduled_reminders), e.g. [3, 1].
+    reminder_days = models.JSONField(_("reminders, days before the deadline"), default=list, blank=True)
     # The study's protocol when the results were released (Study.protocol()):
     # what the panel was shown stays what it was, whatever a later deviation.
     protocol = models.JSONField(_("protocol at release"), null=True, blank=True)

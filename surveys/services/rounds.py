@@ -4,7 +4,8 @@ Every step locks the round's row, so two facilitators acting at once, or a
 close racing a vote, are applied one after the other.
 """
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,7 @@ from surveys.services import ServiceError
 from surveys.services.audit import audit_record, moment
 from surveys.services.counting import round_count, round_uncount
 from surveys.services.mail_quota import mail_quota_check
-from surveys.tasks import reminders_mail
+from surveys.tasks import reminders_mail, round_news_mail, scheduled_reminders
 
 # Panelists per queued mail task: a panel of 500 is five tasks, not 500.
 REMINDER_BATCH = 100
@@ -73,9 +74,18 @@ def round_delete(*, round: Round, by=None) -> int:
     return number
 
 
+# The farthest ahead of a deadline a reminder may be set.
+MAX_REMINDER_DAYS = 60
+
+
 @transaction.atomic
-def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Round:
-    """Opens a draft round for voting.
+def round_open(
+    *, round: Round, deadline: datetime | None = None, reminder_days: Sequence[int] = (), by=None
+) -> Round:
+    """Opens a draft round for voting, and tells the panel, with the deadline.
+
+    `reminder_days` (e.g. 3, 1) schedule a reminder that many days before the
+    deadline, to whoever has not submitted by then (tasks.scheduled_reminders).
 
     A closed round may open again (closed by mistake, or to let late votes
     in) until its results are released to the panel. Its count is taken
@@ -98,6 +108,13 @@ def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Ro
         raise ServiceError(_("Round %(number)s has no items yet.") % {"number": round.number})
     if deadline is not None and deadline <= timezone.now():
         raise ServiceError(_("The deadline must lie in the future."), field="deadline")
+    reminder_days = sorted(set(reminder_days), reverse=True)
+    if reminder_days and deadline is None:
+        raise ServiceError(_("Reminders before the deadline need a deadline."), field="reminder_days")
+    if any(not 1 <= days <= MAX_REMINDER_DAYS for days in reminder_days):
+        raise ServiceError(
+            _("Give days from 1 to %(most)s before the deadline.") % {"most": MAX_REMINDER_DAYS}, field="reminder_days"
+        )
     reopened = round.status == Round.Status.CLOSED
     if reopened:
         round_uncount(round=round)
@@ -110,7 +127,11 @@ def round_open(*, round: Round, deadline: datetime | None = None, by=None) -> Ro
     round.opened_at = round.opened_at if reopened else timezone.now()
     round.closed_at = None
     round.deadline = deadline
-    round.save(update_fields=["status", "opened_at", "closed_at", "deadline"])
+    round.reminder_days = reminder_days
+    round.save(update_fields=["status", "opened_at", "closed_at", "deadline", "reminder_days"])
+    if not reopened:
+        _panel_tell(round, "opened")
+    _reminders_schedule(round)
     audit_record(
         study=round.study,
         by=by,
@@ -136,6 +157,8 @@ def round_extend(*, round: Round, deadline: datetime, by=None) -> Round:
     previous = round.deadline
     round.deadline = deadline
     round.save(update_fields=["deadline"])
+    # The reminders scheduled for the old deadline see it moved, and send nothing.
+    _reminders_schedule(round)
     audit_record(
         study=round.study,
         by=by,
@@ -190,6 +213,7 @@ def round_results_release(*, round: Round, by=None) -> Round:
     round.protocol = round.study.protocol()
     round.save(update_fields=["results_released_at", "panel_count", "submitted_count", "draft_count", "protocol"])
     Ballot.objects.filter(round=round).delete()
+    _panel_tell(round, "released")
     audit_record(
         study=round.study,
         by=by,
@@ -198,6 +222,40 @@ def round_results_release(*, round: Round, by=None) -> Round:
         detail={"round": round.number},
     )
     return round
+
+
+def _panel_tell(round: Round, news: str) -> None:
+    """Queues the fixed mail of this news (tasks.NEWS) to the study's panel, once the transaction commits."""
+    panel = list(
+        Membership.objects.active()
+        .filter(study=round.study, role=Membership.Role.PANELIST)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(panel), REMINDER_BATCH):
+        batch = panel[start : start + REMINDER_BATCH]
+        transaction.on_commit(
+            lambda batch=batch: round_news_mail.enqueue(round_id=round.pk, news=news, membership_ids=batch)
+        )
+
+
+def _reminders_schedule(round: Round) -> None:
+    """Queues the round's reminders for their times before its deadline; those already past are not sent.
+
+    A task backend that cannot wait (the immediate one of development) would
+    send them at once, so it schedules none.
+    """
+    if not round.reminder_days or round.deadline is None or not scheduled_reminders.get_backend().supports_defer:
+        return
+    now = timezone.now()
+    for days in round.reminder_days:
+        when = round.deadline - timedelta(days=days)
+        if when > now:
+            transaction.on_commit(
+                lambda when=when, days=days: scheduled_reminders.using(run_after=when).enqueue(
+                    round_id=round.pk, deadline=round.deadline.isoformat(), days=days
+                )
+            )
 
 
 @transaction.atomic

@@ -33,6 +33,24 @@ class DeadlineForm(forms.Form):
         return deadline
 
 
+class OpenForm(DeadlineForm):
+    """Opening a round: its deadline, and the days before it on which those who have not submitted are reminded."""
+
+    reminder_days = forms.CharField(
+        label=_("Remind those who have not submitted, days before the deadline"),
+        required=False,
+        max_length=50,
+        help_text=_("For example 3, 1: a reminder 3 days and another 1 day before the deadline. Leave blank for none."),
+    )
+
+    def clean_reminder_days(self) -> list[int]:
+        raw = self.cleaned_data["reminder_days"]
+        parts = [part for part in raw.replace(";", ",").replace(" ", ",").split(",") if part]
+        if not all(part.isdigit() for part in parts):
+            raise forms.ValidationError(_("Give whole numbers of days, separated by commas, e.g. 3, 1."))
+        return [int(part) for part in parts]
+
+
 class ReminderForm(forms.Form):
     """The facilitator's note inside the fixed reminder, which names the study and the platform and links to the round."""
 

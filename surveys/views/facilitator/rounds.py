@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from surveys.access import get_round_for_facilitator, get_study_for_facilitator
 from surveys.forms.facilitator.builder import MatrixForm, StatementForm
-from surveys.forms.facilitator.rounds import DeadlineForm, ReminderForm
+from surveys.forms.facilitator.rounds import DeadlineForm, OpenForm, ReminderForm
 from surveys.models import Round
 from surveys.selectors.facilitator import round_completion, round_items_with_lineage
 from surveys.services import ServiceError, rounds
@@ -97,7 +97,7 @@ def _confirm(request, round: Round, step: str, *, heading: str, button: str, sta
 def round_open(request, slug: str, number: int):
     """The deadline and what opening means (GET), then the opening (POST)."""
     round = get_round_for_facilitator(request, slug, number)
-    form = DeadlineForm(request.POST if request.method == "POST" else None, zone=round.study.time_zone)
+    form = OpenForm(request.POST if request.method == "POST" else None, zone=round.study.time_zone)
 
     def page(status: int = 200, error: str = ""):
         return _confirm(
