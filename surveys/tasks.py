@@ -103,6 +103,34 @@ def invitations_mail(*, invitation_ids: list[int]) -> int:
     return sent
 
 
+def invitation_mail_text(*, study, user, link: str, expires_at, note: str | None = None) -> tuple[str, str]:
+    """The invitation's subject and body; the invitations page previews it with `note` before it is saved."""
+    context = {
+        "study": study,
+        "platform": settings.PLATFORM_NAME,
+        "site": settings.SITE_URL,
+        "link": link,
+        "expires_at": expires_at,
+        "user": user,
+        "note": study.invitation_note if note is None else note,
+    }
+    return _subject("surveys/email/invitation_subject.txt", context), render_to_string(
+        "surveys/email/invitation.txt", context
+    )
+
+
+def invitation_preview(*, study, note: str) -> tuple[str, str]:
+    """The invitation mail with `note` as an invitee would get it, for a made-up invitee and link."""
+    invitee = get_user_model()(username="name@example.org", email="name@example.org", first_name="Name Surname")
+    return invitation_mail_text(
+        study=study,
+        user=invitee,
+        link=site_link("/invitations/") + "…/",
+        expires_at=timezone.now() + Invitation.VALID_FOR,
+        note=note,
+    )
+
+
 def _invitation_send(pk: int) -> int:
     with transaction.atomic():
         invitation = (
@@ -119,16 +147,12 @@ def _invitation_send(pk: int) -> int:
         invitation.send_attempts += 1
         invitation.send_error, invitation.retry_at = "", None
         invitation.save(update_fields=["token_hash", "sent_at", "send_attempts", "send_error", "retry_at", "modified"])
-        context = {
-            "study": invitation.study,
-            "platform": settings.PLATFORM_NAME,
-            "site": settings.SITE_URL,
-            "link": site_link(reverse("surveys:invitation", kwargs={"token": token})),
-            "expires_at": invitation.expires_at,
-            "user": invitation.membership.user,
-        }
-        subject = _subject("surveys/email/invitation_subject.txt", context)
-        body = render_to_string("surveys/email/invitation.txt", context)
+        subject, body = invitation_mail_text(
+            study=invitation.study,
+            user=invitation.membership.user,
+            link=site_link(reverse("surveys:invitation", kwargs={"token": token})),
+            expires_at=invitation.expires_at,
+        )
         # Inside the transaction: if the mail cannot go, no token is recorded as sent.
         return send_mail(subject, body, None, [invitation.email])
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("studies/<slug:slug>/history/", studies.history, name="history"),
     path("studies/<slug:slug>/settings/", studies.study_settings, name="study_settings"),
     path("studies/<slug:slug>/invitations/", invitations.invitation_list, name="study_invitations"),
+    path("studies/<slug:slug>/invitations/note/", invitations.invitation_note, name="invitation_note"),
     path("studies/<slug:slug>/invitations/<int:pk>/revoke/", invitations.invitation_revoke, name="invitation_revoke"),
     path("studies/<slug:slug>/invitations/<int:pk>/resend/", invitations.invitation_resend, name="invitation_resend"),
     path("studies/<slug:slug>/members/<int:pk>/remove/", invitations.member_remove, name="member_remove"),

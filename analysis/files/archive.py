@@ -67,7 +67,7 @@ ROWS_READ_AT_ONCE = 5000
 STUDY_COLUMNS = (
     "id", "slug", "title", "description", "scale_min", "scale_max", "scale_neutral",
     "consensus_rule", "consensus_params", "not_recommended_threshold", "minimum_n", "protocol_locked_at",
-    "time_zone",
+    "time_zone", "invitation_note",
     "created", "modified",
 )
 

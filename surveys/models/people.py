@@ -4,6 +4,7 @@ Rows here name people. Nothing here holds in the clear what anyone answered.
 """
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -88,6 +89,9 @@ class Invitation(TimeStampedModel):
     to an account that already has a password signs nobody in by itself: its
     holder gives that password too.
     """
+
+    # How long a link works after it is made.
+    VALID_FOR = timedelta(days=14)
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -108,6 +108,8 @@ class Study(TimeStampedModel):
         ),
     )
 
+    # The facilitators' own words inside the fixed invitation mail.
+    invitation_note = models.TextField(_("invitation note"), blank=True, validators=[validate_no_link])
     # Deadlines are typed, shown and mailed in this zone, named next to each time.
     time_zone = models.CharField(
         _("time zone"),

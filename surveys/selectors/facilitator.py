@@ -132,3 +132,4 @@ def mail_sent(*, since, study: Study, by=None) -> tuple[int, int]:
         by_study += mails if study_id == study.pk else 0
         by_facilitator += mails if by is not None and actor_id == by.pk else 0
     return by_study, by_facilitator
+

@@ -15,7 +15,6 @@ from surveys.services.audit import audit_event, audit_record
 from surveys.services.mail_quota import mail_quota_check
 from surveys.tasks import invitations_mail
 
-INVITATION_VALID_FOR = timedelta(days=14)
 # Messages per queued mail task: 500 invitations are five tasks, not 500.
 MAIL_BATCH = 100
 
@@ -28,7 +27,7 @@ def invitations_create(
     names: Mapping[str, str] | None = None,
     role: str = Membership.Role.PANELIST,
     by=None,
-    valid_for: timedelta = INVITATION_VALID_FOR,
+    valid_for: timedelta = Invitation.VALID_FOR,
 ) -> list[Invitation]:
     """Makes each person a member of the study, to join by accepting, and queues them a single-use link: everyone, or nobody.
 
@@ -119,6 +118,24 @@ def invitations_create(
         for email in emails
     )
     return invitations
+
+
+@transaction.atomic
+def invitation_note_update(*, study: Study, note: str, by=None) -> Study:
+    """Saves the facilitators' words that every invitation of the study carries from now on."""
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if note == study.invitation_note:
+        return study
+    study.invitation_note = note
+    study.save(update_fields=["invitation_note", "modified"])
+    audit_record(
+        study=study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary="Changed the invitation's text",
+        detail={"note": note},
+    )
+    return study
 
 
 class InvitationUnusable(ServiceError):

@@ -55,6 +55,8 @@ surveys:study_invitations   GET    login       404         404         404      
 surveys:study_invitations   POST   login       404         404         404         404         400         404
 surveys:invitation_revoke   GET    login       404         404         404         404         200         404
 surveys:invitation_revoke   POST   login       404         404         404         404         302         404
+surveys:invitation_note     GET    405         405         405         405         405         405         405
+surveys:invitation_note     POST   login       404         404         404         404         302         404
 surveys:invitation_resend   GET    405         405         405         405         405         405         405
 surveys:invitation_resend   POST   login       404         404         404         404         302         404
 surveys:member_remove       GET    login       404         404         404         404         200         404
@@ -157,6 +159,7 @@ PLACES = {
     "surveys:study_invitations": {"slug": SLUG},
     "surveys:invitation_revoke": {"slug": SLUG, "pk": "invitation"},
     "surveys:invitation_resend": {"slug": SLUG, "pk": "invitation"},
+    "surveys:invitation_note": {"slug": SLUG},
     "surveys:member_remove": {"slug": SLUG, "pk": "invitee"},
     "surveys:invitation": {"token": INVITATION_TOKEN},
     "surveys:study_file": {"slug": SLUG},

@@ -314,6 +314,11 @@ CASES = {
     "surveys:round_release": Case(
         "facilitator", lambda w: _url("surveys:round_release", w.closed), lambda w: form_data({}), examples=5,
     ),
+    "surveys:invitation_note": Case(
+        "facilitator", lambda w: reverse("surveys:invitation_note", kwargs={"slug": w.study.slug}),
+        lambda w: form_data({"note": hostile("Welcome to the panel."), "preview": st.sampled_from(["", "1"])}),
+        examples=30,
+    ),
     "surveys:round_delete": Case(
         "facilitator", lambda w: _url("surveys:round_delete", w.draft), lambda w: form_data({}), examples=5,
     ),

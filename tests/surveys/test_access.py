@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 FACILITATOR_ONLY = {
     *(f"surveys:{name}" for name in (
-        "study_invitations", "invitation_revoke", "invitation_resend", "member_remove", "study_file", "history", "study_settings",
+        "study_invitations", "invitation_note", "invitation_revoke", "invitation_resend", "member_remove", "study_file", "history", "study_settings",
         "round_manage", "round_preview", "round_open", "round_extend", "round_close", "round_release", "round_delete", "round_remind",
         "round_next",
         "statement_add", "matrix_add", "round_new",

@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from surveys.forms.fields import TextAreaField
 from surveys.models import Invitation, Membership
+from vignettes.validators import validate_no_link
 
 
 class InvitationForm(forms.Form):
@@ -93,3 +95,19 @@ def _longest_address() -> int:
 
 def _cut(address: str, limit: int = 60) -> str:
     return address if len(address) <= limit else address[: limit - 1] + "…"
+
+
+class InvitationNoteForm(forms.Form):
+    """The facilitators' words inside the fixed invitation mail, which names the study and the platform."""
+
+    note = TextAreaField(
+        label=_("Your words in the invitation"),
+        required=False,
+        max_length=2000,
+        rows=4,
+        validators=[validate_no_link],
+        help_text=_(
+            "The mail says which study it is, who sends it and how the answers are kept, and holds the link; "
+            "your words go inside. They cannot hold links of their own."
+        ),
+    )

@@ -9,9 +9,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from surveys.access import get_invitation_for_facilitator, get_member_for_facilitator, get_study_for_facilitator
-from surveys.forms.facilitator.invitations import InvitationForm
+from surveys.forms.facilitator.invitations import InvitationForm, InvitationNoteForm
 from surveys.selectors.facilitator import study_invitations, study_members
 from surveys.services import ServiceError, invitations, members
+from surveys.tasks import invitation_preview
 from surveys.views.facilitator.confirm import confirm_page
 
 
@@ -48,13 +49,35 @@ def invitation_list(request, slug: str):
         status = 400
     else:
         form = InvitationForm()
+    return _page(request, study, form=form, status=status)
+
+
+def _page(request, study, *, form=None, note_form=None, preview=None, status: int = 200):
     context = {
         "study": study,
-        "form": form,
+        "form": form or InvitationForm(),
+        "note_form": note_form or InvitationNoteForm(initial={"note": study.invitation_note}),
+        "preview": preview,
         "members": study_members(study=study),
         "invitations": study_invitations(study=study),
     }
     return render(request, "surveys/facilitator/invitations.html", context, status=status)
+
+
+@require_POST
+@login_required
+def invitation_note(request, slug: str):
+    """The facilitators' words in the invitation: previewed in the whole mail, or saved for the next invitations."""
+    study = get_study_for_facilitator(request, slug)
+    form = InvitationNoteForm(request.POST)
+    if not form.is_valid():
+        return _page(request, study, note_form=form, status=400)
+    note = form.cleaned_data["note"]
+    if "preview" in request.POST:
+        return _page(request, study, note_form=form, preview=invitation_preview(study=study, note=note))
+    invitations.invitation_note_update(study=study, note=note, by=request.user)
+    messages.success(request, _("The invitation's text is saved; the next invitations carry it."))
+    return redirect("surveys:study_invitations", slug=slug)
 
 
 @require_POST

@@ -326,3 +326,37 @@ def test_inviting_a_long_list_takes_the_same_queries_as_a_short_one(facilitator_
         return len(captured)
 
     assert queries([f"few{i}@example.org" for i in range(3)]) == queries([f"many{i}@example.org" for i in range(60)])
+
+
+def test_the_facilitators_words_are_previewed_in_the_whole_mail_then_carried_by_the_next_invitations(
+    facilitator_client, study, django_capture_on_commit_callbacks
+):
+    note_url = reverse("surveys:study_invitations", kwargs={"slug": study.slug}) + "note/"
+    words = "We meet on 12 March; the first round takes about 20 minutes."
+
+    preview = facilitator_client.post(note_url, {"note": words, "preview": "1"})
+
+    assert preview.status_code == 200
+    text = preview.content.decode()
+    assert "Preview, as an invitee gets it" in text and words in text
+    assert "Dear Name Surname," in text and study.title in text
+    study.refresh_from_db()
+    assert study.invitation_note == ""  # a preview saves nothing
+
+    assert facilitator_client.post(note_url, {"note": words}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(facilitator_client, study)
+
+    (message,) = mail.outbox
+    assert "A note from the study's facilitators:\n\n" + words in message.body
+
+
+def test_the_invitations_text_may_not_hold_a_link(facilitator_client, study):
+    note_url = reverse("surveys:invitation_note", kwargs={"slug": study.slug})
+
+    response = facilitator_client.post(note_url, {"note": "Sign in at https://evil.example.org first."})
+
+    assert response.status_code == 400
+    assert response.context["note_form"].has_error("note")
+    study.refresh_from_db()
+    assert study.invitation_note == ""
