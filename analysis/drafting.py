@@ -21,6 +21,38 @@ def items_without_consensus(*, round: Round, items: list[Item]) -> set[int]:
     }
 
 
+@dataclass(frozen=True)
+class ItemResult:
+    """What a closed round gave for one rated item, as the facilitator decides what to carry."""
+
+    n: int
+    median: float | None
+    p25: float | None
+    p75: float | None
+    consensus: bool | None  # None: a 4-point item, not rated for consensus
+
+
+def item_results(*, round: Round) -> dict[str, ItemResult]:
+    """Each rated item's n, median, interquartile range and verdict, by item code, as the items table has them."""
+    table = build_table("items", round=round, include_all=True)
+    if table.empty:
+        return {}
+    return {
+        row.statement: ItemResult(
+            n=int(row.n),
+            median=_number(row.median),
+            p25=_number(row.p25),
+            p75=_number(row.p75),
+            consensus=None if row.consensus is None else bool(row.consensus),
+        )
+        for row in table.itertuples(index=False)
+    }
+
+
+def _number(value) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
 @dataclass
 class StatementDraft:
     vignette: object

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from analysis.drafting import items_without_consensus, statement_drafts
+from analysis.drafting import item_results, items_without_consensus, statement_drafts
 from surveys.access import get_round_for_facilitator
 from surveys.forms.facilitator.rounds import NextRoundForm
 from surveys.models import Round
@@ -26,7 +26,9 @@ def round_next(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
     items = round_items_with_lineage(round=round)
     threshold = _draft_threshold(request)
-    drafts = statement_drafts(round=round, threshold=threshold) if round.status == Round.Status.CLOSED else []
+    closed = round.status == Round.Status.CLOSED
+    drafts = statement_drafts(round=round, threshold=threshold) if closed else []
+    results = item_results(round=round) if closed else {}
     form = NextRoundForm(request.POST if request.method == "POST" else None, round=round, items=items, drafts=drafts)
     status = 200
     if request.method == "POST":
@@ -63,7 +65,13 @@ def round_next(request, slug: str, number: int):
                 return redirect("surveys:round_manage", slug=slug, number=following.number)
         else:
             status = 400
-    context = {"study": round.study, "round": round, "form": form, "threshold": threshold}
+    context = {
+        "study": round.study,
+        "round": round,
+        "form": form,
+        "threshold": threshold,
+        "results": [(item, results.get(item.code)) for item in items],
+    }
     return render(request, "surveys/facilitator/round_next.html", context, status=status)
 
 

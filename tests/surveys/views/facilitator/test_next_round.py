@@ -1,5 +1,7 @@
 """Round N+1 from round N through the facilitator's page: carry, reword, merge, drop, add, with lineage."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -306,3 +308,18 @@ def test_a_drafted_round_can_be_deleted_and_drafted_again(mayo_facilitator_clien
 
     assert response.status_code == 302
     assert next_round(round_one).items.count() < round_one.items.count()
+
+
+def test_each_item_shows_its_full_text_verdict_median_iqr_and_n(mayo_facilitator_client, round_one):
+    """round_one: base-main 9 9 8 8 8 (consensus), cad-main 9 9 9 9 5 (a 5: none)."""
+    page = mayo_facilitator_client.get(url("round_next", round_one)).content.decode()
+
+    rows = {
+        re.search(r"<code>([^<]+)</code>", row).group(1): " ".join(re.sub(r"<[^>]+>", " ", row).split())
+        for row in re.findall(r"<tr>.*?</tr>", page.split('round-results')[1].split("<tbody>")[1]
+                              .split("</tbody>")[0], flags=re.S)
+    }
+    base = round_one.items.get(code="base-main")
+    assert base.text in rows["base-main"]
+    assert rows["base-main"].endswith("Consensus 8 8–9 5")
+    assert rows["cad-main"].endswith("No consensus 9 9–9 5")
