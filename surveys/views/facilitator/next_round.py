@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from analysis.drafting import item_results, items_without_consensus, statement_drafts
+from analysis.drafting import RoundReview
 from surveys.access import get_round_for_facilitator
 from surveys.forms.facilitator.rounds import NextRoundForm
 from surveys.models import Round
@@ -26,9 +26,9 @@ def round_next(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
     items = round_items_with_lineage(round=round)
     threshold = _draft_threshold(request)
-    closed = round.status == Round.Status.CLOSED
-    drafts = statement_drafts(round=round, threshold=threshold) if closed else []
-    results = item_results(round=round) if closed else {}
+    review = RoundReview(round) if round.status == Round.Status.CLOSED else None
+    drafts = review.drafts(threshold) if review else []
+    results = review.results() if review else {}
     form = NextRoundForm(request.POST if request.method == "POST" else None, round=round, items=items, drafts=drafts)
     status = 200
     if request.method == "POST":
@@ -37,7 +37,7 @@ def round_next(request, slug: str, number: int):
             if data["mode"] == NextRoundForm.ALL:
                 carry = {item.pk for item in items}
             elif data["mode"] == NextRoundForm.NO_CONSENSUS:
-                carry = items_without_consensus(round=round, items=items)
+                carry = review.without_consensus(items) if review else set()
             elif data["mode"] == NextRoundForm.NEW_ONLY:
                 carry = set()
             else:

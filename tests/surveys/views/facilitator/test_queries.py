@@ -167,12 +167,13 @@ def test_preparing_the_next_round_is_constant_in_the_size_of_the_panel(
         rate(round_, {"sud-main": [9] * 80, "age70-main": [8] * 80}, submitted=False)
         submit(round_, panel(mayo_study, 80)[3:])
 
-    # Expect 11: session, user, round with study (the facilitator check),
-    # items with their vignettes, their lineage; then the top-choices table,
-    # empty for a consensus round but read all the same: item options,
-    # options, items, vignettes, chosen options counted in the database,
-    # submissions.
-    pinned(mayo_facilitator_client, study_url("round_next", mayo_study, number=1), grow, 11, django_assert_max_num_queries)
+    # Expect 12: session, user, round with study (the facilitator check),
+    # items with their vignettes, their lineage; then the round's tables,
+    # read once for the items table (each item's verdict, median, IQR and n)
+    # and the top-choices table, empty for a consensus round: item options,
+    # options, items, vignettes, ratings counted in the database, chosen
+    # options counted in the database, submissions.
+    pinned(mayo_facilitator_client, study_url("round_next", mayo_study, number=1), grow, 12, django_assert_max_num_queries)
 
 
 def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_panel(
