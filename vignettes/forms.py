@@ -52,3 +52,31 @@ def _code_free_in_study(code: str, siblings) -> str:
     if siblings.filter(code=code).exists():
         raise forms.ValidationError(_("This study already has %(code)s.") % {"code": code})
     return code
+
+
+class VignetteEditForm(forms.ModelForm):
+    """New wording for a vignette (its title and text) or a variation (its title and what it changes)."""
+
+    class Meta:
+        model = Vignette
+        fields = ["title", "text", "change"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 6}), "change": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A base vignette tells the whole case; a variation only what it changes.
+        del self.fields["change" if self.instance.base_id is None else "text"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.base_id is None and not (data.get("text") or "").strip():
+            self.add_error("text", _("A base vignette needs its text."))
+        if self.instance.base_id is not None and not (data.get("change") or "").strip():
+            self.add_error("change", _("Say what this variation changes in the base vignette."))
+        return data
+
+
+class OptionEditForm(forms.ModelForm):
+    class Meta:
+        model = Option
+        fields = ["name", "short", "group"]

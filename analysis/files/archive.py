@@ -110,7 +110,7 @@ TABLES = (
     ArchiveTable("rounds", Round,
                  ("id", "number", "kind", "status", "deadline", "opened_at", "closed_at", "results_released_at",
                   "ballot_size", "answers_imported", "panel_count", "submitted_count", "draft_count", "protocol",
-                  "reminder_days")),
+                  "reminder_days", "shown")),
     ArchiveTable("items", Item,
                  ("id", "round_id", "code", "type", "text", "vignette_id", "position", "required", "max_choices",
                   "scale_min", "scale_max"),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from analysis.files.bounded import shown
 from surveys.models import Participant
 
 Source = str | Path | IO[bytes]
@@ -236,7 +237,9 @@ def _check_columns(csv: Csv, expected: tuple[str, ...], errors: Errors) -> bool:
     if missing:
         errors.add(csv.name, 1, f"missing column(s): {', '.join(missing)} (expected {','.join(expected)})")
     if extra:
-        errors.add(csv.name, 1, f"unexpected column(s): {', '.join(extra)} (expected {','.join(expected)})")
+        # A header is the file's own text: quoted, so that a line break in it cannot split the report's line.
+        named = ", ".join(column if column.isprintable() and column.strip() == column else shown(column) for column in extra)
+        errors.add(csv.name, 1, f"unexpected column(s): {named} (expected {','.join(expected)})")
     return not (missing or extra)
 
 

@@ -35,6 +35,11 @@ class Round(models.Model):
     submitted_count = models.PositiveIntegerField(_("submitted at release"), null=True, blank=True)
     draft_count = models.PositiveIntegerField(_("drafts only at release"), null=True, blank=True)
 
+    # The wording of the vignettes and options the round's items show, kept
+    # when it first opened ({"vignettes": {id: {title, text, change}},
+    # "options": {id: {name, short}}}): a later edit of the study's content
+    # changes the rounds to come, never what this round's panel was shown.
+    shown = models.JSONField(_("wording shown"), null=True, blank=True)
     # Days before the deadline on which whoever has not submitted is reminded
     # (surveys.tasks.scheduled_reminders), e.g. [3, 1].
     reminder_days = models.JSONField(_("reminders, days before the deadline"), default=list, blank=True)

@@ -45,12 +45,29 @@ def round_items(*, round: Round) -> list[Item]:
     """
     merges = Option.merged_from.through.objects.filter(from_option_id=OuterRef("option_id"))
     options = ItemOption.objects.select_related("option").annotate(merged=Exists(merges)).order_by("position")
-    return list(
+    items = list(
         Item.objects.filter(round=round)
         .select_related("vignette", "vignette__base")
         .prefetch_related(Prefetch("item_options", queryset=options))
         .order_by("position", "pk")
     )
+    return _as_shown(round, items)
+
+
+def _as_shown(round: Round, items: list[Item]) -> list[Item]:
+    """The items with the wording their round opened with (Round.shown), whatever was edited since."""
+    if not round.shown:
+        return items
+    vignettes, options = round.shown.get("vignettes", {}), round.shown.get("options", {})
+    for item in items:
+        for vignette in (item.vignette, item.vignette and item.vignette.base):
+            if vignette is not None and str(vignette.pk) in vignettes:
+                for name, value in vignettes[str(vignette.pk)].items():
+                    setattr(vignette, name, value)
+        for link in item.item_options.all():
+            for name, value in options.get(str(link.option_id), {}).items():
+                setattr(link.option, name, value)
+    return items
 
 
 def ballot_answers(*, membership: Membership, round: Round) -> dict[int, AnswerInput]:

@@ -128,7 +128,9 @@ def round_open(
     round.closed_at = None
     round.deadline = deadline
     round.reminder_days = reminder_days
-    round.save(update_fields=["status", "opened_at", "closed_at", "deadline", "reminder_days"])
+    if not reopened:
+        round.shown = _wording(round)
+    round.save(update_fields=["status", "opened_at", "closed_at", "deadline", "reminder_days", "shown"])
     if not reopened:
         _panel_tell(round, "opened")
     _reminders_schedule(round)
@@ -222,6 +224,18 @@ def round_results_release(*, round: Round, by=None) -> Round:
         detail={"round": round.number},
     )
     return round
+
+
+def _wording(round: Round) -> dict:
+    """The wording of the vignettes (with their bases) and options the round's items show, as Round.shown keeps it."""
+    vignettes, options = {}, {}
+    for item in round.items.select_related("vignette", "vignette__base").prefetch_related("item_options__option"):
+        for vignette in (item.vignette, item.vignette and item.vignette.base):
+            if vignette is not None:
+                vignettes[str(vignette.pk)] = {"title": vignette.title, "text": vignette.text, "change": vignette.change}
+        for link in item.item_options.all():
+            options[str(link.option_id)] = {"name": link.option.name, "short": link.option.short}
+    return {"vignettes": vignettes, "options": options}
 
 
 def _panel_tell(round: Round, news: str) -> None:

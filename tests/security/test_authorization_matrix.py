@@ -75,6 +75,14 @@ surveys:study_settings      GET    login       404         404         404      
 surveys:study_settings      POST   login       404         404         404         404         400         404
 vignettes:study_content       GET    login       404         404         404         404         200         404
 vignettes:study_content       POST   login       404         404         404         404         400         404
+vignettes:vignette_edit       GET    login       404         404         404         404         200         404
+vignettes:vignette_edit       POST   login       404         404         404         404         400         404
+vignettes:vignette_remove     GET    login       404         404         404         404         200         404
+vignettes:vignette_remove     POST   login       404         404         404         404         409         404
+vignettes:option_edit         GET    login       404         404         404         404         200         404
+vignettes:option_edit         POST   login       404         404         404         404         400         404
+vignettes:option_remove       GET    login       404         404         404         404         200         404
+vignettes:option_remove       POST   login       404         404         404         404         409         404
 surveys:round_new           GET    405         405         405         405         405         405         405
 surveys:round_new           POST   login       404         404         404         404         302         404
 surveys:round_manage        GET    login       404         404         404         404         200         404
@@ -166,6 +174,10 @@ PLACES = {
     "surveys:history": {"slug": SLUG},
     "surveys:study_settings": {"slug": SLUG},
     "vignettes:study_content": {"slug": SLUG},
+    "vignettes:vignette_edit": {"slug": SLUG, "pk": "vignette"},
+    "vignettes:vignette_remove": {"slug": SLUG, "pk": "vignette"},
+    "vignettes:option_edit": {"slug": SLUG, "pk": "option"},
+    "vignettes:option_remove": {"slug": SLUG, "pk": "option"},
     "surveys:round_new": {"slug": SLUG},
     "surveys:round_manage": {"slug": SLUG, "number": OPEN},
     "surveys:round_preview": {"slug": SLUG, "number": OPEN},
@@ -223,7 +235,8 @@ def urls(world) -> list[tuple[str, str]]:
     for route in sorted(urlconf_routes()):
         if route.startswith("admin:"):
             continue
-        kwargs = {key: getattr(world, value).pk if value in ("invitation", "draft_item", "invitee") else value
+        kwargs = {key: getattr(world, value).pk if value in ("invitation", "draft_item", "invitee", "vignette", "option")
+                  else value
                   for key, value in PLACES.get(route, {}).items()}
         found.append((route, reverse(route, kwargs=kwargs) + QUERIES.get(route, "")))
     return found + admin_urls(world)

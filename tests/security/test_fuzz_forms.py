@@ -296,6 +296,29 @@ CASES = {
         }),
         examples=40,
     ),
+    "vignettes:vignette_edit": Case(
+        "facilitator",
+        lambda w: reverse("vignettes:vignette_edit", kwargs={"slug": w.study.slug, "pk": w.vignettes[0]}),
+        lambda w: form_data({"title": hostile("A vignette"), "text": hostile("Ms Y is 40."),
+                             "change": hostile("Older")}),
+        examples=30,
+    ),
+    "vignettes:vignette_remove": Case(
+        "facilitator",
+        lambda w: reverse("vignettes:vignette_remove", kwargs={"slug": w.study.slug, "pk": w.vignettes[0]}),
+        lambda w: form_data({}), examples=5,
+    ),
+    "vignettes:option_edit": Case(
+        "facilitator",
+        lambda w: reverse("vignettes:option_edit", kwargs={"slug": w.study.slug, "pk": w.study.options.first().pk}),
+        lambda w: form_data({"name": hostile("An option"), "short": hostile("Opt"), "group": hostile("add", "switch")}),
+        examples=30,
+    ),
+    "vignettes:option_remove": Case(
+        "facilitator",
+        lambda w: reverse("vignettes:option_remove", kwargs={"slug": w.study.slug, "pk": w.study.options.first().pk}),
+        lambda w: form_data({}), examples=5,
+    ),
     "surveys:round_new": Case(
         "facilitator", lambda w: _study_url("surveys:round_new", w),
         lambda w: form_data({"kind": hostile(*Round.Kind.values)}), examples=10,

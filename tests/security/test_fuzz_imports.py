@@ -341,6 +341,9 @@ class TestResponseFiles:
     @example(ratings=b"round,panelist,statement,rating\n1,P\x0001,base-main,8\n", selections=None,
              round_number=None)
     @example(ratings=b"", selections=b"\x00\xff\xfe", round_number=None)
+    # A stray quote makes a header column that holds a line break: quoted, it stays on its report line.
+    @example(ratings=b"round,panelist,statement,rating\n",
+             selections=b'"round","panelist","vignette","option""\n"1","P01","base","sga"\n', round_number=None)
     def test_hostile_files_are_imported_or_refused_line_by_line(self, mayo_study, tmp_path, ratings, selections,
                                                                  round_number):
         paths = [_write(tmp_path, "ratings.csv", ratings)]

@@ -62,6 +62,16 @@ class World:
     draft_item: Item | None = None
 
     @property
+    def vignette(self):
+        """A vignette the rounds ask about: it can be edited, not removed."""
+        return self.draft_item.vignette
+
+    @property
+    def option(self):
+        """An option the rounds offer: it can be edited, not removed."""
+        return self.study.options.filter(item_options__isnull=False).first()
+
+    @property
     def invitee(self) -> Membership:
         """The membership of the invitation, not joined yet."""
         return self.invitation.membership

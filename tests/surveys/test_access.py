@@ -21,6 +21,10 @@ FACILITATOR_ONLY = {
         "round_item_edit", "round_item_remove", "round_options_merge",
     )),
     "vignettes:study_content",
+    "vignettes:vignette_edit",
+    "vignettes:vignette_remove",
+    "vignettes:option_edit",
+    "vignettes:option_remove",
 }
 # Reached by other roles on purpose: the home page, the panelist's voting and
 # released results, the invitation link itself and creating a new study.
@@ -59,6 +63,10 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
             kwargs["pk"] = invitation.membership_id
         if name in ("round_item_edit", "round_item_remove"):
             kwargs["pk"] = round_.items.first().pk
+        if name in ("vignette_edit", "vignette_remove"):
+            kwargs["pk"] = mayo_study.vignettes.first().pk
+        if name in ("option_edit", "option_remove"):
+            kwargs["pk"] = mayo_study.options.first().pk
         url = reverse(route, kwargs=kwargs)
         for method in ("get", "post"):
             status = getattr(client, method)(url).status_code
