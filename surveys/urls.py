@@ -40,6 +40,7 @@ urlpatterns = [
     path(round_url + "matrix/", builder.matrix_add, name="matrix_add"),
     path(round_url + "items/<int:pk>/", builder.item_edit, name="round_item_edit"),
     path(round_url + "items/<int:pk>/remove/", builder.item_remove, name="round_item_remove"),
+    path(round_url + "items/<int:pk>/move/", builder.item_move, name="round_item_move"),
     path(round_url + "merge-options/", builder.options_merge, name="round_options_merge"),
     path(round_url + "next/", next_round.round_next, name="round_next"),
 ]

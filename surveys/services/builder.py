@@ -196,6 +196,28 @@ def item_remove(*, item: Item, by=None) -> None:
 
 
 @transaction.atomic
+def item_move(*, item: Item, up: bool, by=None) -> None:
+    """Moves an item of a draft round one place up or down; the panel answers in this order."""
+    round = _draft_locked(item.round)
+    items = list(round.items.order_by("position", "pk"))
+    at = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    to = at - 1 if up else at + 1
+    if not 0 <= to < len(items):
+        return
+    items[at], items[to] = items[to], items[at]
+    for position, other in enumerate(items):
+        other.position = position
+    Item.objects.bulk_update(items, ["position"])
+    audit_record(
+        study=round.study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Moved item {item.code} {'up' if up else 'down'} in round {round.number}",
+        detail={"round": round.number, "item": item.code, "position": to},
+    )
+
+
+@transaction.atomic
 def options_merge(
     *, round: Round, options: Sequence[Option], code: str, name: str, short: str, group: str, by=None
 ) -> Option:

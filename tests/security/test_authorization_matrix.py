@@ -111,6 +111,8 @@ surveys:round_item_edit     GET    login       404         404         404      
 surveys:round_item_edit     POST   login       404         404         404         404         400         404
 surveys:round_item_remove   GET    login       404         404         404         404         200         404
 surveys:round_item_remove   POST   login       404         404         404         404         302         404
+surveys:round_item_move     GET    405         405         405         405         405         405         405
+surveys:round_item_move     POST   login       404         404         404         404         400         404
 surveys:round_options_merge GET    login       404         404         404         404         200         404
 surveys:round_options_merge POST   login       404         404         404         404         400         404
 analysis:results            GET    login       404         404         404         200         200         404
@@ -192,6 +194,7 @@ PLACES = {
     "surveys:matrix_add": {"slug": SLUG, "number": DRAFT},
     "surveys:round_item_edit": {"slug": SLUG, "number": DRAFT, "pk": "draft_item"},
     "surveys:round_item_remove": {"slug": SLUG, "number": DRAFT, "pk": "draft_item"},
+    "surveys:round_item_move": {"slug": SLUG, "number": DRAFT, "pk": "draft_item"},
     "surveys:round_options_merge": {"slug": SLUG, "number": DRAFT},
     "analysis:results": {"slug": SLUG},
     "analysis:download": {"slug": SLUG},

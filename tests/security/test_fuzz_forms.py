@@ -381,6 +381,11 @@ CASES = {
         lambda w: form_data({"text": hostile("Reworded question"), "options": hostile(*w.options)}),
         examples=30,
     ),
+    "surveys:round_item_move": Case(
+        "facilitator",
+        lambda w: _url("surveys:round_item_move", w.draft, pk=_draft_item(w, "comment").pk),
+        lambda w: form_data({"direction": hostile("up", "down")}), examples=10,
+    ),
     "surveys:round_item_remove": Case(
         "facilitator",
         lambda w: _url("surveys:round_item_remove", w.draft, pk=_draft_item(w, "comment").pk),

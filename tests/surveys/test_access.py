@@ -18,7 +18,7 @@ FACILITATOR_ONLY = {
         "round_manage", "round_preview", "round_open", "round_extend", "round_close", "round_release", "round_delete", "round_remind",
         "round_next",
         "statement_add", "matrix_add", "round_new",
-        "round_item_edit", "round_item_remove", "round_options_merge",
+        "round_item_edit", "round_item_remove", "round_item_move", "round_options_merge",
     )),
     "vignettes:study_content",
     "vignettes:vignette_edit",
@@ -61,7 +61,7 @@ def test_facilitator_pages_are_404_to_everyone_else(client, mayo_study, who):
             kwargs["pk"] = invitation.pk
         if name == "member_remove":
             kwargs["pk"] = invitation.membership_id
-        if name in ("round_item_edit", "round_item_remove"):
+        if name in ("round_item_edit", "round_item_remove", "round_item_move"):
             kwargs["pk"] = round_.items.first().pk
         if name in ("vignette_edit", "vignette_remove"):
             kwargs["pk"] = mayo_study.vignettes.first().pk

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -84,6 +85,22 @@ def item_remove(request, slug: str, number: int, pk: int):
         return _item_page(request, item, ItemEditForm(item=item, study=item.round.study), status=409)
     messages.success(request, _("Item %(code)s is removed.") % {"code": item.code})
     return _round_manage(item.round)
+
+
+@require_POST
+@login_required
+def item_move(request, slug: str, number: int, pk: int):
+    """One place up or down (POST direction=up|down), back to the round's items."""
+    item = get_item_for_facilitator(request, slug, number, pk)
+    direction = request.POST.get("direction")
+    if direction not in ("up", "down"):
+        return HttpResponse(_("Say up or down."), status=400)
+    try:
+        builder.item_move(item=item, up=direction == "up", by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("surveys:round_manage", slug=slug, number=number)
+    return redirect(reverse("surveys:round_manage", kwargs={"slug": slug, "number": number}) + f"#item-{item.pk}")
 
 
 @require_http_methods(["GET", "POST"])

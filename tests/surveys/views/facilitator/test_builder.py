@@ -283,3 +283,25 @@ def test_only_the_studys_facilitators_edit_or_remove_items(client, mayo_study, w
     item.refresh_from_db()
     assert item.text != "Changed."
     assert not AuditEvent.objects.exists()
+
+
+def test_a_facilitator_reorders_the_items_of_a_draft(mayo_facilitator_client, mayo_study):
+    round_ = mayo_study.rounds.get()
+    first, second = list(round_.items.order_by("position", "pk"))[:2]
+
+    response = mayo_facilitator_client.post(item_url(second, "round_item_move"), {"direction": "up"})
+
+    assert response.status_code == 302 and response["Location"].endswith(f"#item-{second.pk}")
+    assert list(round_.items.order_by("position").values_list("pk", flat=True))[:2] == [second.pk, first.pk]
+    assert mayo_facilitator_client.post(item_url(second, "round_item_move"), {"direction": "sideways"}).status_code == 400
+
+
+def test_items_of_a_round_that_has_opened_stay_in_their_order(mayo_facilitator_client, mayo_study):
+    from surveys.services.rounds import round_open
+
+    round_ = round_open(round=mayo_study.rounds.get())
+    order = list(round_.items.order_by("position").values_list("pk", flat=True))
+
+    mayo_facilitator_client.post(item_url(round_.items.get(pk=order[1]), "round_item_move"), {"direction": "up"})
+
+    assert list(round_.items.order_by("position").values_list("pk", flat=True)) == order
