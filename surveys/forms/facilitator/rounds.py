@@ -148,6 +148,16 @@ class NextRoundForm(forms.Form):
             self.add_error("mode", _("Draft at least one new statement below, or choose items to carry."))
         return data
 
+    @property
+    def reword_bound_fields(self) -> list:
+        """The rewording fields, bound, in the items' order: the page lists them without searching the form."""
+        return [self[name] for name in self.reword_fields]
+
+    @property
+    def draft_bound_fields(self) -> list:
+        """(text, options) bound fields of each drafted statement."""
+        return [(self[text_name], self[options_name]) for _vignette, text_name, options_name in self.draft_fields]
+
     def new_statements(self) -> list[tuple[object, str, list[int]]]:
         """(vignette, text, option ids) of each drafted statement the facilitator kept."""
         kept = []
