@@ -71,6 +71,14 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# A ballot posts one field per rated or comment item and one per option an
+# option list offers (surveys.models.Item.ballot_fields). The builder keeps a
+# round's ballot within BALLOT_MAX_FIELDS, and Django's limit on a request's
+# fields lies well above it, so a ballot the builder allows always submits;
+# the next-round page posts up to three fields per item.
+BALLOT_MAX_FIELDS = 3000
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 4 * BALLOT_MAX_FIELDS
+
 ROOT_URLCONF = "config.urls"
 
 TEMPLATES = [

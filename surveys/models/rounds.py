@@ -159,6 +159,11 @@ class Item(models.Model):
     def __str__(self):
         return self.code
 
+    @classmethod
+    def ballot_fields(cls, item_type: str, options: int) -> int:
+        """The most fields an item of this type posts on the ballot: one, or one per option an option list offers."""
+        return max(1, options) if item_type in cls.OPTION_LIST_TYPES else 1
+
     @property
     def is_rated(self) -> bool:
         return self.type in self.RATED_TYPES

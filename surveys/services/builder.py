@@ -6,7 +6,9 @@ was asked stays on record.
 
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from surveys.codes import free_code
@@ -27,6 +29,24 @@ def _draft_locked(round: Round) -> Round:
     return round
 
 
+def ballot_fields(round: Round) -> int:
+    """The fields the round's ballot posts at most (Item.ballot_fields), over all its items."""
+    counted = round.items.annotate(offered=Count("item_options")).values_list("type", "offered")
+    return sum(Item.ballot_fields(item_type, offered) for item_type, offered in counted)
+
+
+def ballot_check(round: Round, adding: int, *, field: str | None = None) -> None:
+    """Refuses an addition that would make the round's ballot too large to submit (settings.BALLOT_MAX_FIELDS)."""
+    total = ballot_fields(round) + adding
+    if total > settings.BALLOT_MAX_FIELDS:
+        raise ServiceError(
+            _("A round's ballot holds at most %(most)s answers (an option list counts one per option); this would "
+              "make it %(total)s. Split the items over two rounds.") % {"most": settings.BALLOT_MAX_FIELDS,
+                                                                         "total": total},
+            field=field,
+        )
+
+
 @transaction.atomic
 def statement_add(*, round: Round, vignette: Vignette, code: str, text: str, options: Sequence[Option], by=None) -> Item:
     """A new Likert statement in a draft round (a consensus statement, or an item the panel asked for)."""
@@ -35,6 +55,7 @@ def statement_add(*, round: Round, vignette: Vignette, code: str, text: str, opt
         raise ServiceError(_("The vignette and options must belong to this study."))
     if round.items.filter(code=code).exists():
         raise ServiceError(_("Round %(number)s already has an item %(code)s.") % {"number": round.number, "code": code})
+    ballot_check(round, 1)
     study = round.study
     item = Item.objects.create(
         round=round,
@@ -107,6 +128,7 @@ def matrix_add(
     clashes = sorted(item.code for item, _o in planned if item.code in taken)
     if clashes:
         raise ServiceError(_("The round already has items %(codes)s.") % {"codes": ", ".join(clashes[:5])})
+    ballot_check(round, sum(Item.ballot_fields(item.type, len(offered)) for item, offered in planned))
     start = round.items.count()
     for position, (item, _o) in enumerate(planned, start=start):
         item.position = position
@@ -155,6 +177,9 @@ def item_update(*, item: Item, text: str, options: Sequence[Option] | None = Non
         # in its own order); new ones follow in the order given.
         current = list(item.item_options.order_by("position").values_list("option_id", flat=True))
         given = [option.pk for option in options]
+        grown = Item.ballot_fields(item.type, len(set(given))) - Item.ballot_fields(item.type, len(current))
+        if grown > 0:
+            ballot_check(round, grown, field="options")
         wanted = [pk for pk in current if pk in given] + [pk for pk in given if pk not in current]
         if current != wanted:
             item.item_options.all().delete()

@@ -7,6 +7,7 @@ drafts it or an import of answers needs a round the study does not have yet.
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -152,6 +153,14 @@ def _following_create(
         raise ServiceError(
             _("Round %(number)s would ask nothing: carry, merge or draft at least one item.")
             % {"number": following.number},
+            field="carry",
+        )
+    fields = sum(Item.ballot_fields(child.type, len(ids)) for child, ids in options)
+    if fields > settings.BALLOT_MAX_FIELDS:
+        raise ServiceError(
+            _("A round's ballot holds at most %(most)s answers (an option list counts one per option); round "
+              "%(number)s would need %(total)s. Carry fewer items.")
+            % {"most": settings.BALLOT_MAX_FIELDS, "number": following.number, "total": fields},
             field="carry",
         )
     for position, child in enumerate(children):
