@@ -210,5 +210,6 @@ class ProtocolDeviation(models.Model):
 
 def _value(value) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}: {item}" for key, item in value.items()) + "}"
+        # Sorted: PostgreSQL's jsonb keeps keys in an order of its own.
+        return "{" + ", ".join(f"{key}: {item}" for key, item in sorted(value.items())) + "}"
     return str(value)
