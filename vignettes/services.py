@@ -42,8 +42,22 @@ def option_add(*, study: Study, code: str, name: str, short: str, group: str, by
     return option
 
 
-def _changes(obj, values: dict) -> dict[str, list[str]]:
-    return {name: [getattr(obj, name), value] for name, value in values.items() if getattr(obj, name) != value}
+def _edit(obj: Vignette | Option, kind: str, values: dict, by) -> None:
+    """Saves the values that changed; the history keeps each one before and after. Codes never change here."""
+    changes = {name: [getattr(obj, name), value] for name, value in values.items() if getattr(obj, name) != value}
+    if not changes:
+        return
+    for name, (_old, new) in changes.items():
+        setattr(obj, name, new)
+    obj.full_clean(exclude=["study", "base", "code", "merged_from"])
+    obj.save(update_fields=list(changes))
+    audit_record(
+        study=obj.study,
+        by=by,
+        action=AuditEvent.Action.EDIT,
+        summary=f"Edited {kind} {obj.code}: {', '.join(changes)}",
+        detail={"code": obj.code, "changes": changes},
+    )
 
 
 @transaction.atomic
@@ -53,20 +67,8 @@ def vignette_update(*, vignette: Vignette, title: str, text: str = "", change: s
     A round that has opened keeps the wording it showed (surveys Round.shown);
     the history keeps the old wording and the new.
     """
-    changes = _changes(vignette, {"title": title, "text": text if vignette.base_id is None else "", "change": change})
-    if not changes:
-        return vignette
-    for name, (_old, new) in changes.items():
-        setattr(vignette, name, new)
-    vignette.full_clean(exclude=["study", "base", "code"])
-    vignette.save(update_fields=list(changes))
-    audit_record(
-        study=vignette.study,
-        by=by,
-        action=AuditEvent.Action.EDIT,
-        summary=f"Edited vignette {vignette.code}: {', '.join(changes)}",
-        detail={"code": vignette.code, "changes": changes},
-    )
+    base = vignette.base_id is None
+    _edit(vignette, "vignette", {"title": title, "text": text if base else "", "change": "" if base else change}, by)
     return vignette
 
 
@@ -92,19 +94,7 @@ def vignette_remove(*, vignette: Vignette, by=None) -> None:
 @transaction.atomic
 def option_update(*, option: Option, name: str, short: str, group: str, by=None) -> Option:
     """New wording or group for a treatment option; its code stays. Opened rounds keep the wording they showed."""
-    changes = _changes(option, {"name": name, "short": short, "group": group})
-    if not changes:
-        return option
-    for field, (_old, new) in changes.items():
-        setattr(option, field, new)
-    option.save(update_fields=list(changes))
-    audit_record(
-        study=option.study,
-        by=by,
-        action=AuditEvent.Action.EDIT,
-        summary=f"Edited option {option.code}: {', '.join(changes)}",
-        detail={"code": option.code, "changes": changes},
-    )
+    _edit(option, "option", {"name": name, "short": short, "group": group}, by)
     return option
 
 

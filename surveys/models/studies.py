@@ -46,31 +46,12 @@ def validate_time_zone(value: str) -> None:
 
 
 class Study(TimeStampedModel):
-    # What a facilitator edits on the settings page, and a new study starts with.
-    SETTINGS_FIELDS = (
-        "title",
-        "description",
-        "time_zone",
-        "scale_min",
-        "scale_neutral",
-        "scale_max",
-        "consensus_rule",
-        "consensus_params",
-        "not_recommended_threshold",
-        "minimum_n",
-    )
     SCALE_FIELDS = ("scale_min", "scale_neutral", "scale_max")
     # The protocol: what decides a verdict. It is locked when round 1 opens;
     # a later change is a recorded protocol deviation (ProtocolDeviation).
-    PROTOCOL_FIELDS = (
-        "scale_min",
-        "scale_neutral",
-        "scale_max",
-        "consensus_rule",
-        "consensus_params",
-        "not_recommended_threshold",
-        "minimum_n",
-    )
+    PROTOCOL_FIELDS = (*SCALE_FIELDS, "consensus_rule", "consensus_params", "not_recommended_threshold", "minimum_n")
+    # What a facilitator edits on the settings page, and a new study starts with.
+    SETTINGS_FIELDS = ("title", "description", "time_zone", *PROTOCOL_FIELDS)
     # Who may create a study, and so invite people and mail them, is the
     # deployment's decision: this permission, carried by this group
     # (surveys.services.studies.study_creators_group, docs/deploy.md).
