@@ -364,10 +364,10 @@ CASES = {
     "surveys:matrix_add": Case(
         "facilitator", lambda w: _url("surveys:matrix_add", w.draft),
         lambda w: form_data({
-            "vignettes": hostile(*w.vignettes),
-            "options": hostile(*w.options),
-            "item_type": hostile(*Item.Type.values),
-            "max_choices": st.one_of(hostile("1", "2", "20", "21", "0"), odd_number),
+            "matrix-vignettes": hostile(*w.vignettes),
+            "matrix-options": hostile(*w.options),
+            "matrix-item_type": hostile(*Item.Type.values),
+            "matrix-max_choices": st.one_of(hostile("1", "2", "20", "21", "0"), odd_number),
         }),
         examples=40,
     ),
@@ -597,7 +597,7 @@ def test_a_rank_that_int_refuses_is_refused_and_the_page_shown_again(client, wor
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("name, field", [("surveys:statement_add", "options"), ("surveys:matrix_add", "vignettes")])
+@pytest.mark.parametrize("name, field", [("surveys:statement_add", "options"), ("surveys:matrix_add", "matrix-vignettes")])
 def test_an_id_beyond_64_bits_is_refused_as_not_a_valid_value(client, world, name, field):
     # Django's `pk__in` has no overflow guard: SQLite raised OverflowError, a 500 (PostgreSQL found no row).
     client.force_login(world.facilitator)

@@ -27,6 +27,11 @@ def the_study_file_without_statements() -> bytes:
     return text[: text.index("statements:")].encode()
 
 
+def matrix(data: dict) -> dict:
+    """The matrix form's fields, prefixed as the round's page names them."""
+    return {f"matrix-{name}": value for name, value in data.items()}
+
+
 def step(client, name: str, *, data=None, **kwargs):
     response = client.post(reverse(f"surveys:{name}", kwargs={"slug": "mayo-e2e", **kwargs}), data or {})
     assert response.status_code == 302, (name, response.status_code, response.content.decode()[-2000:])
@@ -76,8 +81,8 @@ def test_the_whole_mayo_process_through_the_pages(client, django_capture_on_comm
         "vignettes": list(Round.objects.get().study.vignettes.values_list("pk", flat=True)),
         "options": list(Round.objects.get().study.options.values_list("pk", flat=True)),
     }
-    step(client, "matrix_add", number=1, data={"item_type": "categorical", **everything})
-    step(client, "matrix_add", number=1, data={"item_type": "top_k", "max_choices": 3, **everything})
+    step(client, "matrix_add", number=1, data=matrix({"item_type": "categorical", **everything}))
+    step(client, "matrix_add", number=1, data=matrix({"item_type": "top_k", "max_choices": 3, **everything}))
     development = Round.objects.get(number=1)
     assert development.items.filter(type="categorical").count() == 77
     assert development.items.filter(type="top_k").count() == 7
@@ -110,7 +115,7 @@ def test_the_whole_mayo_process_through_the_pages(client, django_capture_on_comm
     consensus = Round.objects.get(number=2)
     assert consensus.kind == "consensus"
     assert consensus.items.filter(type="likert").count() == 7
-    step(client, "matrix_add", number=2, data={"item_type": "not_recommended", **everything})
+    step(client, "matrix_add", number=2, data=matrix({"item_type": "not_recommended", **everything}))
     step(client, "round_open", number=2, data={"deadline": ""})
 
     # Every panelist agrees strongly on the base statement; one rates the CAD statement 5.

@@ -25,6 +25,10 @@ class StatementForm(forms.Form):
 class MatrixForm(forms.Form):
     """Vignettes x options in one item type, for a development round."""
 
+    # The round's page shows this form beside StatementForm: prefixed, its
+    # fields (both have "options") keep ids and labels of their own.
+    PREFIX = "matrix"
+
     vignettes = BoundedModelMultipleChoiceField(
         label=_("Vignettes"), queryset=None, widget=forms.CheckboxSelectMultiple
     )

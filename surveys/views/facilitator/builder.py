@@ -35,7 +35,7 @@ def statement_add(request, slug: str, number: int):
 def matrix_add(request, slug: str, number: int):
     round = get_round_for_facilitator(request, slug, number)
     return round_form_step(
-        request, round, MatrixForm(request.POST, study=round.study), name="matrix_form",
+        request, round, MatrixForm(request.POST, study=round.study, prefix=MatrixForm.PREFIX), name="matrix_form",
         service=builder.matrix_add, success=_("The items are added."),
     )
 

@@ -32,7 +32,7 @@ def round_page(request, round: Round, *, status: int = 200, **forms):
         "extend_form": forms.get("extend_form") or DeadlineForm(required=True, zone=round.study.time_zone),
         "reminder_form": forms.get("reminder_form") or ReminderForm(),
         "statement_form": forms.get("statement_form") or StatementForm(study=round.study),
-        "matrix_form": forms.get("matrix_form") or MatrixForm(study=round.study),
+        "matrix_form": forms.get("matrix_form") or MatrixForm(study=round.study, prefix=MatrixForm.PREFIX),
         "items": round_items_with_lineage(round=round) if round.status == Round.Status.DRAFT else [],
     }
     return render(request, "surveys/facilitator/round_manage.html", context, status=status)

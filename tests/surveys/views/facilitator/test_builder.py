@@ -305,3 +305,15 @@ def test_items_of_a_round_that_has_opened_stay_in_their_order(mayo_facilitator_c
     mayo_facilitator_client.post(item_url(round_.items.get(pk=order[1]), "round_item_move"), {"direction": "up"})
 
     assert list(round_.items.order_by("position").values_list("pk", flat=True)) == order
+
+
+def test_the_round_page_gives_every_control_an_id_of_its_own(mayo_facilitator_client, mayo_study):
+    """Both forms have an "options" field: unprefixed, a matrix label ticked the statement form's box."""
+    url = reverse("surveys:round_manage", kwargs={"slug": mayo_study.slug, "number": 1})
+    page = mayo_facilitator_client.get(url).content.decode()
+
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})[:5]
+    for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', page):
+        assert ids.count(target) == 1, target
+    assert 'name="matrix-options"' in page and 'name="options"' in page

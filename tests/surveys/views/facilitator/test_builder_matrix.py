@@ -17,7 +17,8 @@ def development(mayo_study, client):
 
 
 def add(client, round_, **data):
-    return client.post(reverse("surveys:matrix_add", kwargs={"slug": round_.study.slug, "number": round_.number}), data)
+    url = reverse("surveys:matrix_add", kwargs={"slug": round_.study.slug, "number": round_.number})
+    return client.post(url, {f"matrix-{name}": value for name, value in data.items()})
 
 
 def everything(study) -> dict:

@@ -64,8 +64,9 @@ def second_round(client, creator_client) -> Round:
         "vignettes": list(study.vignettes.values_list("pk", flat=True)),
         "options": list(study.options.values_list("pk", flat=True)),
     }
-    post(client, url("matrix_add", 1), {"item_type": "categorical", **everything})
-    post(client, url("matrix_add", 1), {"item_type": "top_k", "max_choices": 3, **everything})
+    post(client, url("matrix_add", 1), {f"matrix-{k}": v for k, v in {"item_type": "categorical", **everything}.items()})
+    post(client, url("matrix_add", 1),
+         {f"matrix-{k}": v for k, v in {"item_type": "top_k", "max_choices": 3, **everything}.items()})
     post(client, url("round_open", 1), {"deadline": ""})
     post(client, url("round_close", 1), {})
     post(client, url("round_next", 1), {"mode": "all", "kind": "development"})
