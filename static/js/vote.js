@@ -20,6 +20,15 @@
   // order shown (which would anchor the panelist on that order). The rank boxes
   // stay the source of truth; ranked options are listed first, in rank order.
   document.querySelectorAll("[data-ranking]").forEach(function (list) {
+    // What moved where, said to screen readers in the live region after the list.
+    var status = list.parentElement.querySelector("[data-ranking-status]");
+    function say(row) {
+      var ranked = isRanked(row);
+      status.textContent = status.dataset[ranked ? "ranked" : "unranked"]
+        .replace("{option}", row.querySelector(".ranking-label").textContent)
+        .replace("{rank}", box(row).value)
+        .replace("{count}", rows().filter(isRanked).length);
+    }
     function rows() { return Array.prototype.slice.call(list.children); }
     function box(row) { return row.querySelector(".rank-input"); }
     function isRanked(row) { return box(row).value.trim() !== ""; }
@@ -78,24 +87,31 @@
       row.querySelector("[data-rank]").addEventListener("click", function () {
         box(row).value = rows().filter(isRanked).length + 1;
         renumber();
+        say(row);
         focusIn(row, '[data-move="up"]');
       });
       row.querySelector("[data-unrank]").addEventListener("click", function () {
         box(row).value = "";
         renumber();
+        say(row);
         focusIn(row, "[data-rank]");
       });
       row.querySelectorAll("[data-move]").forEach(function (button) {
         button.addEventListener("click", function () {
           swap(row, button.dataset.move);
+          say(row);
           focusIn(row, '[data-move="' + button.dataset.move + '"]');
         });
       });
       row.addEventListener("keydown", function (event) {
         if (!event.altKey || (event.key !== "ArrowUp" && event.key !== "ArrowDown") || !isRanked(row)) return;
         event.preventDefault();
-        swap(row, event.key === "ArrowUp" ? "up" : "down");
-        event.target.focus();
+        var up = event.key === "ArrowUp";
+        swap(row, up ? "up" : "down");
+        say(row);
+        // An arrow button that the move disabled (the first or last rank) cannot keep the focus: the other one takes it.
+        if (event.target.disabled) focusIn(row, '[data-move="' + (up ? "down" : "up") + '"]');
+        else event.target.focus();
       });
       // A typed rank moves its option to its place once the box is left.
       box(row).addEventListener("change", function (event) {
@@ -116,6 +132,7 @@
         var rankedHere = !above || isRanked(above);
         box(row).value = rankedHere ? 0 : "";
         renumber();
+        say(row);
       });
     });
     list.addEventListener("dragover", function (event) {

@@ -145,6 +145,16 @@ def test_every_item_type_fits_a_phone_passes_axe_and_works_by_keyboard(open_page
     page.keyboard.press("Enter")
     expect(page.locator(f"#item-{items['rank'].pk}-{first}")).to_have_value("2")
     expect(page.locator(f"#item-{items['rank'].pk}-{third}")).to_have_value("")
+    # Each move is said in the ranking's live region: what moved, and where.
+    names = {link.option_id: link.option.name for link in items["rank"].item_options.all()}
+    status = page.locator(f"#item-{items['rank'].pk} [data-ranking-status]")
+    expect(status).to_have_attribute("role", "status")
+    expect(status).to_have_text(f"{names[first]}: rank 2 of the 2 ranked.")
+    page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator(f"#item-{items['rank'].pk}-{first}")).to_have_value("1")
+    expect(status).to_have_text(f"{names[first]}: rank 1 of the 2 ranked.")
+    page.keyboard.press("Alt+ArrowDown")
+    expect(status).to_have_text(f"{names[first]}: rank 2 of the 2 ranked.")
     tab_to(page, "el.value === 'draft'")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Draft saved")).to_be_visible()
