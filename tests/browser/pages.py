@@ -24,6 +24,20 @@ def serious_accessibility_violations(page) -> list[str]:
     ]
 
 
+def accessibility_violations(page, *, allowed: frozenset[str] = frozenset()) -> list[str]:
+    """axe-core's findings of every impact (WCAG 2.0-2.2 A and AA, and best practices), but for rules `allowed`."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa',"
+        " 'best-practice']})).violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes']][:3]}"
+        for v in violations
+        if v["id"] not in allowed
+    ]
+
+
 def horizontal_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth") - page.evaluate("window.innerWidth")
 
