@@ -38,6 +38,26 @@ def accessibility_violations(page, *, allowed: frozenset[str] = frozenset()) -> 
     ]
 
 
+CONTROL_ROLES = {"button", "checkbox", "combobox", "link", "listbox", "radio", "searchbox", "slider", "spinbutton",
+                 "switch", "textbox", "menuitem", "tab"}
+
+
+def unnamed_controls(page) -> list[str]:
+    """Controls without an accessible name, as Chromium's accessibility tree (what a screen reader reads) has them."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    return [
+        f"{node['role']['value']} (backend node {node.get('backendDOMNodeId')})"
+        for node in nodes
+        if not node.get("ignored")
+        and node.get("role", {}).get("value") in CONTROL_ROLES
+        and not node.get("name", {}).get("value", "").strip()
+    ]
+
+
 def horizontal_overflow(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth") - page.evaluate("window.innerWidth")
 
