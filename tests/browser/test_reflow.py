@@ -15,6 +15,10 @@ from tests.factories import InvitationFactory, MembershipFactory, StudyFactory, 
 
 NARROW = {"width": 320, "height": 640}
 User = get_user_model()
+DUPLICATE_IDS = """() => {
+  const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+  return [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+}"""
 
 
 def test_no_page_scrolls_sideways_at_320_px_and_axe_finds_nothing(open_page, transactional_db):
@@ -31,6 +35,9 @@ def test_no_page_scrolls_sideways_at_320_px_and_axe_finds_nothing(open_page, tra
     # Another study's draft round, whose page holds the builder's two forms.
     draft = round_with_every_item_type(StudyFactory(), number=1, status=Round.Status.DRAFT)
     MembershipFactory(study=draft.study, role="facilitator", user=User.objects.get(username="fac"))
+    # A round with one item of every type, open to the panelist.
+    every = round_with_every_item_type(StudyFactory(), number=1)
+    MembershipFactory(study=every.study, role="panelist", user=User.objects.get(username="pan"))
     slug = study.slug
 
     pages = {
@@ -39,9 +46,14 @@ def test_no_page_scrolls_sideways_at_320_px_and_axe_finds_nothing(open_page, tra
                 f"/studies/{slug}/rounds/2/manage/", f"/studies/{slug}/rounds/2/preview/", f"/studies/{draft.study.slug}/rounds/1/manage/",
                 f"/studies/{slug}/rounds/2/close/", f"/studies/{slug}/results/?round=1", "/studies/new/",
                 f"/studies/{slug}/content/vignettes/{study.vignettes.first().pk}/",
-                f"/studies/{slug}/content/options/{study.options.first().pk}/remove/", "/no-such-page/"],
+                f"/studies/{slug}/content/options/{study.options.first().pk}/remove/", "/no-such-page/",
+                f"/studies/{draft.study.slug}/rounds/1/items/{draft.items.first().pk}/",
+                f"/studies/{draft.study.slug}/rounds/1/merge-options/", f"/studies/{draft.study.slug}/rounds/1/open/",
+                f"/studies/{draft.study.slug}/rounds/1/delete/", f"/studies/{slug}/rounds/1/release/",
+                f"/studies/{slug}/members/{Membership.objects.get(study=study, user__username='pan').pk}/remove/"],
         "ana": ["/", f"/studies/{slug}/results/?round=1"],
-        "pan": ["/", f"/studies/{slug}/rounds/{second.number}/", f"/studies/{slug}/rounds/1/results/"],
+        "pan": ["/", f"/studies/{slug}/rounds/{second.number}/", f"/studies/{slug}/rounds/1/results/",
+                f"/studies/{every.study.slug}/rounds/1/"],
     }
     pages[""] = ["/accounts/login/", "/invitations/t/", "/accounts/password_reset/"]
     wide, found, unnamed = {}, {}, {}
@@ -59,7 +71,32 @@ def test_no_page_scrolls_sideways_at_320_px_and_axe_finds_nothing(open_page, tra
                     found[f"{user} {url} {size['width']}"] = violations
                 if size is LAPTOP and (nameless := unnamed_controls(page)):
                     unnamed[f"{user} {url}"] = nameless
+                if twice := page.evaluate(DUPLICATE_IDS):
+                    found[f"{user} {url} ids"] = twice
         page.close()
+
+    # A refused ballot: the voting page with its own error summary.
+    page = open_page(NARROW)
+    sign_in(page, "pan")
+    page.goto(f"/studies/{every.study.slug}/rounds/1/")
+    page.get_by_role("button", name="Submit").click()
+    page.locator("#form-errors").wait_for()
+    if violations := accessibility_violations(page):
+        found["pan ballot refused"] = violations
+    if (overflow := horizontal_overflow(page)) > 0:
+        wide["pan ballot refused"] = overflow
+
+    # A refused form: its page, with the error summary, passes too.
+    page = open_page(NARROW)
+    sign_in(page, "fac")
+    page.goto(f"/studies/{slug}/settings/")
+    page.get_by_label("Not-recommended threshold (%)").fill("150")
+    page.get_by_role("button", name="Save").click()
+    page.locator(".error-summary").wait_for()
+    if violations := accessibility_violations(page):
+        found["fac settings refused"] = violations
+    if (overflow := horizontal_overflow(page)) > 0:
+        wide["fac settings refused"] = overflow
 
     assert wide == {}
     assert found == {}, sorted(found)
