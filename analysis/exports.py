@@ -53,7 +53,7 @@ def _is_formula(value) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value)
 
 
-def _inert(value):
+def inert(value):
     """A CSV cell a spreadsheet reads as text: a leading quote before anything it would run (OWASP)."""
     return "'" + value if _is_formula(value) else value
 
@@ -72,8 +72,8 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    flat = _flat(df).map(_inert)
-    flat.columns = [_inert(str(c)) for c in flat.columns]
+    flat = _flat(df).map(inert)
+    flat.columns = [inert(str(c)) for c in flat.columns]
     return flat.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 

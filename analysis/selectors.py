@@ -232,23 +232,26 @@ def comments_by_vignette(*, round: Round) -> list[tuple[str, list[str]]]:
     return list(grouped.items())
 
 
-def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
-    """SPEC 4.2 ratings.csv rows of the round: pseudonym, statement code, rating (blank kept as empty)."""
-    return frame(
+RAW_RATING_COLUMNS = ["round", "panelist", "statement", "rating"]
+RAW_SELECTION_COLUMNS = ["round", "panelist", "vignette", "option"]
+
+
+def raw_ratings(*, round: Round) -> QuerySet:
+    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None)."""
+    return (
         Answer.objects.filter(
             item__round=round,
             item__type__in=Item.RATED_TYPES,
             participant__submissions__round=F("item__round"),
         )
         .order_by("participant__label", "item__position", "item_id")
-        .values_list("item__round__number", "participant__label", "item__code", "rating"),
-        ["round", "panelist", "statement", "rating"],
+        .values_list("item__round__number", "participant__label", "item__code", "rating")
     )
 
 
-def raw_selections_frame(*, round: Round) -> pd.DataFrame:
-    """SPEC 4.2 not_recommended.csv rows of the round: pseudonym, vignette code, option code."""
-    return frame(
+def raw_selections(*, round: Round) -> QuerySet:
+    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS."""
+    return (
         AnswerOption.objects.filter(
             answer__item__round=round,
             answer__item__type=Item.Type.NOT_RECOMMENDED,
@@ -256,9 +259,16 @@ def raw_selections_frame(*, round: Round) -> pd.DataFrame:
         )
         .order_by("answer__participant__label", "answer__item__position", "option__position")
         .values_list("answer__item__round__number", "answer__participant__label", "answer__item__vignette__code",
-                     "option__code"),
-        ["round", "panelist", "vignette", "option"],
+                     "option__code")
     )
+
+
+def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
+    return frame(raw_ratings(round=round), RAW_RATING_COLUMNS)
+
+
+def raw_selections_frame(*, round: Round) -> pd.DataFrame:
+    return frame(raw_selections(round=round), RAW_SELECTION_COLUMNS)
 
 
 def protocol_deviations(*, study: Study) -> list[ProtocolDeviation]:

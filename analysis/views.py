@@ -8,7 +8,7 @@ no special pass either; to read a study's results they join it as analysts.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -20,7 +20,16 @@ from analysis import figures
 from analysis.catalog import TABLES, tables_of
 from analysis.exports import CONTENT_TYPES, EXTENSIONS
 from analysis.forms import METHODS, REPORT, WORKBOOK, DownloadForm, ResultsForm
-from analysis.outputs import NothingToDraw, figure_file, report_file, table_file, workbook_file
+from analysis.outputs import (
+    NothingToDraw,
+    TooManyRows,
+    figure_file,
+    is_streamed,
+    raw_file,
+    report_file,
+    table_file,
+    workbook_file,
+)
 from analysis.printing import readable
 from analysis.selectors import NoRoundToAnalyse, RoundNotClosed, comments_by_vignette, round_for_analysis, study_rounds
 from analysis.tables import RoundData
@@ -98,13 +107,19 @@ def download(request, slug):
     stem = "-".join(
         [study.slug, f"round-{round_.number}", name] + ([rule] if rule else []) + (["all"] if include_all else [])
     )
+    if is_streamed(table, fmt):
+        return _streamed(raw_file(table, round=round_, fmt=fmt), stem, fmt)
     if table == WORKBOOK:
         content = workbook_file(study=study, round=round_, include_all=include_all, rule=rule, study_rounds=rounds)
     elif table == REPORT:
         content = report_file(round=round_, rule=rule, study_rounds=rounds)
     else:
-        content = table_file(table, study=study, round=round_, fmt=fmt, include_all=include_all, rule=rule,
-                             pseudonyms=options["pseudonyms"], study_rounds=rounds)
+        try:
+            content = table_file(table, study=study, round=round_, fmt=fmt, include_all=include_all, rule=rule,
+                                 pseudonyms=options["pseudonyms"], study_rounds=rounds)
+        except TooManyRows as error:
+            form.add_error("format", str(error))
+            return _invalid_download(request, study, form)
     return _file(content, stem, fmt)
 
 
@@ -142,6 +157,13 @@ def _invalid_download(request, study, form, *, status: int = 400):
 
 def _file(content: bytes, stem: str, fmt: str) -> HttpResponse:
     response = HttpResponse(content, content_type=FILE_TYPES[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{EXTENSIONS.get(fmt, fmt)}")
+    return response
+
+
+def _streamed(chunks, stem: str, fmt: str) -> StreamingHttpResponse:
+    """A file written while the database is read, so a worker never holds all of it."""
+    response = StreamingHttpResponse(chunks, content_type=FILE_TYPES[fmt])
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{EXTENSIONS.get(fmt, fmt)}")
     return response
 
