@@ -24,10 +24,11 @@ from surveys.models import Round
 
 RAW_TABLES = ("raw-ratings", "raw-not-recommended")
 STREAMED_FORMATS = ("csv", "json")
-# Rows that a workbook, a Markdown or a LaTeX table of raw answers may hold.
-# A workbook of 100,000 rows takes about 2.5 s to write with openpyxl on the
-# bench machine; a page of more is no use to a reader.
-PRINTED_ROWS_MAX = 100_000
+# Rows that a workbook, a Markdown or a LaTeX table of raw answers may hold:
+# a workbook of 50,000 raw rows takes about 2 s to write with openpyxl on the
+# bench machine (a download's target is 3 s), and a page of more is of no
+# use to a reader.
+PRINTED_ROWS_MAX = 50_000
 # Rows fetched from the database, and written, at a time.
 CHUNK_ROWS = 5_000
 
