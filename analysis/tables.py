@@ -59,10 +59,15 @@ class RoundData:
         self._history = history
         # The study's rounds, when the caller has read them already.
         self._study_rounds = study_rounds
+        # Earlier rounds' data, made once each (of_round), so their statistics are computed once.
+        self._earlier: dict[int, RoundData] = {}
 
     def of_round(self, round: Round) -> RoundData:
-        """An earlier closed round's data, from the frames already read."""
-        return RoundData(round, rule=self._rule_asked, history=self._history or self)
+        """An earlier closed round's data, from the frames already read, made once for every table that asks."""
+        root = self._history or self
+        if round.pk not in root._earlier:
+            root._earlier[round.pk] = RoundData(round, rule=self._rule_asked, history=root)
+        return root._earlier[round.pk]
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:
@@ -152,6 +157,11 @@ class RoundData:
             return self._history.submissions
         return selectors.submissions_frame(study=self.study)
 
+    @cached_property
+    def statement_rows(self) -> list[dict]:
+        """Every rated item's statistics and verdict, computed once for all the tables and figures that print them."""
+        return _all_statement_rows(self)
+
     def items_of(self, *types: str) -> pd.DataFrame:
         return self.items[self.items["type"].isin(types)]
 
@@ -187,10 +197,14 @@ class RoundData:
 
 
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
-    """Per rated item: its statistics and its verdict under the chosen rule."""
+    """Per rated item of these types: its statistics and its verdict under the chosen rule, in questionnaire order."""
+    return [dict(row) for row in data.statement_rows if row["type"] in types]
+
+
+def _all_statement_rows(data: RoundData) -> list[dict]:
     codes = data.option_codes()
     rows = []
-    for item in data.items_of(*types).itertuples(index=False):
+    for item in data.items_of(*Item.RATED_TYPES).itertuples(index=False):
         ratings = data.ratings_of(item.item_id)
         scale = Item.scale_of_type(item.type, data.scale)
         if item.type == Item.Type.LIKERT:
@@ -379,13 +393,13 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
     ratings = data.all_ratings
     by_item = {item_id: group.set_index("participant")["rating"] for item_id, group in ratings.groupby("item_id")}
     vignettes = data.vignettes.set_index("vignette_id")["vignette"]
-    info = all_items.set_index("item_id")
+    info = {item["item_id"]: item for item in all_items.to_dict("records")}
     rows = []
     empty = pd.Series(dtype=float)
     for link in links.itertuples(index=False):
-        if link.parent_id not in info.index or link.child_id not in info.index:
+        if link.parent_id not in info or link.child_id not in info:
             continue
-        before, after = info.loc[link.parent_id], info.loc[link.child_id]
+        before, after = info[link.parent_id], info[link.child_id]
         change = consensus.compare_rounds(
             by_item.get(link.parent_id, empty), by_item.get(link.child_id, empty), data.scale
         )

@@ -172,6 +172,7 @@ def _results(study: Study, round_: Round, rounds: list[Round], *, rule: str | No
     """Everything the page shows of one round, from one read of the round's data."""
     data = RoundData(round_, rule=rule, study_rounds=rounds)
     tables = tables_of(data, include_all=include_all)
+    described = figures.describe_statements(data)
     statements = []
     for row in tables["items"].to_dict("records"):
         code = row["statement"]
@@ -184,7 +185,7 @@ def _results(study: Study, round_: Round, rounds: list[Round], *, rule: str | No
                 "consensus": bool(row["consensus"]) if row["type"] == Item.Type.LIKERT else None,
                 "status": STATUS_LABELS.get(row["status"], str(row["status"]).replace("_", " ")),
                 "reasons": [reason for reason in str(row["reasons"] or "").split("; ") if reason],
-                "chart": _figure_links(study, round_, f"statement-{code}", figures.describe(f"statement-{code}", data)),
+                "chart": _figure_links(study, round_, f"statement-{code}", described.get(code, "")),
             }
         )
     drawn = [
