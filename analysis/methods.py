@@ -40,7 +40,8 @@ def _percent(part: int, whole: int) -> str:
     return f"{consensus.short(100 * part / whole, 0)}%" if whole else "n/a"
 
 
-def methods_summary(*, study: Study) -> MethodsSummary:
+def methods_summary(*, study: Study, data: RoundData | None = None) -> MethodsSummary:
+    """The study's methods in words; `data`, a round's data already read, lends its statistics to the rounds up to it."""
     rounds = list(study.rounds.annotate(item_count=Count("items")).order_by("number"))
     scale = study.scale
     rule, params = study.rule_and_params()
@@ -76,7 +77,7 @@ def methods_summary(*, study: Study) -> MethodsSummary:
             f"({_percent(len(submitted), panel)})"
         )
         if round_.status == Round.Status.CLOSED and round_.kind == Round.Kind.CONSENSUS:
-            line += f"; {_consensus_count(round_)}"
+            line += f"; {_consensus_count(round_, data)}"
         rows.append((f"Round {round_.number}", line))
         if previous is not None:
             lost = len(previous - submitted)
@@ -129,8 +130,10 @@ def _rand_percentiles(rule: str, params: dict) -> str:
     return f"; the RAND/UCLA P30 and P70 by {consensus.rules.PERCENTILE_WORDS[params['percentiles']]}"
 
 
-def _consensus_count(round_: Round) -> str:
-    reached, total = statements_reaching_consensus(RoundData(round_))
+def _consensus_count(round_: Round, data: RoundData | None) -> str:
+    """Under the round's own rule: the tables' data serves when no other rule was asked for."""
+    shared = data is not None and data.judges_by_own_rule and round_.number <= data.round.number
+    reached, total = statements_reaching_consensus(data.of_round(round_) if shared else RoundData(round_))
     return f"{reached} of {total} statements reached consensus"
 
 

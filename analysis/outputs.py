@@ -6,7 +6,7 @@ same file either way.
 
 from __future__ import annotations
 
-from analysis.catalog import build_table, build_tables
+from analysis.catalog import build_table, tables_of
 from analysis.exports import export_table, export_workbook, methods_frame
 from analysis.methods import methods_summary
 from analysis.streams import RAW_TABLES, STREAMED_FORMATS, TooManyRows, check_printable, raw_file
@@ -53,8 +53,8 @@ def is_streamed(name: str, fmt: str) -> bool:
 
 
 def workbook_file(*, study: Study, round: Round, include_all: bool, rule: str | None, study_rounds=None) -> bytes:
-    tables = build_tables(round=round, include_all=include_all, rule=rule, study_rounds=study_rounds)
-    return export_workbook(tables, methods=methods_summary(study=study).rows)
+    data = RoundData(round, rule=rule, study_rounds=study_rounds)
+    return export_workbook(tables_of(data, include_all=include_all), methods=methods_summary(study=study, data=data).rows)
 
 
 def figure_file(name: str, *, round: Round, fmt: str, rule: str | None = None, study_rounds=None) -> bytes:

@@ -65,9 +65,16 @@ class RoundData:
     def of_round(self, round: Round) -> RoundData:
         """An earlier closed round's data, from the frames already read, made once for every table that asks."""
         root = self._history or self
+        if round.pk == root.round.pk:
+            return root
         if round.pk not in root._earlier:
             root._earlier[round.pk] = RoundData(round, rule=self._rule_asked, history=root)
         return root._earlier[round.pk]
+
+    @property
+    def judges_by_own_rule(self) -> bool:
+        """Whether each round is judged by its own protocol's rule, not one the analyst asked for."""
+        return self._rule_asked is None
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:
@@ -391,18 +398,24 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
     all_items = data.all_items[data.all_items["type"] == Item.Type.LIKERT]
     links = data.lineage
     ratings = data.all_ratings
-    by_item = {item_id: group.set_index("participant")["rating"] for item_id, group in ratings.groupby("item_id")}
+    participants, points = ratings["participant"].to_numpy(), ratings["rating"].to_numpy(dtype=float)
+    rows_of = ratings.groupby("item_id").indices
+
+    def by_item(item_id: int) -> pd.Series:
+        """The item's ratings by participant, sliced out when a link asks for them."""
+        where = rows_of.get(item_id)
+        if where is None:
+            return pd.Series(dtype=float)
+        return pd.Series(points[where], index=participants[where])
+
     vignettes = data.vignettes.set_index("vignette_id")["vignette"]
     info = {item["item_id"]: item for item in all_items.to_dict("records")}
     rows = []
-    empty = pd.Series(dtype=float)
     for link in links.itertuples(index=False):
         if link.parent_id not in info or link.child_id not in info:
             continue
         before, after = info[link.parent_id], info[link.child_id]
-        change = consensus.compare_rounds(
-            by_item.get(link.parent_id, empty), by_item.get(link.child_id, empty), data.scale
-        )
+        change = consensus.compare_rounds(by_item(link.parent_id), by_item(link.child_id), data.scale)
         rows.append(
             {
                 "vignette": vignettes.get(after["vignette_id"]),
