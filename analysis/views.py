@@ -156,14 +156,15 @@ def _invalid_download(request, study, form, *, status: int = 400):
 
 
 def _file(content: bytes, stem: str, fmt: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=FILE_TYPES[fmt])
-    response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{EXTENSIONS.get(fmt, fmt)}")
-    return response
+    return _attachment(HttpResponse(content, content_type=FILE_TYPES[fmt]), stem, fmt)
 
 
 def _streamed(chunks, stem: str, fmt: str) -> StreamingHttpResponse:
     """A file written while the database is read, so a worker never holds all of it."""
-    response = StreamingHttpResponse(chunks, content_type=FILE_TYPES[fmt])
+    return _attachment(StreamingHttpResponse(chunks, content_type=FILE_TYPES[fmt]), stem, fmt)
+
+
+def _attachment(response, stem: str, fmt: str):
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{EXTENSIONS.get(fmt, fmt)}")
     return response
 
