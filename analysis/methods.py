@@ -41,8 +41,15 @@ def _percent(part: int, whole: int) -> str:
 
 
 def methods_summary(*, study: Study, data: RoundData | None = None) -> MethodsSummary:
-    """The study's methods in words; `data`, a round's data already read, lends its statistics to the rounds up to it."""
+    """The study's methods in words; `data`, a round's data already read, lends its statistics to the rounds up to it.
+
+    Without it, the last closed round's data is read once for every closed round, as the tables across rounds
+    read theirs, instead of a set of queries per round.
+    """
     rounds = list(study.rounds.annotate(item_count=Count("items")).order_by("number"))
+    if data is None or not data.judges_by_own_rule:
+        closed = [round_ for round_ in rounds if round_.status == Round.Status.CLOSED]
+        data = RoundData(closed[-1], study_rounds=rounds) if closed else None
     scale = study.scale
     rule, params = study.rule_and_params()
     submissions = selectors.submissions_frame(study=study)
