@@ -46,8 +46,11 @@ class RoundData:
         rule: str | None = None,
         history: RoundData | None = None,
         study_rounds: list[Round] | None = None,
+        one_round: bool = False,
     ):
         self.round = round
+        # Read this round alone, for a table of this round only: a third of the work in a three-round study.
+        self._one_round = one_round
         # A round whose results the panel has seen keeps the protocol it saw
         # them under; another rule is the sensitivity table's.
         self.study = round.study_as_shown
@@ -67,6 +70,8 @@ class RoundData:
         root = self._history or self
         if round.pk == root.round.pk:
             return root
+        if root._one_round:
+            raise ValueError(f"the data of round {root.round.number} alone holds no other round")
         if round.pk not in root._earlier:
             root._earlier[round.pk] = RoundData(round, rule=self._rule_asked, history=root)
         return root._earlier[round.pk]
@@ -92,6 +97,8 @@ class RoundData:
     @property
     def _frame_rounds(self) -> QuerySet:
         """closed_rounds as a subquery, so that a frame over them costs one query, not two."""
+        if self._one_round:
+            return Round.objects.filter(pk=self.round.pk)
         return Round.objects.filter(study=self.study, number__lte=self.round.number).filter(
             Q(status=Round.Status.CLOSED) | Q(pk=self.round.pk)
         )
