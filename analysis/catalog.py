@@ -86,12 +86,6 @@ def build_table(
     return BUILDERS[name](data, include_all=include_all)
 
 
-def build_tables(
-    *, round: Round, include_all: bool = False, rule: str | None = None, study_rounds: list[Round] | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every table of the page (TABLES) for the round, sharing one set of queries."""
-    return tables_of(RoundData(round, rule=rule, study_rounds=study_rounds), include_all=include_all)
-
-
 def tables_of(data: RoundData, *, include_all: bool = False) -> dict[str, pd.DataFrame]:
+    """Every table of the page (TABLES) for the round, sharing one set of queries."""
     return {name: BUILDERS[name](data, include_all=include_all) for name in TABLES}

@@ -14,6 +14,7 @@ reads one as a command.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -209,6 +210,15 @@ def _latex_layout(keys: list[str], shown: pd.DataFrame) -> tuple[str, str, bool]
     return "".join(columns), size, landscape
 
 
+@functools.cache
+def _openpyxl_cells():
+    """openpyxl's cell of a write-only sheet and the characters a cell cannot hold, imported on first use."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return WriteOnlyCell, ILLEGAL_CHARACTERS_RE
+
+
 def _cell(sheet, value, *, text_style=None, number_format: str | None = None):
     """A cell of a write-only sheet: a text is always stored as text, never as a formula.
 
@@ -217,9 +227,7 @@ def _cell(sheet, value, *, text_style=None, number_format: str | None = None):
     when the cell is edited. Control characters, which the format cannot hold,
     become U+FFFD. A plain number goes in as it is.
     """
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
+    WriteOnlyCell, ILLEGAL_CHARACTERS_RE = _openpyxl_cells()
     if isinstance(value, str):
         cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
         cell.data_type = "s"

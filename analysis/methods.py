@@ -47,7 +47,7 @@ def methods_summary(*, study: Study, data: RoundData | None = None) -> MethodsSu
     read theirs, instead of a set of queries per round.
     """
     rounds = list(study.rounds.annotate(item_count=Count("items")).order_by("number"))
-    if data is None or not data.judges_by_own_rule:
+    if data is None or not data.lends_earlier_rounds:
         closed = [round_ for round_ in rounds if round_.status == Round.Status.CLOSED]
         data = RoundData(closed[-1], study_rounds=rounds) if closed else None
     scale = study.scale
@@ -139,7 +139,7 @@ def _rand_percentiles(rule: str, params: dict) -> str:
 
 def _consensus_count(round_: Round, data: RoundData | None) -> str:
     """Under the round's own rule: the tables' data serves when no other rule was asked for."""
-    shared = data is not None and data.judges_by_own_rule and round_.number <= data.round.number
+    shared = data is not None and data.lends_earlier_rounds and round_.number <= data.round.number
     reached, total = statements_reaching_consensus(data.of_round(round_) if shared else RoundData(round_))
     return f"{reached} of {total} statements reached consensus"
 

@@ -13,7 +13,6 @@ from analysis.streams import RAW_TABLES, STREAMED_FORMATS, TooManyRows, check_pr
 from analysis.tables import RoundData
 from surveys.models import Round, Study
 
-
 __all__ = ["NothingToDraw", "TooManyRows", "figure_file", "is_streamed", "raw_file", "report_file", "table_file",
            "workbook_file"]
 

@@ -8,7 +8,7 @@ analysis once a round holds hundreds of thousands of ratings.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -257,30 +257,41 @@ RAW_RATING_COLUMNS = ["round", "panelist", "statement", "rating"]
 RAW_SELECTION_COLUMNS = ["round", "panelist", "vignette", "option"]
 
 
-def raw_ratings(*, round: Round) -> QuerySet:
-    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None)."""
-    return (
-        Answer.objects.filter(
-            item__round=round,
-            item__type__in=Item.RATED_TYPES,
-            participant__submissions__round=F("item__round"),
-        )
-        .order_by("participant__label", "item__position", "item_id")
-        .values_list("item__round__number", "participant__label", "item__code", "rating")
+def raw_ratings(*, round: Round, participants: Sequence[int] | None = None) -> QuerySet:
+    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None).
+
+    `participants` (ids) narrows them to those panelists, in the same order.
+    """
+    rows = Answer.objects.filter(
+        item__round=round,
+        item__type__in=Item.RATED_TYPES,
+        participant__submissions__round=F("item__round"),
+    )
+    if participants is not None:
+        rows = rows.filter(participant_id__in=participants)
+    return rows.order_by("participant__label", "item__position", "item_id").values_list(
+        "item__round__number", "participant__label", "item__code", "rating"
     )
 
 
-def raw_selections(*, round: Round) -> QuerySet:
-    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS."""
-    return (
-        AnswerOption.objects.filter(
-            answer__item__round=round,
-            answer__item__type=Item.Type.NOT_RECOMMENDED,
-            answer__participant__submissions__round=F("answer__item__round"),
-        )
-        .order_by("answer__participant__label", "answer__item__position", "option__position")
-        .values_list("answer__item__round__number", "answer__participant__label", "answer__item__vignette__code",
-                     "option__code")
+def raw_selections(*, round: Round, participants: Sequence[int] | None = None) -> QuerySet:
+    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS; `participants` as above."""
+    rows = AnswerOption.objects.filter(
+        answer__item__round=round,
+        answer__item__type=Item.Type.NOT_RECOMMENDED,
+        answer__participant__submissions__round=F("answer__item__round"),
+    )
+    if participants is not None:
+        rows = rows.filter(answer__participant_id__in=participants)
+    return rows.order_by("answer__participant__label", "answer__item__position", "option__position").values_list(
+        "answer__item__round__number", "answer__participant__label", "answer__item__vignette__code", "option__code"
+    )
+
+
+def submitters_by_label(*, round: Round) -> list[int]:
+    """Ids of the participants who submitted the round, in the order of their pseudonyms, as the raw rows are."""
+    return list(
+        Submission.objects.filter(round=round).order_by("participant__label").values_list("participant_id", flat=True)
     )
 
 

@@ -3,6 +3,10 @@
 Every table is a DataFrame whose columns are the export's columns, so the
 web page, the command and every file format show the same thing. The
 column names of `recommendations` and `not-recommended` are fixed by SPEC 4.3.
+
+Past 400 lines on purpose: RoundData, the frames every table reads, sits
+with the tables that read them, so that what a table costs in queries is
+read beside the frames it asks for.
 """
 
 from __future__ import annotations
@@ -77,9 +81,9 @@ class RoundData:
         return root._earlier[round.pk]
 
     @property
-    def judges_by_own_rule(self) -> bool:
-        """Whether each round is judged by its own protocol's rule, not one the analyst asked for."""
-        return self._rule_asked is None
+    def lends_earlier_rounds(self) -> bool:
+        """Whether of_round gives the rounds before this one each judged by its own protocol's rule."""
+        return self._rule_asked is None and not (self._history or self)._one_round
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:
@@ -212,7 +216,7 @@ class RoundData:
 
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
     """Per rated item of these types: its statistics and its verdict under the chosen rule, in questionnaire order."""
-    return [dict(row) for row in data.statement_rows if row["type"] in types]
+    return [{**row, "options": list(row["options"])} for row in data.statement_rows if row["type"] in types]
 
 
 def _all_statement_rows(data: RoundData) -> list[dict]:

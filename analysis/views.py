@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -164,7 +165,7 @@ def _streamed(chunks, stem: str, fmt: str) -> StreamingHttpResponse:
     return _attachment(StreamingHttpResponse(chunks, content_type=FILE_TYPES[fmt]), stem, fmt)
 
 
-def _attachment(response, stem: str, fmt: str):
+def _attachment(response: HttpResponseBase, stem: str, fmt: str) -> HttpResponseBase:
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{EXTENSIONS.get(fmt, fmt)}")
     return response
 

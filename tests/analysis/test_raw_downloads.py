@@ -10,7 +10,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from analysis import streams
-from surveys.models import Item
+from analysis.catalog import build_table
+from analysis.exports import export_table
+from surveys.models import Answer, Item
 from tests.analysis.management.test_export_consensus import MAYO_NOT_RECOMMENDED, MAYO_RATINGS, mayo_round  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +31,17 @@ def streamed(response) -> list[bytes]:
     return list(response.streaming_content)
 
 
-def test_raw_ratings_stream_in_chunks_with_the_same_rows_as_the_workbook(mayo_round, mayo_analyst_client, monkeypatch):
-    monkeypatch.setattr(streams, "CHUNK_ROWS", 7)
+def test_raw_ratings_stream_a_block_of_panelists_at_a_time_with_the_rows_of_the_workbook(
+    mayo_round, mayo_analyst_client, monkeypatch
+):
+    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 3)
     study = mayo_round.study
 
     chunks = streamed(download(mayo_analyst_client, study, "raw-ratings", "csv"))
     workbook = download(mayo_analyst_client, study, "raw-ratings", "xlsx")
 
-    assert len(chunks) == RATED // 7 + 1
+    # Ten panelists in blocks of three.
+    assert len(chunks) == 4
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
     assert rows[0] == ["round", "panelist", "statement", "rating"]
     assert len(rows) == RATED + 1
@@ -46,12 +51,13 @@ def test_raw_ratings_stream_in_chunks_with_the_same_rows_as_the_workbook(mayo_ro
 
 
 def test_raw_selections_stream_as_json_records(mayo_round, mayo_analyst_client, monkeypatch):
-    monkeypatch.setattr(streams, "CHUNK_ROWS", 5)
+    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 4)
 
     chunks = streamed(download(mayo_analyst_client, mayo_round.study, "raw-not-recommended", "json"))
 
     records = json.loads(b"".join(chunks))
-    assert len(chunks) > 2
+    # Three blocks of panelists, then the closing bracket.
+    assert len(chunks) == 4
     assert len(records) == SELECTED
     assert set(records[0]) == {"round", "panelist", "vignette", "option"}
     by_option = {}
@@ -114,10 +120,100 @@ def test_past_the_cap_the_command_refuses_in_one_line_and_writes_nothing(mayo_ro
 
 
 def test_the_command_streams_to_its_file_and_leaves_no_partial_file(mayo_round, tmp_path, monkeypatch):
-    monkeypatch.setattr(streams, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 4)
     path = tmp_path / "ratings.csv"
 
     call_command("export_consensus", "mayo-trd", "--table", "raw-ratings", "--output", str(path))
 
     assert [p.name for p in tmp_path.iterdir()] == ["ratings.csv"]
     assert len(path.read_text().splitlines()) == RATED + 1
+
+
+@pytest.mark.parametrize("table", streams.RAW_TABLES)
+@pytest.mark.parametrize("fmt", streams.STREAMED_FORMATS)
+def test_a_streamed_file_is_byte_for_byte_the_file_built_whole(mayo_round, table, fmt, monkeypatch):
+    """Blank ratings, codes a spreadsheet would run, commas, quotes, line breaks: as the whole-table writer has them."""
+    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 3)
+    awkward = ["=1+1", "a,b", 'say "no"', "two\nlines", "-0.5", "sep\u2028arated", "é"]
+    for item, code in zip(Item.objects.filter(round=mayo_round, type=Item.Type.LIKERT).order_by("position"), awkward):
+        item.code = code
+        item.save(update_fields=["code"])
+    blanked = Answer.objects.filter(
+        item__round=mayo_round, participant__label="P02", item__type=Item.Type.LIKERT
+    ).update(rating=None)
+    assert blanked > 0
+
+    streamed_bytes = b"".join(streams.raw_file(table, round=mayo_round, fmt=fmt))
+
+    whole = export_table(build_table(table, round=mayo_round), name=table, fmt=fmt)
+    assert streamed_bytes == whole
+    if table == "raw-ratings":
+        text = streamed_bytes.decode()
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(text)))[1:]
+            assert [row[3] for row in rows if row[1] == "P02"] == [""] * blanked
+            assert {row[2] for row in rows} >= {"'=1+1", "a,b", 'say "no"', "two\nlines", "-0.5"}
+        else:
+            assert [r["rating"] for r in json.loads(text) if r["panelist"] == "P02"] == [None] * blanked
+
+
+def test_a_streamed_download_asks_one_query_more_per_block_of_panelists(
+    mayo_round, mayo_analyst_client, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(per_query: int) -> int:
+        monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", per_query)
+        with CaptureQueriesContext(connection) as captured:
+            b"".join(streamed(download(mayo_analyst_client, mayo_round.study, "raw-ratings", "csv")))
+        return len(captured.captured_queries)
+
+    one_block, four_blocks = queries(10), queries(3)
+
+    assert four_blocks - one_block == 3
+    assert one_block <= 12
+
+
+def test_a_stream_that_fails_halfway_leaves_the_old_file_whole_and_nothing_beside_it(mayo_round, tmp_path, monkeypatch):
+    path = tmp_path / "ratings.csv"
+    path.write_text("the analyst's earlier file\n")
+    path.chmod(0o600)
+    real_blocks = streams._blocks
+
+    def failing(query, round):
+        blocks = real_blocks(query, round)
+        yield next(blocks)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(streams, "_blocks", failing)
+
+    with pytest.raises(RuntimeError, match="went away"):
+        call_command("export_consensus", "mayo-trd", "--table", "raw-ratings", "--output", str(path))
+
+    assert path.read_text() == "the analyst's earlier file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["ratings.csv"]
+
+
+def test_a_new_file_keeps_the_mode_of_the_one_it_replaces_and_a_pipe_is_written_in_place(mayo_round, tmp_path):
+    import os
+    import stat
+    import threading
+
+    path = tmp_path / "ratings.csv"
+    path.write_text("old\n")
+    path.chmod(0o600)
+
+    call_command("export_consensus", "mayo-trd", "--table", "raw-ratings", "--output", str(path))
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_text().startswith("round,panelist,statement,rating\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    call_command("export_consensus", "mayo-trd", "--table", "raw-ratings", "--output", str(fifo))
+    reader.join(timeout=10)
+    assert received and received[0].decode() == path.read_text()
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

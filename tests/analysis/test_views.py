@@ -634,5 +634,5 @@ def test_the_page_judges_each_statement_of_each_round_a_bounded_number_of_times(
 
     assert response.status_code == 200
     assert response.content.decode().count('<img src="') > 40
-    # Once per statement and round for the tables and charts, once more for the sensitivity table's rule.
+    # Once per statement and round for the tables and charts (the sensitivity table judges by evaluate).
     assert 0 < len(judged) <= 2 * statements

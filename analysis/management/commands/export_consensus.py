@@ -1,3 +1,7 @@
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -70,18 +74,36 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self._write([content], output)
 
-    def _write(self, chunks, output: Path | None) -> None:
+    def _write(self, chunks: Iterable[bytes], output: Path | None) -> None:
         if output is None:
             for chunk in chunks:
                 self.stdout.write(chunk.decode("utf-8"), ending="")
             return
-        # Written beside it, then put in its place: a failure never leaves half a file under its name.
-        partial = output.with_name(output.name + ".part")
         try:
-            with partial.open("wb") as file:
-                for chunk in chunks:
-                    file.write(chunk)
-            partial.replace(output)
+            if output.exists() and not output.is_file():
+                # A device or a pipe (/dev/stdout, a process substitution): written in place.
+                with output.open("wb") as file:
+                    file.writelines(chunks)
+                return
+            _replace(output.resolve(), chunks)
         except OSError as error:
-            partial.unlink(missing_ok=True)
             raise CommandError(f"cannot write {output}: {error.strerror}") from error
+
+
+def _replace(target: Path, chunks: Iterable[bytes]) -> None:
+    """Written beside the file, then put in its place with the file's mode: whatever fails, no half file remains."""
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as file:
+        partial = Path(file.name)
+        try:
+            file.writelines(chunks)
+        except BaseException:
+            file.close()
+            partial.unlink(missing_ok=True)
+            raise
+    try:
+        if target.exists():
+            shutil.copymode(target, partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

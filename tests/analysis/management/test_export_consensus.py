@@ -413,12 +413,13 @@ def _queries_for_every_table(round_number: int) -> int:
     from django.test.utils import CaptureQueriesContext
 
     from analysis.selectors import round_for_analysis
-    from analysis.catalog import build_tables
+    from analysis.catalog import tables_of
+    from analysis.tables import RoundData
     from surveys.models import Study
 
     round_ = round_for_analysis(study=Study.objects.get(slug="mayo-trd"), number=round_number)
     with CaptureQueriesContext(connection) as captured:
-        build_tables(round=round_, include_all=True)
+        tables_of(RoundData(round_), include_all=True)
     return len(captured)
 
 
