@@ -1,0 +1,54 @@
+"""A first mapping for an export: each question matched to the study's wording, to be confirmed by the analyst."""
+
+import difflib
+import re
+
+from analysis.files.foreign.export import MSFORMS, Export
+from analysis.files.foreign.mapping import IGNORE, NOT_RECOMMENDED, Mapping, StudyTerms, option_code, scale_point
+
+# Below this similarity a question is proposed as ignored rather than guessed.
+CUTOFF = 0.6
+_NUMBER = re.compile(r"\d+")
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
+
+
+def _multiple(export: Export, key: str) -> bool:
+    question = export.question(key)
+    return question.checkbox or any(";" in str(row.answers.get(key, "")) for row in export.rows)
+
+
+def propose(export: Export, terms: StudyTerms) -> Mapping:
+    mapping = Mapping(tool=export.tool)
+    for question in export.questions:
+        pool = terms.not_recommended if _multiple(export, question.key) else terms.statements
+        scored = sorted(((_similarity(question.text, text), code) for code, text in pool.items()), reverse=True)
+        if scored and scored[0][0] >= CUTOFF:
+            code = scored[0][1]
+            mapping.columns[question.key] = {NOT_RECOMMENDED: code} if pool is terms.not_recommended else code
+        else:
+            mapping.columns[question.key] = IGNORE
+    if export.events:
+        mapping.events = {e: int(m.group()) if (m := _NUMBER.search(e)) else terms.last_round for e in export.events}
+    else:
+        mapping.round = terms.last_round
+    kinds = [k for k in (("email", "name") if export.tool == MSFORMS else ("record",)) if any(k in r.identities for r in export.rows)]
+    mapping.respondent = kinds[0] if kinds else "none"
+    names = {n.casefold() for names in terms.options.values() for n in names}
+    for question in export.questions:
+        target = mapping.columns[question.key]
+        for row in export.rows:
+            answer = row.answers.get(question.key, "")
+            if isinstance(target, str) and target != IGNORE and answer and scale_point(answer, mapping, question.choices) is None:
+                mapping.labels[answer] = None
+            elif isinstance(target, dict):
+                choices = answer if isinstance(answer, list) else [c.strip() for c in answer.split(";") if c.strip()]
+                for choice in choices:
+                    if choice not in mapping.options and option_code(choice, mapping, terms) is None:
+                        best = difflib.get_close_matches(choice.casefold(), names, n=1, cutoff=CUTOFF)
+                        mapping.options[choice] = next(
+                            (c for c, ns in terms.options.items() if best and best[0] in (n.casefold() for n in ns)), None
+                        )
+    return mapping
