@@ -44,6 +44,10 @@ class Export:
     preview_header: list[str] = field(default_factory=list)
     preview_rows: list[list[str]] = field(default_factory=list)  # identifying cells blanked
 
+    @property
+    def tool_name(self) -> str:
+        return TOOLS[self.tool]
+
     def question(self, key: str) -> Question | None:
         return next((q for q in self.questions if q.key == key), None)
 
