@@ -152,7 +152,7 @@ class ImportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "font-monospace"}),
         help_text=_(
             "Leave empty to have one proposed. Each question maps to a statement code, "
-            "{not_recommended: <vignette code>} or ignore; answer labels map to scale points."
+            "{not_recommended: VIGNETTE} or ignore; answer labels map to scale points."
         ),
     )
     action = forms.ChoiceField(choices=[(CHECK, CHECK), (IMPORT, IMPORT), (DOWNLOAD, DOWNLOAD)], required=False)

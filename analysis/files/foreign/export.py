@@ -21,6 +21,7 @@ class Question:
     column: str  # the header an error names
     choices: dict[str, str] = field(default_factory=dict)  # REDCap: code -> label
     checkbox: bool = False  # answers are lists of the chosen labels
+    identifying: bool = False  # REDCap's identifier fields: never quoted, never mapped but to ignore
 
 
 @dataclass

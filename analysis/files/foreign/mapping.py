@@ -19,11 +19,10 @@ Applying a mapping gives SPEC 4.2 rows, each with the place in the export
 it came from, or every problem by row and column.
 """
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import yaml
 
 from analysis.files.bounded import UnreadableText, read_bounded, shown
 from analysis.files.foreign.export import MSFORMS, REDCAP, TOOLS, Export, where
@@ -64,24 +63,37 @@ class Mapping:
     options: dict[str, str] = field(default_factory=dict)
 
     def dump(self) -> str:
-        data = {"tool": self.tool}
+        """The mapping as YAML an analyst can read and edit, one column a line however long its question."""
+        lines = [
+            f"# How a {TOOLS[self.tool]} export maps onto the study: see docs/importing.md.",
+            "# columns: a statement code, {not_recommended: <vignette code>}, or ignore.",
+            "# labels: answer label -> scale point; a label left empty (~) must be given one.",
+            f"tool: {self.tool}",
+        ]
         if self.events:
-            data["events"] = dict(self.events)
+            lines.append("events:")
+            lines += [f"  {_quoted(event)}: {number}" for event, number in self.events.items()]
         else:
-            data["round"] = self.round
-        data |= {
-            "respondent": self.respondent,
-            "include_incomplete": self.include_incomplete,
-            "columns": dict(self.columns),
-            "labels": dict(self.labels),
-            "options": dict(self.options),
-        }
-        head = (
-            f"# How a {TOOLS[self.tool]} export maps onto the study: see docs/importing.md.\n"
-            "# columns: a statement code, {not_recommended: <vignette code>}, or ignore.\n"
-            "# labels: answer label -> scale point; a label left empty (~) must be given one.\n"
-        )
-        return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+            lines.append(f"round: {self.round}")
+        lines += [f"respondent: {self.respondent}", f"include_incomplete: {'true' if self.include_incomplete else 'false'}"]
+        for name in ("columns", "labels", "options"):
+            pairs = getattr(self, name)
+            lines.append(f"{name}:" + ("" if pairs else " {}"))
+            lines += [f"  {_quoted(key)}: {_value(value)}" for key, value in pairs.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _quoted(text: str) -> str:
+    # A JSON string is a YAML double-quoted scalar: any text, on one line, never read as a number or a boolean.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _value(value) -> str:
+    if value is None:
+        return "~"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_quoted(v)}" for k, v in value.items()) + "}"
+    return str(value) if isinstance(value, int) else _quoted(value)
 
 
 def load_mapping(raw: bytes | str, *, source: str, terms: StudyTerms) -> Mapping:
@@ -224,6 +236,11 @@ def apply(export: Export, mapping: Mapping, terms: StudyTerms, pseudonym: Callab
             result.errors.append(
                 f"{where(export.name, 1, question.column)}: unmapped column; map it under columns: "
                 "to a statement code, {not_recommended: <vignette code>} or ignore"
+            )
+        elif target != IGNORE and question.identifying:
+            result.errors.append(
+                f"{where(export.name, 1, question.column)}: the data dictionary marks this field as identifying: "
+                "map it to ignore (its content is never imported)"
             )
         elif isinstance(target, str) and target != IGNORE and question.checkbox:
             result.errors.append(

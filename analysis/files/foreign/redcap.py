@@ -21,6 +21,8 @@ from analysis.files.foreign.sheet import Sheet, SheetError
 
 DICTIONARY_COLUMNS = ("Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label")
 CHOICES_COLUMN = "Choices, Calculations, OR Slider Labels"
+IDENTIFIER_COLUMN = "Identifier?"
+VALIDATION_COLUMN = "Text Validation Type OR Show Slider Number"
 NOT_ASKED = {"descriptive"}
 RAW_SPECIAL = {
     "redcap_event_name": "event",
@@ -44,8 +46,10 @@ COMPLETE = {"2", "complete"}
 
 
 class Field:
-    def __init__(self, name: str, form: str, kind: str, label: str, choices: dict[str, str]):
+    def __init__(self, name: str, form: str, kind: str, label: str, choices: dict[str, str], identifier=False):
         self.name, self.form, self.kind, self.label, self.choices = name, form, kind, label, choices
+        # Marked "Identifier?" in the dictionary, or an email: never shown, whatever the mapping does with it.
+        self.identifier = identifier
 
 
 def _choices(text: str) -> dict[str, str]:
@@ -68,6 +72,8 @@ def read_dictionary(sheet: Sheet) -> list[Field]:
         )
     index = {c: header.index(c) if named else i for i, c in enumerate(DICTIONARY_COLUMNS)}
     choices_at = header.index(CHOICES_COLUMN) if CHOICES_COLUMN in header else 5
+    identifier_at = header.index(IDENTIFIER_COLUMN) if IDENTIFIER_COLUMN in header else 10
+    validation_at = header.index(VALIDATION_COLUMN) if VALIDATION_COLUMN in header else 7
     fields = []
     for row in sheet.rows:
         name = row[index["Variable / Field Name"]]
@@ -76,7 +82,10 @@ def read_dictionary(sheet: Sheet) -> list[Field]:
         kind = row[index["Field Type"]].casefold()
         label = " ".join(_TAG.sub(" ", row[index["Field Label"]]).split())
         raw_choices = row[choices_at] if choices_at < len(row) and kind in ("radio", "dropdown", "checkbox") else ""
-        fields.append(Field(name, row[index["Form Name"]], kind, label, _choices(raw_choices)))
+        identifier = (identifier_at < len(row) and row[identifier_at].casefold() == "y") or (
+            validation_at < len(row) and row[validation_at].casefold() == "email"
+        )
+        fields.append(Field(name, row[index["Form Name"]], kind, label, _choices(raw_choices), identifier))
     if not fields:
         raise SheetError(f"{sheet.name}: the data dictionary lists no field")
     return fields
@@ -95,7 +104,7 @@ def read(sheet: Sheet, fields: list[Field]) -> Export:
 def _question(field: Field) -> Question:
     return Question(
         key=field.name, text=field.label or field.name, column=field.name, choices=field.choices,
-        checkbox=field.kind == "checkbox",
+        checkbox=field.kind == "checkbox", identifying=field.identifier,
     )
 
 
@@ -124,7 +133,8 @@ def _raw(sheet: Sheet, fields: list[Field]) -> Export:
             field = by_name.get(header) or Field(header, "", "text", header, {})
             questions[header] = _question(field)
             roles[i] = ("question", header)
-    return _export(sheet, roles, questions, checked={"1"})
+    hidden = {i for i, (role, key) in roles.items() if role == "question" and key in by_name and by_name[key].identifier}
+    return _export(sheet, roles, questions, checked={"1"}, hidden=hidden)
 
 
 def _labels(sheet: Sheet, fields: list[Field]) -> Export:
@@ -135,6 +145,7 @@ def _labels(sheet: Sheet, fields: list[Field]) -> Export:
         by_label.setdefault(field.label.casefold(), []).append(field)
     roles: dict[int, tuple[str, str]] = {0: ("identity", "record")}
     questions: dict[str, Question] = {}
+    hidden: set[int] = set()
     for i, header in enumerate(sheet.header[1:], start=1):
         folded = " ".join(header.split()).casefold()
         checkbox = _CHECKBOX_LABEL.match(header)
@@ -153,13 +164,17 @@ def _labels(sheet: Sheet, fields: list[Field]) -> Export:
             field = by_label[folded].pop(0)
             questions[field.name] = _question(field)
             roles[i] = ("question", field.name)
+            if field.identifier:
+                hidden.add(i)
         else:
             questions[header] = Question(key=header, text=header, column=header)
             roles[i] = ("question", header)
-    return _export(sheet, roles, questions, checked={"checked", "1"})
+    return _export(sheet, roles, questions, checked={"checked", "1"}, hidden=hidden)
 
 
-def _export(sheet: Sheet, roles: dict[int, tuple[str, str]], questions: dict[str, Question], checked: set[str]) -> Export:
+def _export(
+    sheet: Sheet, roles: dict[int, tuple[str, str]], questions: dict[str, Question], checked: set[str], hidden: set[int]
+) -> Export:
     rows, events = [], []
     identity_columns = {"record": sheet.header[0]}
     identity_columns |= {"survey_identifier": sheet.header[i] for i, (r, _) in roles.items() if r == "survey_identifier"}
@@ -195,7 +210,7 @@ def _export(sheet: Sheet, roles: dict[int, tuple[str, str]], questions: dict[str
         if event and event not in events:
             events.append(event)
         rows.append(Row(number=number, identities=identities, answers=answers, event=event, incomplete=incomplete))
-    hidden = {i for i, (role, _) in roles.items() if role in ("identity", "survey_identifier")}
+    hidden |= {i for i, (role, _) in roles.items() if role in ("identity", "survey_identifier")}
     return Export(
         tool=REDCAP,
         name=sheet.name,

@@ -177,3 +177,17 @@ def test_a_file_of_another_shape_is_refused_with_one_line(mayo_study, tmp_path):
     with pytest.raises(Exception, match=r"x.csv: does not have the shape of a Microsoft Forms export"):
         command("--from", "msforms", str(export), "--propose-mapping")
     assert STATEMENTS and nothing_written()
+
+
+def test_an_identifying_redcap_field_cannot_be_mapped_to_a_statement(mayo_study, tmp_path):
+    export = files.write_csv(tmp_path / "export.csv", files.redcap_raw(), "utf-8")
+    dictionary = files.write_csv(tmp_path / "dict.csv", files.redcap_dictionary(), "utf-8")
+    mapping = write_yaml(tmp_path / "m.yaml", redcap_mapping(columns=redcap_mapping()["columns"] | {"email": "base-main"}))
+
+    errors = refused("--from", "redcap", str(export), "--dictionary", str(dictionary), "--mapping", mapping)
+
+    assert errors == [
+        "export.csv: row 1, column 'email': the data dictionary marks this field as identifying: "
+        "map it to ignore (its content is never imported)"
+    ]
+    assert nothing_written()
