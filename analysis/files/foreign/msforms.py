@@ -51,7 +51,12 @@ def read(sheet: Sheet) -> Export:
             ignored.append(text)
             skipped.add(i)
             continue
-        questions.append((i, Question(key=text, text=text, column=text)))
+        # Two questions of the same wording are told apart by their order: "Why? (2)".
+        key, repeat = text, 1
+        while any(q.key == key for _, q in questions):
+            repeat += 1
+            key = f"{text} ({repeat})"
+        questions.append((i, Question(key=key, text=text, column=text)))
     rows = []
     for number, cells in zip(sheet.numbers, sheet.rows, strict=True):
         email, name = cells[3], cells[4]
