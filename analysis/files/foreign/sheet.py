@@ -6,13 +6,19 @@ an XLSX file become ISO text; whole numbers lose Excel's ".0".
 
 import csv
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO
 
-MAX_BYTES = 20 * 1024 * 1024
-MAX_ROWS = 50_000
+# Bounds that keep a hostile upload inside a web worker's timeout. A Delphi
+# round's export is a few hundred rows of a few hundred columns.
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+MAX_COLUMNS = 2_000
+# An XLSX is a zip: what it unpacks to is bounded too, before any of it is parsed.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
 
 Source = str | Path | IO[bytes]
@@ -58,6 +64,8 @@ def read_sheet(source: Source) -> Sheet:
     while header and not header[-1] and all(len(r) < len(header) or not r[len(header) - 1] for _, r in body):
         header.pop()
     width = len(header)
+    if width > MAX_COLUMNS:
+        raise SheetError(f"{name}: has more than {MAX_COLUMNS:,} columns")
     return Sheet(
         name=name,
         header=header,
@@ -81,6 +89,10 @@ def _csv_rows(name: str, raw: bytes) -> list[tuple[int, list[str]]]:
     rows, start = [], 1
     try:
         for row in reader:
+            if len(rows) > MAX_ROWS:
+                raise SheetError(f"{name}: holds more than {MAX_ROWS:,} rows")
+            if len(row) > MAX_COLUMNS:
+                raise SheetError(f"{name}: row {start} has more than {MAX_COLUMNS:,} columns")
             rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -92,13 +104,20 @@ def _xlsx_rows(name: str, raw: bytes) -> list[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise SheetError(f"{name}: cannot be read as an XLSX workbook") from exc
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise SheetError(f"{name}: unpacks to more than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB")
+    try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 (openpyxl raises many kinds for a broken file)
         raise SheetError(f"{name}: cannot be read as an XLSX workbook") from exc
     try:
         sheet = book.worksheets[0]
         rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for number, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1), start=1):
             if number > MAX_ROWS + 1:
                 raise SheetError(f"{name}: holds more than {MAX_ROWS:,} rows")
             rows.append((number, [_text(value) for value in row]))

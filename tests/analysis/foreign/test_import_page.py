@@ -152,3 +152,9 @@ def test_the_mapping_downloads_as_yaml(mayo_study, mayo_analyst_client, tmp_path
     assert response["Content-Disposition"] == 'attachment; filename="mayo-trd-mapping.yaml"'
     assert yaml.safe_load(response.content)["round"] == 2
     assert yaml.safe_load(response.content)["columns"] == msforms_mapping()["columns"]
+
+
+def test_the_empty_page_costs_three_queries(mayo_study, mayo_analyst_client, django_assert_num_queries):
+    # Expect 3 queries: session, user, membership with study (the 404 check).
+    with django_assert_num_queries(3):
+        assert mayo_analyst_client.get(url(mayo_study)).status_code == 200

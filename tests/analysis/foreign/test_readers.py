@@ -75,3 +75,23 @@ def test_dictionary_choices_are_read_with_uneven_spacing():
 )
 def test_an_answer_becomes_a_scale_point_or_none(answer, choices, expected):
     assert scale_point(answer, Mapping(tool="msforms", labels={"Strongly agree": 8}), choices) == expected
+
+
+def test_a_workbook_that_unpacks_past_the_bound_is_refused_before_it_is_parsed(monkeypatch):
+    import zipfile
+
+    from analysis.files.foreign import sheet
+
+    monkeypatch.setattr(sheet, "MAX_UNPACKED_BYTES", 1000)
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", "a" * 5000)
+    data.seek(0)
+    data.name = "bomb.xlsx"
+    with pytest.raises(SheetError, match="bomb.xlsx: unpacks to more than 0 MB"):
+        read_sheet(data)
+
+
+def test_a_csv_wider_than_the_bound_is_refused_at_its_row():
+    with pytest.raises(SheetError, match="export.csv: row 2 has more than 2,000 columns"):
+        read_sheet(upload([["a"], ["x"] * 2001]))
