@@ -158,3 +158,27 @@ def test_the_empty_page_costs_three_queries(mayo_study, mayo_analyst_client, dja
     # Expect 3 queries: session, user, membership with study (the 404 check).
     with django_assert_num_queries(3):
         assert mayo_analyst_client.get(url(mayo_study)).status_code == 200
+
+
+@pytest.mark.parametrize("shape", ["forms english xlsx", "forms japanese csv", "redcap raw", "redcap labels"])
+def test_each_shape_imports_through_the_page(mayo_study, mayo_analyst_client, tmp_path, shape):
+    data = {"action": "import"}
+    if shape.startswith("forms"):
+        english = "english" in shape
+        rows = files.msforms_rows(fixed=files.ENGLISH if english else files.JAPANESE, quiz=english)
+        data["export"] = xlsx(tmp_path, rows) if english else csv_upload(tmp_path, rows, "round1.csv")
+        data["mapping"] = yaml.safe_dump(msforms_mapping(), allow_unicode=True)
+    else:
+        raw = shape == "redcap raw"
+        data["export"] = csv_upload(tmp_path, files.redcap_raw() if raw else files.redcap_labels(), "export.csv")
+        data["dictionary"] = csv_upload(tmp_path, files.redcap_dictionary(annotation=raw), "dictionary.csv")
+        events = None if raw else {"Round 1 (Arm 1: Arm 1)": 1, "Round 2 (Arm 1: Arm 1)": 2}
+        data["mapping"] = yaml.safe_dump(redcap_mapping(**({"events": events} if events else {})))
+
+    response = post(mayo_analyst_client, mayo_study, **data)
+
+    assert response.status_code == 302, response.context and response.context.get("problems")
+    assert Submission.objects.filter(round__number=1).count() == 5
+    assert sorted(Answer.objects.filter(item__round__number=1, item__code="cad-main").values_list("rating", flat=True)) == [
+        5, 6, 7, 8, 9
+    ]
