@@ -129,7 +129,11 @@ def load_mapping(raw: bytes | str, *, source: str, terms: StudyTerms) -> Mapping
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 32767:
             bad(f"events: {shown(event)}", f"{shown(value)} is not a round number (1, 2, ...)")
     mapping.events = {str(k): v for k, v in events.items()}
-    if not mapping.events and mapping.round is None:
+    if mapping.events and tool != REDCAP:
+        bad("events", "events are REDCap's; a Microsoft Forms export holds one round: give round")
+    elif mapping.events and mapping.round is not None:
+        bad("round", "give round or events, not both")
+    elif not mapping.events and mapping.round is None:
         bad("round", "give the round the file holds" + (", or events: for a longitudinal project" if tool == REDCAP else ""))
     respondent = data.get("respondent", "none")
     if respondent not in RESPONDENTS[tool]:

@@ -25,7 +25,9 @@ def propose(export: Export, terms: StudyTerms) -> Mapping:
     for question in export.questions:
         pool = terms.not_recommended if _multiple(export, question.key) else terms.statements
         scored = sorted(((_similarity(question.text, text), code) for code, text in pool.items()), reverse=True)
-        if scored and scored[0][0] >= CUTOFF:
+        if question.identifying:
+            mapping.columns[question.key] = IGNORE
+        elif scored and scored[0][0] >= CUTOFF:
             code = scored[0][1]
             mapping.columns[question.key] = {NOT_RECOMMENDED: code} if pool is terms.not_recommended else code
         else:

@@ -155,8 +155,11 @@ def test_a_redcap_row_marked_incomplete_is_reported_and_left_out(mayo_study, tmp
                 "map.yaml: options: 'Magnets': 'tmz' is not an option code of the study",
             ],
         ),
+        ("tool: msforms\nevents: {e1: 1}\n", ["map.yaml: events: events are REDCap's; a Microsoft Forms export holds one round: give round"]),
+        ("tool: redcap\nround: 1\nevents: {e1: 1}\n", ["map.yaml: round: give round or events, not both"]),
+        ("tool: redcap\n", ["map.yaml: round: give the round the file holds, or events: for a longitudinal project"]),
     ],
-    ids=["tool", "not a mapping", "invalid YAML", "every key"],
+    ids=["tool", "not a mapping", "invalid YAML", "every key", "events for forms", "round and events", "no round"],
 )
 def test_a_bad_mapping_is_refused_at_its_key(mayo_study, tmp_path, text, expected):
     export = files.write_xlsx(tmp_path / "r1.xlsx", files.msforms_rows())
