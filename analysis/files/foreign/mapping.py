@@ -113,7 +113,7 @@ def load_mapping(raw: bytes | str, *, source: str, terms: StudyTerms) -> Mapping
         if key not in KEYS:
             bad(shown(key), f"unknown key (expected {', '.join(KEYS)})")
     tool = data.get("tool")
-    if tool not in TOOLS:
+    if not isinstance(tool, str) or tool not in TOOLS:
         bad("tool", f"{shown(tool)} is not one of {', '.join(TOOLS)}")
         raise MappingError(errors)
     mapping = Mapping(tool=tool)
@@ -145,7 +145,7 @@ def load_mapping(raw: bytes | str, *, source: str, terms: StudyTerms) -> Mapping
     mapping.include_incomplete = incomplete is True
     mapping.columns = _columns(data.get("columns"), terms, bad)
     mapping.labels = _pairs(data.get("labels"), "labels", bad, lambda v: isinstance(v, int) and not isinstance(v, bool))
-    mapping.options = _pairs(data.get("options"), "options", bad, lambda v: v in terms.options)
+    mapping.options = _pairs(data.get("options"), "options", bad, lambda v: isinstance(v, str) and v in terms.options)
     if errors:
         raise MappingError(errors)
     return mapping
@@ -169,7 +169,7 @@ def _columns(columns, terms: StudyTerms, bad) -> dict:
                 bad(key, f"unknown statement code {shown(target)} (a rated statement of the study, or ignore)")
             checked[str(column)] = target
         elif isinstance(target, dict) and set(target) == {NOT_RECOMMENDED}:
-            if target[NOT_RECOMMENDED] not in terms.not_recommended:
+            if not isinstance(target[NOT_RECOMMENDED], str) or target[NOT_RECOMMENDED] not in terms.not_recommended:
                 bad(key, f"vignette {shown(target[NOT_RECOMMENDED])} has no not-recommended question in the study")
             checked[str(column)] = {NOT_RECOMMENDED: str(target[NOT_RECOMMENDED])}
         else:
