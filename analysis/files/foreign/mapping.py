@@ -19,7 +19,6 @@ Applying a mapping gives SPEC 4.2 rows, each with the place in the export
 it came from, or every problem by row and column.
 """
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,8 +83,21 @@ class Mapping:
 
 
 def _quoted(text: str) -> str:
-    # A JSON string is a YAML double-quoted scalar: any text, on one line, never read as a number or a boolean.
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar: any text on one line, never read as a number or a boolean.
+
+    Characters YAML may not hold raw (controls, line breaks) are written as escapes.
+    """
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
 
 
 def _value(value) -> str:

@@ -64,6 +64,8 @@ def read_sheet(source: Source) -> Sheet:
     while header and not header[-1] and all(len(r) < len(header) or not r[len(header) - 1] for _, r in body):
         header.pop()
     width = len(header)
+    if not width:
+        raise SheetError(f"{name}: its first row is empty; a header row is required")
     if width > MAX_COLUMNS:
         raise SheetError(f"{name}: has more than {MAX_COLUMNS:,} columns")
     return Sheet(
