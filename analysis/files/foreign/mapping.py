@@ -48,6 +48,7 @@ class StudyTerms:
     not_recommended: dict[str, str]  # vignette code -> the wording of its not-recommended question
     options: dict[str, tuple[str, str]]  # option code -> (name, short name)
     last_round: int
+    vignettes: dict[str, str] = field(default_factory=dict)  # vignette code -> title
 
 
 @dataclass

@@ -15,6 +15,19 @@ def _similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a.casefold(), b.casefold()).ratio()
 
 
+def _score(question: str, code: str, text: str, terms: StudyTerms, not_recommended: bool) -> float:
+    """How well a question matches a statement, or a vignette's not-recommended question.
+
+    Every vignette's not-recommended question may read the same, so a
+    question naming a vignette's title is that vignette's, the longest title
+    named winning ("Base clinical vignette with ..." over "Base clinical vignette").
+    """
+    title = terms.vignettes.get(code, "") if not_recommended else ""
+    if title and title.casefold() in question.casefold():
+        return 1 + len(title) / 1000
+    return _similarity(question, text)
+
+
 def _multiple(export: Export, key: str) -> bool:
     question = export.question(key)
     return question.checkbox or any(";" in str(row.answers.get(key, "")) for row in export.rows)
@@ -23,8 +36,11 @@ def _multiple(export: Export, key: str) -> bool:
 def propose(export: Export, terms: StudyTerms) -> Mapping:
     mapping = Mapping(tool=export.tool)
     for question in export.questions:
-        pool = terms.not_recommended if _multiple(export, question.key) else terms.statements
-        scored = sorted(((_similarity(question.text, text), code) for code, text in pool.items()), reverse=True)
+        multiple = _multiple(export, question.key)
+        pool = terms.not_recommended if multiple else terms.statements
+        scored = sorted(
+            ((_score(question.text, code, text, terms, multiple), code) for code, text in pool.items()), reverse=True
+        )
         if question.identifying:
             mapping.columns[question.key] = IGNORE
         elif scored and scored[0][0] >= CUTOFF:

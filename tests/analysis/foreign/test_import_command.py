@@ -141,9 +141,9 @@ class TestMicrosoftForms:
         assert proposed["respondent"] == "email"
         assert proposed["round"] == 1
         assert proposed["labels"] == {"Strongly agree": None}
+        # Every vignette's not-recommended question reads the same: the one whose title the question names.
+        assert proposed["columns"] == msforms_mapping()["columns"]
         proposed["labels"] = {"Strongly agree": 8}
-        for vignette in VIGNETTES:
-            proposed["columns"][files.nr_question(vignette)] = {"not_recommended": vignette}
         command("--from", "msforms", str(export), "--mapping", write_yaml(tmp_path / "map.yaml", proposed))
         assert ratings() == expected_ratings()
 
@@ -186,5 +186,4 @@ class TestRedcap:
         assert proposed["events"] == {"round_1_arm_1": 1, "round_2_arm_1": 2}
         assert proposed["respondent"] == "record"
         assert {files.field_name(c): c for c in STATEMENTS}.items() <= proposed["columns"].items()
-        assert all(proposed["columns"][f"nr_{v}"].keys() == {"not_recommended"} for v in VIGNETTES)
-        assert proposed["columns"]["email"] == "ignore"
+        assert proposed["columns"] == redcap_mapping()["columns"]
