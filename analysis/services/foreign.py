@@ -9,6 +9,7 @@ further.
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from analysis.files.foreign.export import Export
@@ -31,9 +32,8 @@ class ForeignChecked:
 
 
 def _files(*, study: Study, export: Export, mapping: Mapping) -> tuple[Applied, dict]:
+    """The mapped export as SPEC 4.2 files in memory, and what the mapping made of each row."""
     applied = apply(export, mapping, import_terms(study=study), lambda identity: imported_label(study_id=study.pk, identity=identity))
-    if applied.errors:
-        raise ResponseFileError(applied.errors)
     ratings = _csv(f"ratings from {export.name}", ("round", "panelist", "statement", "rating"), applied.ratings)
     files = {"ratings": ratings, "places": {ratings.name: applied.ratings_from}, "not_recommended": None}
     if applied.selections:
@@ -43,6 +43,20 @@ def _files(*, study: Study, export: Export, mapping: Mapping) -> tuple[Applied, 
         files["not_recommended"] = selections
         files["places"][selections.name] = applied.selections_from
     return applied, files
+
+
+_ROW = re.compile(r": row (\d+)")
+
+
+def _refuse(study: Study, applied: Applied, files: dict):
+    """Raises every problem at once, the export's own and the study's, in row order."""
+    errors = list(applied.errors)
+    try:
+        load_responses(study=study, **files)
+    except ResponseFileError as error:
+        errors += error.errors
+    # A problem of the whole file first, then by row (the header being row 1); sorted() keeps each row's order.
+    raise ResponseFileError(sorted(errors, key=lambda line: int(m.group(1)) if (m := _ROW.search(line)) else 0))
 
 
 def _csv(name: str, header: tuple[str, ...], rows: list[tuple]) -> io.BytesIO:
@@ -58,6 +72,8 @@ def _csv(name: str, header: tuple[str, ...], rows: list[tuple]) -> io.BytesIO:
 def foreign_check(*, study: Study, export: Export, mapping: Mapping) -> ForeignChecked:
     """Everything the import would check, nothing written; raises ResponseFileError with every problem."""
     applied, files = _files(study=study, export=export, mapping=mapping)
+    if applied.errors:
+        _refuse(study, applied, files)
     plan = load_responses(study=study, **files)
     return ForeignChecked(
         respondents=len(plan.submissions), ratings=len(plan.ratings), selections=len(plan.selections),
@@ -68,4 +84,6 @@ def foreign_check(*, study: Study, export: Export, mapping: Mapping) -> ForeignC
 def foreign_import(*, study: Study, export: Export, mapping: Mapping) -> tuple[ResponsesImported, list[str]]:
     """Writes the mapped export whole or raises ResponseFileError; returns what was written and the rows left out."""
     applied, files = _files(study=study, export=export, mapping=mapping)
+    if applied.errors:
+        _refuse(study, applied, files)
     return responses_import(study=study, **files), applied.left_out

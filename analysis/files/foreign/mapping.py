@@ -19,6 +19,7 @@ Applying a mapping gives SPEC 4.2 rows, each with the place in the export
 it came from, or every problem by row and column.
 """
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -247,8 +248,12 @@ def apply(export: Export, mapping: Mapping, terms: StudyTerms, pseudonym: Callab
     if mapping.tool != export.tool:
         result.errors.append(f"{export.name}: is a {TOOLS[export.tool]} export, but the mapping is for {TOOLS[mapping.tool]}")
         return result
+    # A column refused here is read as ignored, so that the rows' own problems are all found in the same pass.
+    columns = dict(mapping.columns)
     for question in export.questions:
         target = mapping.columns.get(question.key)
+        if target is None or (target != IGNORE and (question.identifying or (isinstance(target, str) and question.checkbox))):
+            columns[question.key] = IGNORE
         if target is None:
             result.errors.append(
                 f"{where(export.name, 1, question.column)}: unmapped column; map it under columns: "
@@ -267,8 +272,8 @@ def apply(export: Export, mapping: Mapping, terms: StudyTerms, pseudonym: Callab
     kind = mapping.respondent
     if kind != "none" and kind not in export.identity_columns:
         result.errors.append(f"{export.name}: the file has no {kind} column to tell respondents apart")
-    if result.errors:
         return result
+    mapping = dataclasses.replace(mapping, columns=columns)
     seen: dict[tuple[int, str], int] = {}
     for row in export.rows:
         place = where(export.name, row.number)
