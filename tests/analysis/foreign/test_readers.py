@@ -8,6 +8,7 @@ import pytest
 
 from analysis.files.foreign import msforms, redcap
 from analysis.files.foreign.mapping import Mapping, scale_point
+from analysis.files.foreign.reading import read_export
 from analysis.files.foreign.sheet import SheetError, read_sheet
 
 FORMS = [
@@ -95,3 +96,22 @@ def test_a_workbook_that_unpacks_past_the_bound_is_refused_before_it_is_parsed(m
 def test_a_csv_wider_than_the_bound_is_refused_at_its_row():
     with pytest.raises(SheetError, match="export.csv: row 2 has more than 2,000 columns"):
         read_sheet(upload([["a"], ["x"] * 2001]))
+
+
+def test_a_forms_workbook_with_real_dates_and_numbers_is_recognised(tmp_path):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["ID", "Start time", "Completion time", "Email", "Name", "Q1"])
+    book.active.append([1, datetime(2026, 3, 1, 10, 0), datetime(2026, 3, 1, 10, 5), "a@b.org", "A B", 7])
+    book.active.append([2, datetime(2026, 3, 1, 11, 0), None, "anonymous", None, 7.0])
+    book.save(tmp_path / "forms.xlsx")
+
+    export = read_export(source=str(tmp_path / "forms.xlsx"))
+
+    assert export.tool == "msforms"
+    assert [row.answers for row in export.rows] == [{"Q1": "7"}, {"Q1": "7"}]
+    assert [row.incomplete for row in export.rows] == ["", "it has no completion time"]
+    assert export.ignored == ["ID", "Start time", "Completion time"]
