@@ -34,6 +34,8 @@ def _multiple(export: Export, key: str) -> bool:
 
 
 def propose(export: Export, terms: StudyTerms) -> Mapping:
+    """Questions matched to statements or vignettes, events to the rounds they number, and every label
+    with no scale point listed empty (~) for the analyst to fill."""
     mapping = Mapping(tool=export.tool)
     for question in export.questions:
         multiple = _multiple(export, question.key)
@@ -54,7 +56,7 @@ def propose(export: Export, terms: StudyTerms) -> Mapping:
         mapping.round = terms.last_round
     kinds = [k for k in (("email", "name") if export.tool == MSFORMS else ("record",)) if any(k in r.identities for r in export.rows)]
     mapping.respondent = kinds[0] if kinds else "none"
-    names = {n.casefold() for names in terms.options.values() for n in names}
+    names = {n.casefold() for pair in terms.options.values() for n in pair}
     for question in export.questions:
         target = mapping.columns[question.key]
         for row in export.rows:
