@@ -17,10 +17,11 @@ from surveys.models import Membership, Study, Submission
 from tests.analysis.foreign import files
 from tests.analysis.foreign.files import IDENTITIES
 from tests.analysis.foreign.test_import_command import msforms_mapping, redcap_mapping
-from tests.browser.pages import DESKTOP, accessibility_violations, sign_in
+from tests.browser.pages import DESKTOP, accessibility_violations, horizontal_overflow, sign_in
 from tests.conftest import MAYO_FILE
 from tests.factories import MembershipFactory, UserFactory
 
+SMALLEST = {"width": 320, "height": 640}
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
@@ -65,6 +66,11 @@ def test_an_analyst_imports_a_microsoft_forms_export(open_page, transactional_db
     assert not [identity for identity in IDENTITIES if identity in page.content()]
     assert accessibility_violations(page) == []
     capture(page, "msforms-1-proposed")
+    # At 320 px the wide preview scrolls inside its own region, not the page.
+    page.set_viewport_size(SMALLEST)
+    assert horizontal_overflow(page) <= 0
+    assert accessibility_violations(page) == []
+    page.set_viewport_size(DESKTOP)
 
     # The analyst gives the one label the proposal could not place.
     edited = page.get_by_label("Mapping (YAML)").input_value().replace('"Strongly agree": ~', '"Strongly agree": 8')
