@@ -41,6 +41,12 @@ FILE_TABLES = {
     "raw-not-recommended": _("Anonymised not-recommended selections (SPEC 4.2)"),
 }
 
+# The tables read from their round alone; the others follow the lineage or the panel across rounds.
+ONE_ROUND_TABLES = frozenset(
+    {"recommendations", "not-recommended", "items", "sensitivity", "top-choices", "rankings", "comments",
+     "raw-ratings", "raw-not-recommended"}
+)
+
 BUILDERS: dict[str, Callable[..., pd.DataFrame]] = {
     "recommendations": tables.recommendations,
     "not-recommended": tables.not_recommended,
@@ -74,7 +80,7 @@ def build_table(
     """
     if name not in BUILDERS:
         raise ValueError(f"unknown table {name!r}; choose one of {', '.join(BUILDERS)}")
-    data = RoundData(round, rule=rule, study_rounds=study_rounds)
+    data = RoundData(round, rule=rule, study_rounds=study_rounds, one_round=name in ONE_ROUND_TABLES)
     if name == "comments":
         return comments.comments(data, pseudonyms=pseudonyms)
     return BUILDERS[name](data, include_all=include_all)

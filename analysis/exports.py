@@ -53,7 +53,7 @@ def _is_formula(value) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value)
 
 
-def _inert(value):
+def inert(value):
     """A CSV cell a spreadsheet reads as text: a leading quote before anything it would run (OWASP)."""
     return "'" + value if _is_formula(value) else value
 
@@ -72,8 +72,8 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    flat = _flat(df).map(_inert)
-    flat.columns = [_inert(str(c)) for c in flat.columns]
+    flat = _flat(df).map(inert)
+    flat.columns = [inert(str(c)) for c in flat.columns]
     return flat.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
@@ -209,61 +209,64 @@ def _latex_layout(keys: list[str], shown: pd.DataFrame) -> tuple[str, str, bool]
     return "".join(columns), size, landscape
 
 
-def _append(sheet, values: Sequence) -> None:
-    """One row of numbers and texts: a text is always stored as text, never as a formula.
+def _cell(sheet, value, *, text_style=None, number_format: str | None = None):
+    """A cell of a write-only sheet: a text is always stored as text, never as a formula.
 
     A text that a spreadsheet would run carries Excel's quote prefix, the mark
     a typed leading apostrophe leaves, so it shows as written and stays text
     when the cell is edited. Control characters, which the format cannot hold,
-    become U+FFFD.
+    become U+FFFD. A plain number goes in as it is.
     """
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values])
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
-            cell.data_type = "s"
-            if _is_formula(cell.value):
-                cell.quotePrefix = True
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+        cell.data_type = "s"
+        if _is_formula(cell.value):
+            cell.quotePrefix = True
+        if text_style is not None:
+            cell.alignment = text_style
+        return cell
+    if number_format and value is not None:
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = number_format
+        return cell
+    return value
 
 
 def _sheet(workbook, title: str, df: pd.DataFrame) -> None:
-    sheet = workbook.create_sheet(title=title[:SHEET_NAME_MAX])
-    keys = [str(c) for c in df.columns]
-    _append(sheet, [words(key) for key in keys])
-    for row in df.itertuples(index=False):
-        _append(sheet, [spreadsheet_value(value, key) for key, value in zip(keys, row)])
-    _format_sheet(sheet, keys)
-
-
-def _format_sheet(sheet, keys: Sequence[str]) -> None:
+    """One table on a sheet written row by row (openpyxl's write-only mode): bold wrapped headers, the
+    header row frozen, running text wrapped, means with two decimals, columns as wide as they need."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet = workbook.create_sheet(title=title[:SHEET_NAME_MAX])
+    keys = [str(c) for c in df.columns]
+    headers = [words(key) for key in keys]
+    rows = [[spreadsheet_value(value, key) for key, value in zip(keys, row)] for row in df.itertuples(index=False)]
+    for index, header in enumerate(headers):
+        width = max([len(header), *(len(str(row[index])) for row in rows if row[index] is not None)]) + 2
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(width, WIDEST_COLUMN)
     sheet.freeze_panes = "A2"
-    for index, key in enumerate(keys, start=1):
-        letter = get_column_letter(index)
-        cells = [row[0] for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index)]
-        if key in TWO_DECIMALS:
-            for cell in cells:
-                cell.number_format = "0.00"
-        if key in TEXT_COLUMNS:
-            for cell in cells:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        header = str(sheet.cell(row=1, column=index).value)
-        width = max([len(header), *(len(str(cell.value)) for cell in cells if cell.value is not None)]) + 2
-        sheet.column_dimensions[letter].width = min(width, WIDEST_COLUMN)
+    top = Alignment(vertical="top", wrap_text=True)
+    bold = Font(bold=True)
+    header_cells = [_cell(sheet, header, text_style=top) for header in headers]
+    for cell in header_cells:
+        cell.font = bold
+    sheet.append(header_cells)
+    wraps = [top if key in TEXT_COLUMNS else None for key in keys]
+    formats = ["0.00" if key in TWO_DECIMALS else None for key in keys]
+    for row in rows:
+        sheet.append([_cell(sheet, value, text_style=wrap, number_format=number_format)
+                      for value, wrap, number_format in zip(row, wraps, formats)])
 
 
 def export_workbook(tables: Mapping[str, pd.DataFrame], *, methods: Sequence[tuple[str, str]] = ()) -> bytes:
     """One sheet per table, then a sheet of methods when there are any."""
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
+    workbook = Workbook(write_only=True)
     for name, df in tables.items():
         _sheet(workbook, name, df)
     if methods:

@@ -254,6 +254,11 @@ def build_figure(name: str, data: RoundData):
 # -- in words ------------------------------------------------------------------------
 
 
+def describe_statements(data: RoundData) -> dict[str, str]:
+    """Each rated statement's chart in words (describe's statement-<code>), read in one pass over the round."""
+    return {row["statement"]: _describe_counts(row, data) for row in _rated_rows(data)}
+
+
 def describe(name: str, data: RoundData) -> str:
     """What the figure shows, in words: the page's alternative text, read from the same data without drawing."""
     if name.startswith("statement-") or name == "distributions":

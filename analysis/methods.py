@@ -40,8 +40,16 @@ def _percent(part: int, whole: int) -> str:
     return f"{consensus.short(100 * part / whole, 0)}%" if whole else "n/a"
 
 
-def methods_summary(*, study: Study) -> MethodsSummary:
+def methods_summary(*, study: Study, data: RoundData | None = None) -> MethodsSummary:
+    """The study's methods in words; `data`, a round's data already read, lends its statistics to the rounds up to it.
+
+    Without it, the last closed round's data is read once for every closed round, as the tables across rounds
+    read theirs, instead of a set of queries per round.
+    """
     rounds = list(study.rounds.annotate(item_count=Count("items")).order_by("number"))
+    if data is None or not data.judges_by_own_rule:
+        closed = [round_ for round_ in rounds if round_.status == Round.Status.CLOSED]
+        data = RoundData(closed[-1], study_rounds=rounds) if closed else None
     scale = study.scale
     rule, params = study.rule_and_params()
     submissions = selectors.submissions_frame(study=study)
@@ -76,7 +84,7 @@ def methods_summary(*, study: Study) -> MethodsSummary:
             f"({_percent(len(submitted), panel)})"
         )
         if round_.status == Round.Status.CLOSED and round_.kind == Round.Kind.CONSENSUS:
-            line += f"; {_consensus_count(round_)}"
+            line += f"; {_consensus_count(round_, data)}"
         rows.append((f"Round {round_.number}", line))
         if previous is not None:
             lost = len(previous - submitted)
@@ -129,8 +137,10 @@ def _rand_percentiles(rule: str, params: dict) -> str:
     return f"; the RAND/UCLA P30 and P70 by {consensus.rules.PERCENTILE_WORDS[params['percentiles']]}"
 
 
-def _consensus_count(round_: Round) -> str:
-    reached, total = statements_reaching_consensus(RoundData(round_))
+def _consensus_count(round_: Round, data: RoundData | None) -> str:
+    """Under the round's own rule: the tables' data serves when no other rule was asked for."""
+    shared = data is not None and data.judges_by_own_rule and round_.number <= data.round.number
+    reached, total = statements_reaching_consensus(data.of_round(round_) if shared else RoundData(round_))
     return f"{reached} of {total} statements reached consensus"
 
 

@@ -6,11 +6,16 @@ same file either way.
 
 from __future__ import annotations
 
-from analysis.catalog import build_table, build_tables
+from analysis.catalog import build_table, tables_of
 from analysis.exports import export_table, export_workbook, methods_frame
 from analysis.methods import methods_summary
+from analysis.streams import RAW_TABLES, STREAMED_FORMATS, TooManyRows, check_printable, raw_file
 from analysis.tables import RoundData
 from surveys.models import Round, Study
+
+
+__all__ = ["NothingToDraw", "TooManyRows", "figure_file", "is_streamed", "raw_file", "report_file", "table_file",
+           "workbook_file"]
 
 
 class NothingToDraw(Exception):
@@ -28,18 +33,28 @@ def table_file(
     pseudonyms: bool = False,
     study_rounds: list[Round] | None = None,
 ) -> bytes:
-    """One table as a file; a workbook (xlsx) carries the methods on a sheet of its own."""
+    """One table as a file; a workbook (xlsx) carries the methods on a sheet of its own.
+
+    A raw table longer than a format for people holds raises TooManyRows;
+    as CSV or JSON it is better streamed (`is_streamed`, `raw_file`).
+    """
     if name == "methods":
         return export_table(methods_frame(methods_summary(study=study).rows), name=name, fmt=fmt)
+    check_printable(name, round=round, fmt=fmt)
     frame = build_table(name, round=round, include_all=include_all, rule=rule, pseudonyms=pseudonyms,
                         study_rounds=study_rounds)
     methods = methods_summary(study=study).rows if fmt == "xlsx" else ()
     return export_table(frame, name=name, fmt=fmt, methods=methods)
 
 
+def is_streamed(name: str, fmt: str) -> bool:
+    """Whether the table is written while its rows are read (raw answers as CSV or JSON), by `raw_file`."""
+    return name in RAW_TABLES and fmt in STREAMED_FORMATS
+
+
 def workbook_file(*, study: Study, round: Round, include_all: bool, rule: str | None, study_rounds=None) -> bytes:
-    tables = build_tables(round=round, include_all=include_all, rule=rule, study_rounds=study_rounds)
-    return export_workbook(tables, methods=methods_summary(study=study).rows)
+    data = RoundData(round, rule=rule, study_rounds=study_rounds)
+    return export_workbook(tables_of(data, include_all=include_all), methods=methods_summary(study=study, data=data).rows)
 
 
 def figure_file(name: str, *, round: Round, fmt: str, rule: str | None = None, study_rounds=None) -> bytes:

@@ -77,12 +77,15 @@ def attrition(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     stayed = set(submissions.loc[submissions["round"] == last.number, "participant_id"])
     first_data = data.of_round(first)
     ratings = data.all_ratings
+    kept = ratings["participant"].isin(stayed).to_numpy()
+    points = ratings["rating"].to_numpy()
+    rows_of = ratings.groupby("item_id").indices
     minimum = data.study.minimum_n
     rows = []
     for item in first_data.items_of(*Item.RATED_TYPES).itertuples(index=False):
-        given = ratings[ratings["item_id"] == item.item_id]
-        completers = given.loc[given["participant"].isin(stayed), "rating"].tolist()
-        dropouts = given.loc[~given["participant"].isin(stayed), "rating"].tolist()
+        where = rows_of.get(item.item_id, [])
+        completers = points[where][kept[where]].tolist()
+        dropouts = points[where][~kept[where]].tolist()
         result = consensus.compare_groups(completers, dropouts)
         row = {"vignette": item.vignette, "statement": item.statement,
                "completers": result.n_a, "dropouts": result.n_b}

@@ -34,7 +34,7 @@ def word_report(data: RoundData) -> bytes:
     from docx.shared import Inches, Pt
 
     study = data.study
-    methods = methods_summary(study=study).rows
+    methods = methods_summary(study=study, data=data).rows
     document = Document()
     document.styles["Normal"].font.size = Pt(10)
     section = document.sections[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 from django.db import connections
 from django.db.models import Count, F, Prefetch, QuerySet
@@ -41,6 +42,26 @@ def frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return pd.DataFrame.from_records(rows, columns=columns)
+
+
+# Rows fetched at a time by whole_number_frame.
+FETCH_ROWS = 50_000
+
+
+def whole_number_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """The rows of a values_list() of non-null whole numbers, read in chunks into one int64 array.
+
+    A million ratings held as Python tuples take some 200 MiB; as an array,
+    24 bytes a row.
+    """
+    sql, params = queryset.query.sql_with_params()
+    parts = []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            parts.append(np.array(rows, dtype=np.int64))
+    array = np.concatenate(parts) if parts else np.empty((0, len(columns)), dtype=np.int64)
+    return pd.DataFrame(array, columns=columns)
 
 
 class RoundNotClosed(NoRoundToAnalyse):
@@ -128,7 +149,7 @@ def ratings_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     Participants are ids, enough to pair a panelist's ratings across rounds;
     joining their labels would cost a third of the query on a large round.
     """
-    return frame(
+    return whole_number_frame(
         _rated(rounds=rounds).values_list("item_id", "participant_id", "rating"),
         ["item_id", "participant", "rating"],
     )
@@ -233,23 +254,26 @@ def comments_by_vignette(*, round: Round) -> list[tuple[str, list[str]]]:
     return list(grouped.items())
 
 
-def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
-    """SPEC 4.2 ratings.csv rows of the round: pseudonym, statement code, rating (blank kept as empty)."""
-    return frame(
+RAW_RATING_COLUMNS = ["round", "panelist", "statement", "rating"]
+RAW_SELECTION_COLUMNS = ["round", "panelist", "vignette", "option"]
+
+
+def raw_ratings(*, round: Round) -> QuerySet:
+    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None)."""
+    return (
         Answer.objects.filter(
             item__round=round,
             item__type__in=Item.RATED_TYPES,
             participant__submissions__round=F("item__round"),
         )
         .order_by("participant__label", "item__position", "item_id")
-        .values_list("item__round__number", "participant__label", "item__code", "rating"),
-        ["round", "panelist", "statement", "rating"],
+        .values_list("item__round__number", "participant__label", "item__code", "rating")
     )
 
 
-def raw_selections_frame(*, round: Round) -> pd.DataFrame:
-    """SPEC 4.2 not_recommended.csv rows of the round: pseudonym, vignette code, option code."""
-    return frame(
+def raw_selections(*, round: Round) -> QuerySet:
+    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS."""
+    return (
         AnswerOption.objects.filter(
             answer__item__round=round,
             answer__item__type=Item.Type.NOT_RECOMMENDED,
@@ -257,9 +281,16 @@ def raw_selections_frame(*, round: Round) -> pd.DataFrame:
         )
         .order_by("answer__participant__label", "answer__item__position", "option__position")
         .values_list("answer__item__round__number", "answer__participant__label", "answer__item__vignette__code",
-                     "option__code"),
-        ["round", "panelist", "vignette", "option"],
+                     "option__code")
     )
+
+
+def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
+    return frame(raw_ratings(round=round), RAW_RATING_COLUMNS)
+
+
+def raw_selections_frame(*, round: Round) -> pd.DataFrame:
+    return frame(raw_selections(round=round), RAW_SELECTION_COLUMNS)
 
 
 def protocol_deviations(*, study: Study) -> list[ProtocolDeviation]:

@@ -46,8 +46,11 @@ class RoundData:
         rule: str | None = None,
         history: RoundData | None = None,
         study_rounds: list[Round] | None = None,
+        one_round: bool = False,
     ):
         self.round = round
+        # Read this round alone, for a table of this round only: a third of the work in a three-round study.
+        self._one_round = one_round
         # A round whose results the panel has seen keeps the protocol it saw
         # them under; another rule is the sensitivity table's.
         self.study = round.study_as_shown
@@ -59,10 +62,24 @@ class RoundData:
         self._history = history
         # The study's rounds, when the caller has read them already.
         self._study_rounds = study_rounds
+        # Earlier rounds' data, made once each (of_round), so their statistics are computed once.
+        self._earlier: dict[int, RoundData] = {}
 
     def of_round(self, round: Round) -> RoundData:
-        """An earlier closed round's data, from the frames already read."""
-        return RoundData(round, rule=self._rule_asked, history=self._history or self)
+        """An earlier closed round's data, from the frames already read, made once for every table that asks."""
+        root = self._history or self
+        if round.pk == root.round.pk:
+            return root
+        if root._one_round:
+            raise ValueError(f"the data of round {root.round.number} alone holds no other round")
+        if round.pk not in root._earlier:
+            root._earlier[round.pk] = RoundData(round, rule=self._rule_asked, history=root)
+        return root._earlier[round.pk]
+
+    @property
+    def judges_by_own_rule(self) -> bool:
+        """Whether each round is judged by its own protocol's rule, not one the analyst asked for."""
+        return self._rule_asked is None
 
     @cached_property
     def earlier_rounds(self) -> list[Round]:
@@ -80,6 +97,8 @@ class RoundData:
     @property
     def _frame_rounds(self) -> QuerySet:
         """closed_rounds as a subquery, so that a frame over them costs one query, not two."""
+        if self._one_round:
+            return Round.objects.filter(pk=self.round.pk)
         return Round.objects.filter(study=self.study, number__lte=self.round.number).filter(
             Q(status=Round.Status.CLOSED) | Q(pk=self.round.pk)
         )
@@ -152,6 +171,11 @@ class RoundData:
             return self._history.submissions
         return selectors.submissions_frame(study=self.study)
 
+    @cached_property
+    def statement_rows(self) -> list[dict]:
+        """Every rated item's statistics and verdict, computed once for all the tables and figures that print them."""
+        return _all_statement_rows(self)
+
     def items_of(self, *types: str) -> pd.DataFrame:
         return self.items[self.items["type"].isin(types)]
 
@@ -187,10 +211,14 @@ class RoundData:
 
 
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
-    """Per rated item: its statistics and its verdict under the chosen rule."""
+    """Per rated item of these types: its statistics and its verdict under the chosen rule, in questionnaire order."""
+    return [dict(row) for row in data.statement_rows if row["type"] in types]
+
+
+def _all_statement_rows(data: RoundData) -> list[dict]:
     codes = data.option_codes()
     rows = []
-    for item in data.items_of(*types).itertuples(index=False):
+    for item in data.items_of(*Item.RATED_TYPES).itertuples(index=False):
         ratings = data.ratings_of(item.item_id)
         scale = Item.scale_of_type(item.type, data.scale)
         if item.type == Item.Type.LIKERT:
@@ -377,18 +405,24 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
     all_items = data.all_items[data.all_items["type"] == Item.Type.LIKERT]
     links = data.lineage
     ratings = data.all_ratings
-    by_item = {item_id: group.set_index("participant")["rating"] for item_id, group in ratings.groupby("item_id")}
+    participants, points = ratings["participant"].to_numpy(), ratings["rating"].to_numpy(dtype=float)
+    rows_of = ratings.groupby("item_id").indices
+
+    def by_item(item_id: int) -> pd.Series:
+        """The item's ratings by participant, sliced out when a link asks for them."""
+        where = rows_of.get(item_id)
+        if where is None:
+            return pd.Series(dtype=float)
+        return pd.Series(points[where], index=participants[where])
+
     vignettes = data.vignettes.set_index("vignette_id")["vignette"]
-    info = all_items.set_index("item_id")
+    info = {item["item_id"]: item for item in all_items.to_dict("records")}
     rows = []
-    empty = pd.Series(dtype=float)
     for link in links.itertuples(index=False):
-        if link.parent_id not in info.index or link.child_id not in info.index:
+        if link.parent_id not in info or link.child_id not in info:
             continue
-        before, after = info.loc[link.parent_id], info.loc[link.child_id]
-        change = consensus.compare_rounds(
-            by_item.get(link.parent_id, empty), by_item.get(link.child_id, empty), data.scale
-        )
+        before, after = info[link.parent_id], info[link.child_id]
+        change = consensus.compare_rounds(by_item(link.parent_id), by_item(link.child_id), data.scale)
         rows.append(
             {
                 "vignette": vignettes.get(after["vignette_id"]),

@@ -11,7 +11,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -23,7 +23,16 @@ from analysis import figures
 from analysis.catalog import TABLES, tables_of
 from analysis.exports import CONTENT_TYPES, EXTENSIONS
 from analysis.forms import METHODS, REPORT, WORKBOOK, DownloadForm, ImportForm, ResultsForm
-from analysis.outputs import NothingToDraw, figure_file, report_file, table_file, workbook_file
+from analysis.outputs import (
+    NothingToDraw,
+    TooManyRows,
+    figure_file,
+    is_streamed,
+    raw_file,
+    report_file,
+    table_file,
+    workbook_file,
+)
 from analysis.printing import readable
 from analysis.selectors import NoRoundToAnalyse, RoundNotClosed, comments_by_vignette, round_for_analysis, study_rounds
 from analysis.services.foreign import ResponseFileError, foreign_check, foreign_import
@@ -104,13 +113,19 @@ def download(request, slug):
     stem = "-".join(
         [study.slug, f"round-{round_.number}", name] + ([rule] if rule else []) + (["all"] if include_all else [])
     )
+    if is_streamed(table, fmt):
+        return _streamed(raw_file(table, round=round_, fmt=fmt), stem, fmt)
     if table == WORKBOOK:
         content = workbook_file(study=study, round=round_, include_all=include_all, rule=rule, study_rounds=rounds)
     elif table == REPORT:
         content = report_file(round=round_, rule=rule, study_rounds=rounds)
     else:
-        content = table_file(table, study=study, round=round_, fmt=fmt, include_all=include_all, rule=rule,
-                             pseudonyms=options["pseudonyms"], study_rounds=rounds)
+        try:
+            content = table_file(table, study=study, round=round_, fmt=fmt, include_all=include_all, rule=rule,
+                                 pseudonyms=options["pseudonyms"], study_rounds=rounds)
+        except TooManyRows as error:
+            form.add_error("format", str(error))
+            return _invalid_download(request, study, form)
     return _file(content, stem, fmt)
 
 
@@ -147,7 +162,15 @@ def _invalid_download(request, study, form, *, status: int = 400):
 
 
 def _file(content: bytes, stem: str, fmt: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=FILE_TYPES[fmt])
+    return _attachment(HttpResponse(content, content_type=FILE_TYPES[fmt]), stem, fmt)
+
+
+def _streamed(chunks, stem: str, fmt: str) -> StreamingHttpResponse:
+    """A file written while the database is read, so a worker never holds all of it."""
+    return _attachment(StreamingHttpResponse(chunks, content_type=FILE_TYPES[fmt]), stem, fmt)
+
+
+def _attachment(response, stem: str, fmt: str):
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{EXTENSIONS.get(fmt, fmt)}")
     return response
 
@@ -156,6 +179,7 @@ def _results(study: Study, round_: Round, rounds: list[Round], *, rule: str | No
     """Everything the page shows of one round, from one read of the round's data."""
     data = RoundData(round_, rule=rule, study_rounds=rounds)
     tables = tables_of(data, include_all=include_all)
+    described = figures.describe_statements(data)
     statements = []
     for row in tables["items"].to_dict("records"):
         code = row["statement"]
@@ -168,7 +192,7 @@ def _results(study: Study, round_: Round, rounds: list[Round], *, rule: str | No
                 "consensus": bool(row["consensus"]) if row["type"] == Item.Type.LIKERT else None,
                 "status": STATUS_LABELS.get(row["status"], str(row["status"]).replace("_", " ")),
                 "reasons": [reason for reason in str(row["reasons"] or "").split("; ") if reason],
-                "chart": _figure_links(study, round_, f"statement-{code}", figures.describe(f"statement-{code}", data)),
+                "chart": _figure_links(study, round_, f"statement-{code}", described.get(code, "")),
             }
         )
     drawn = [
@@ -288,6 +312,4 @@ def _problems(errors: list[str]) -> list[dict]:
 
 
 def _mapping_file(text: str, study: Study) -> HttpResponse:
-    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{study.slug}-mapping.yaml")
-    return response
+    return _attachment(HttpResponse(text, content_type="application/yaml; charset=utf-8"), f"{study.slug}-mapping", "yaml")

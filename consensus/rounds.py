@@ -54,13 +54,16 @@ def compare_rounds(
     first, second = _by_panelist(before, "before"), _by_panelist(after, "after")
     stats_before = stats_of_clean(clean_ratings(first, scale), scale)
     stats_after = stats_of_clean(clean_ratings(second, scale), scale)
-    paired = pd.concat([first, second], axis=1, join="inner").dropna()
-    x, y = paired.iloc[:, 0].to_numpy(), paired.iloc[:, 1].to_numpy()
+    # Paired by label: the panelists who rated the item in both rounds.
+    common = first.index.intersection(second.index)
+    x, y = first.reindex(common).to_numpy(), second.reindex(common).to_numpy()
+    both = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[both], y[both]
     statistic, p = _wilcoxon(y - x)
     return RoundChange(
         n_before=stats_before.n,
         n_after=stats_after.n,
-        n_paired=len(paired),
+        n_paired=len(x),
         mean_before=stats_before.mean,
         mean_after=stats_after.mean,
         mean_change=_change(stats_before.mean, stats_after.mean),

@@ -612,3 +612,27 @@ def test_the_page_shows_each_vignettes_comments_without_names_escaped(client, ma
     assert "Ketamine is hard to get here" in comments
     assert "A draft nobody submitted" not in page
     assert "P01" not in comments and "P02" not in comments
+
+
+def test_the_page_judges_each_statement_of_each_round_a_bounded_number_of_times(
+    mayo_analyst_client, mayo_study, monkeypatch
+):
+    """Work linear in statements: each chart's words once used to rebuild the whole item table (quadratic)."""
+    import consensus
+
+    big = next_round(mayo_study, small_round(mayo_study), panelists=5, extra_items=40)
+    statements = Item.objects.filter(round__study=mayo_study, type=Item.Type.LIKERT).count()
+    judged = []
+    real = consensus.assess
+
+    def counted(*args, **kwargs):
+        judged.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(consensus, "assess", counted)
+    response = mayo_analyst_client.get(results_url(mayo_study, round=big.number))
+
+    assert response.status_code == 200
+    assert response.content.decode().count('<img src="') > 40
+    # Once per statement and round for the tables and charts, once more for the sensitivity table's rule.
+    assert 0 < len(judged) <= 2 * statements

@@ -28,6 +28,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from tests.perf.pages import PAGES
 from tests.perf.synthetic import BenchSize, generate
 
 TARGET_IMPORT_SECONDS = 60
@@ -44,6 +45,11 @@ TARGET_ARCHIVE_MIB = 512
 # The voting page of a 300-statement round on the server, and its size before compression (issue 14).
 TARGET_PAGE_SECONDS = 0.5
 TARGET_PAGE_BYTES_PER_ITEM = 3 * 1024
+# A facilitator's pages and downloads of a large closed round (issue 19), under gunicorn's 30 s timeout,
+# and the results page (issue 15).
+TARGET_SERVED_SECONDS = 3
+TARGET_SERVED_MIB = 256
+TARGET_RESULTS_SECONDS = 1.5
 TABLES = ("recommendations", "not-recommended")
 
 
@@ -175,6 +181,13 @@ class Command(BaseCommand):
             [sys.executable, "-m", "tests.commands", "tests.perf.close_round", files.slug, str(size.rounds + 1)],
         )
         counted = int(close.stdout.split(": ")[1].split()[0].replace(",", ""))
+        served = [
+            json.loads(self._child(
+                f"served: {page}",
+                [sys.executable, "-m", "tests.commands", "tests.perf.pages", files.slug, str(size.rounds + 1), page],
+            ).stdout)
+            for page in PAGES
+        ]
         archive = self.directory / "bench.zip"
         exported = self._step("export_study", "export_study", files.slug, "--output", str(archive))
         self._child("migrate (restore database)", [sys.executable, str(settings.BASE_DIR / "manage.py"), "migrate",
@@ -185,7 +198,7 @@ class Command(BaseCommand):
         out(f"  {ballots.stdout.strip()}; {close.stdout.strip()}; archive {archive.stat().st_size / 2**20:.0f} MiB")
 
         out("")
-        out(f"{'figure':<52} {'value':>14}   target")
+        out(f"{'figure':<60} {'value':>14}   target")
         figures = [
             ("import: CSV rows (ratings + selections)", f"{rows:,}", "", None),
             ("import: seconds", f"{imported.seconds:.1f}", f"<= {TARGET_IMPORT_SECONDS}",
@@ -210,6 +223,7 @@ class Command(BaseCommand):
             ),
             ("voting page: HTML bytes per item", f"{ballot_page['bytes_per_item']:,.0f}",
              f"<= {TARGET_PAGE_BYTES_PER_ITEM:,}", ballot_page["bytes_per_item"] <= TARGET_PAGE_BYTES_PER_ITEM),
+            *(row for page in served for row in _served_rows(page, size.rounds + 1)),
             ("close: peak memory, MiB", f"{close.peak_mib:.0f}", f"<= {TARGET_CLOSE_MIB}",
              close.peak_mib <= TARGET_CLOSE_MIB),
             ("export_study: seconds", f"{exported.seconds:.1f}", f"<= {TARGET_ARCHIVE_SECONDS}",
@@ -223,7 +237,7 @@ class Command(BaseCommand):
         ]
         for name, value, target, met in figures:
             verdict = "" if met is None else ("  met" if met else "  MISSED")
-            out(f"{name:<52} {value:>14}   {target}{verdict}")
+            out(f"{name:<60} {value:>14}   {target}{verdict}")
         out("peak memory per step (MiB): " + ", ".join(f"{n} {s.peak_mib:.0f}" for n, s in self.steps.items()))
         for table in TABLES:
             verdict = _compare(self.directory / f"export-{table}.csv", self.directory / f"reference-{table}.csv")
@@ -249,6 +263,23 @@ class Command(BaseCommand):
         self.stdout.write(f"  {name}: {seconds:.1f} s")
         self.steps[name] = Step(seconds=seconds, peak_mib=usage.ru_maxrss / 1024, stdout=stdout.read_text())
         return self.steps[name]
+
+
+def _served_rows(page: dict, number: int) -> list[tuple]:
+    """A page's figures: its warm time (the first, cold, beside it) and its extra memory, against their targets."""
+    name = f"{page['page']}, round {number}"
+    if page["page"] == "raw-ratings.xlsx":
+        # Past the cap of a workbook of raw answers (analysis.streams) it is refused with a message (400).
+        return [(f"{name}: HTTP {page['status']}, seconds", f"{page['seconds']:.2f}",
+                 f"<= {TARGET_SERVED_SECONDS}", page["status"] in (200, 400) and page["seconds"] <= TARGET_SERVED_SECONDS)]
+    target = TARGET_RESULTS_SECONDS if page["page"] == "results" else TARGET_SERVED_SECONDS
+    ok = page["status"] == 200
+    return [
+        (f"{name}: seconds (first {page['first']:.1f})", f"{page['seconds']:.2f}", f"<= {target}",
+         ok and page["seconds"] <= target),
+        (f"{name}: extra MiB, {page['bytes'] / 2**20:.1f} MiB sent", f"{page['extra_mib']:.0f}",
+         f"<= {TARGET_SERVED_MIB}", ok and page["extra_mib"] <= TARGET_SERVED_MIB),
+    ]
 
 
 def _compare(exported: Path, reference: Path) -> str:

@@ -95,3 +95,24 @@ def test_the_timed_export_writes_the_same_files_as_the_command(tmp_path, capsys)
         call_command("export_consensus", files.slug, "--round", str(TINY.rounds), "--table", table,
                      "--output", str(command))
         assert (tmp_path / f"export-{table}.csv").read_bytes() == command.read_bytes()
+
+
+@pytest.mark.parametrize("page", ["results", "raw-ratings.csv", "raw-ratings.xlsx", "workbook.xlsx",
+                                  "round-comparison.csv", "next-round"])
+def test_the_page_timer_serves_each_page_of_the_bench_round_whole(tmp_path, page):
+    from tests.perf.pages import Command
+
+    files = generate(tmp_path, TINY)
+    call_command("import_study", str(files.study), stdout=StringIO())
+    call_command("import_responses", files.slug, "--ratings", str(files.ratings),
+                 "--not-recommended", str(files.not_recommended), stdout=StringIO())
+    out = StringIO()
+
+    call_command(Command(), files.slug, str(TINY.rounds), page, stdout=out)
+
+    figures = json.loads(out.getvalue())
+    assert figures["status"] == 200 and figures["bytes"] > 0 and figures["seconds"] > 0
+    assert figures["streamed"] == (page == "raw-ratings.csv")
+    if page == "raw-ratings.csv":
+        # Its header and the round's 30 rows, each at least "3,P01,v01-s01,\n" long: read to the end.
+        assert figures["bytes"] >= len("round,panelist,statement,rating\n") + 30 * len("3,P01,v01-s01,\n")

@@ -140,7 +140,7 @@ class Run:
         )
         labels = set()
         if raw.status_code == 200:
-            labels = {line.split(",")[1] for line in raw.content.decode().splitlines()[1:] if line}
+            labels = {line.split(",")[1] for line in raw.getvalue().decode().splitlines()[1:] if line}
         self.polls.append(({w.strip() for w in waiting}, raw.status_code, labels))
 
     def run(self) -> None:

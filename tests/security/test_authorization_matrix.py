@@ -368,7 +368,7 @@ def test_no_page_of_a_reader_shows_who_answered_what(actor):
         response, _ = request(client, "GET", url)
         if response.status_code != 200:
             continue
-        page = response.content.decode()
+        page = response.getvalue().decode()
         if set(PSEUDONYM.findall(page)) & labels:
             showing_pseudonyms.append(row)
             assert not [who for who in identities if who in page], f"{url} shows pseudonyms and identities"

@@ -105,7 +105,7 @@ def download(client, study, table: str, fmt: str) -> bytes:
     url = reverse("analysis:download", args=[study.slug])
     response = client.get(url, {"table": table, "format": fmt, "round": 2, "include_all": "on"})
     assert response.status_code == 200, response.content[:500]
-    return response.content
+    return response.getvalue()
 
 
 def calc(files: list, out) -> list:

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 import consensus
 from analysis.catalog import FILE_TABLES, TABLES
-from analysis.outputs import NothingToDraw, figure_file, report_file, table_file
+from analysis.outputs import NothingToDraw, TooManyRows, figure_file, is_streamed, raw_file, report_file, table_file
 from analysis.selectors import NoRoundToAnalyse, round_for_analysis, study_rounds
 from surveys.models import Study
 
@@ -55,6 +55,9 @@ class Command(BaseCommand):
                 round_ = round_for_analysis(study=study, number=round)
             except NoRoundToAnalyse as error:
                 raise CommandError(str(error)) from error
+        if table and is_streamed(table, fmt):
+            self._write(raw_file(table, round=round_, fmt=fmt), output)
+            return
         try:
             if figure:
                 content = figure_file(figure, round=round_, fmt=fmt, rule=rule, study_rounds=rounds)
@@ -63,12 +66,22 @@ class Command(BaseCommand):
             else:
                 content = table_file(table, study=study, round=round_, fmt=fmt, include_all=all, rule=rule,
                                      pseudonyms=pseudonyms, study_rounds=rounds)
-        except NothingToDraw as error:
+        except (NothingToDraw, TooManyRows) as error:
             raise CommandError(str(error)) from error
+        self._write([content], output)
+
+    def _write(self, chunks, output: Path | None) -> None:
         if output is None:
-            self.stdout.write(content.decode("utf-8"), ending="")
+            for chunk in chunks:
+                self.stdout.write(chunk.decode("utf-8"), ending="")
             return
+        # Written beside it, then put in its place: a failure never leaves half a file under its name.
+        partial = output.with_name(output.name + ".part")
         try:
-            output.write_bytes(content)
+            with partial.open("wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+            partial.replace(output)
         except OSError as error:
+            partial.unlink(missing_ok=True)
             raise CommandError(f"cannot write {output}: {error.strerror}") from error
