@@ -1,4 +1,4 @@
-"""The options of the results page and its downloads, read from the query string."""
+"""The options of the results page and its downloads, read from the query string; the import page's upload."""
 
 from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
@@ -7,6 +7,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from analysis.exports import FORMATS
+from analysis.files.foreign import sheet
+from analysis.files.foreign.export import TOOLS
+from analysis.files.foreign.mapping import MappingError, load_mapping
+from analysis.files.foreign.propose import propose
+from analysis.files.foreign.reading import SheetError, read_export
+from analysis.selectors import import_terms
 from analysis.catalog import FILE_TABLES, TABLES
 from surveys.models import Study
 
@@ -115,3 +121,69 @@ class DownloadForm(ResultsForm):
                 "format", _("Every table in one file is only available as an Excel workbook: choose XLSX.")
             )
         return cleaned
+
+
+class ImportForm(forms.Form):
+    """Another tool's export, its REDCap dictionary and the mapping, sent together each time.
+
+    Nothing is kept between steps: the page proposes a mapping in the
+    textarea, and the analyst sends the file again with it to check or to
+    import. The export's identities live only as long as the request.
+    """
+
+    CHECK, IMPORT, DOWNLOAD = "check", "import", "download"
+    MAX_BYTES = sheet.MAX_BYTES
+
+    export = forms.FileField(
+        label=_("Export file"),
+        help_text=_("Microsoft Forms: the XLSX (or a CSV saved from it). REDCap: the CSV, raw or labels."),
+    )
+    tool = forms.ChoiceField(
+        label=_("Tool"),
+        required=False,
+        choices=[("", _("Recognise it"))] + list(TOOLS.items()),
+    )
+    dictionary = forms.FileField(
+        label=_("REDCap data dictionary"), required=False, help_text=_("REDCap only: the project's data dictionary (CSV).")
+    )
+    mapping = forms.CharField(
+        label=_("Mapping (YAML)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "font-monospace"}),
+        help_text=_(
+            "Leave empty to have one proposed. Each question maps to a statement code, "
+            "{not_recommended: VIGNETTE} or ignore; answer labels map to scale points."
+        ),
+    )
+    action = forms.ChoiceField(choices=[(CHECK, CHECK), (IMPORT, IMPORT), (DOWNLOAD, DOWNLOAD)], required=False)
+
+    def __init__(self, *args, study: Study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.study = study
+
+    def clean(self):
+        data = super().clean()
+        data["action"] = data.get("action") or self.CHECK
+        upload, dictionary = data.get("export"), data.get("dictionary")
+        for name, file in (("export", upload), ("dictionary", dictionary)):
+            if file is not None and file.size > self.MAX_BYTES:
+                self.add_error(name, _("The file is larger than %(mb)d MB.") % {"mb": self.MAX_BYTES // (1024 * 1024)})
+        if self.errors:
+            return data
+        try:
+            data["export"] = read_export(source=upload, tool=data.get("tool") or None, dictionary=dictionary)
+        except SheetError as error:
+            self.add_error("dictionary" if dictionary is not None and dictionary.name in str(error) else "export", str(error))
+            return data
+        terms = import_terms(study=self.study)
+        data["proposed"] = None
+        if not data.get("mapping", "").strip():
+            data["proposed"] = propose(data["export"], terms)
+            data["mapping"] = None
+            return data
+        try:
+            data["mapping"] = load_mapping(data["mapping"], source=_("mapping"), terms=terms)
+        except MappingError as error:
+            for line in error.errors[:100]:
+                self.add_error("mapping", line)
+        return data

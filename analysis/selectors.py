@@ -28,6 +28,7 @@ from surveys.models import (
     Study,
     Submission,
 )
+from analysis.files.foreign.mapping import StudyTerms
 from vignettes.models import Option, Vignette
 
 class NoRoundToAnalyse(Exception):
@@ -349,3 +350,23 @@ def study_file_data(*, study: Study) -> dict:
         "vignettes": vignettes,
         "statements": statements,
     }
+
+
+def import_terms(*, study: Study) -> StudyTerms:
+    """The study's codes and wording that a mapping of another tool's export is checked and proposed against.
+
+    A statement's wording is its latest, as the export most likely asked it.
+    """
+    statements, not_recommended, vignettes = {}, {}, {}
+    items = Item.objects.filter(round__study=study).select_related("vignette").order_by("round__number", "position")
+    for item in items:
+        if item.type in Item.RATED_TYPES:
+            statements[item.code] = item.text
+        elif item.type == Item.Type.NOT_RECOMMENDED and item.vignette is not None:
+            not_recommended[item.vignette.code] = " ".join(filter(None, [item.text, item.vignette.title]))
+            vignettes[item.vignette.code] = item.vignette.title
+    options = {code: (name, short) for code, name, short in Option.objects.filter(study=study).values_list("code", "name", "short")}
+    last = study.rounds.order_by("-number").values_list("number", flat=True).first() or 1
+    return StudyTerms(
+        statements=statements, not_recommended=not_recommended, options=options, last_round=last, vignettes=vignettes
+    )

@@ -7,20 +7,23 @@ no special pass either; to read a study's results they join it as analysts.
 
 from __future__ import annotations
 
+import re
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods
 
 from analysis import figures
 from analysis.catalog import TABLES, tables_of
 from analysis.exports import CONTENT_TYPES, EXTENSIONS
-from analysis.forms import METHODS, REPORT, WORKBOOK, DownloadForm, ResultsForm
+from analysis.forms import METHODS, REPORT, WORKBOOK, DownloadForm, ImportForm, ResultsForm
 from analysis.outputs import (
     NothingToDraw,
     TooManyRows,
@@ -33,6 +36,7 @@ from analysis.outputs import (
 )
 from analysis.printing import readable
 from analysis.selectors import NoRoundToAnalyse, RoundNotClosed, comments_by_vignette, round_for_analysis, study_rounds
+from analysis.services.foreign import ResponseFileError, foreign_check, foreign_import
 from analysis.tables import RoundData
 from surveys.access import get_study_for_reader
 from surveys.models import Item, Round, Study
@@ -46,6 +50,8 @@ STATUS_LABELS = {
     "uncertain": gettext_lazy("Uncertain"),
     "inappropriate": gettext_lazy("Inappropriate"),
 }
+# The import page lists this many of a file's problems; the command lists them all.
+SHOWN_PROBLEMS = 100
 FILE_TYPES = {**CONTENT_TYPES, **figures.CONTENT_TYPES,
               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
@@ -226,3 +232,85 @@ def _display(frame: pd.DataFrame) -> dict:
     """A table's header and rows as the page prints them, as every human format does."""
     shown = readable(frame)
     return {"columns": list(shown.columns), "rows": shown.values.tolist()}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def import_export(request, slug):
+    """A Microsoft Forms or REDCap export: recognised and previewed, mapped (proposed, then edited), checked, imported.
+
+    Every step sends the file again with the mapping, so nothing of the
+    export outlives the request. Problems come back with status 400, at the
+    field or, for the file's rows, in a table by row and column.
+    """
+    study = get_study_for_reader(request, slug)
+    posted = request.method == "POST"
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None, study=study)
+    context = {"study": study, "form": form, "results_url": reverse("analysis:results", args=[study.slug])}
+    if request.method == "GET":
+        return render(request, "analysis/import.html", context)
+    if not form.is_valid():
+        return render(request, "analysis/import.html", context, status=400)
+    export, mapping, action = form.cleaned_data["export"], form.cleaned_data["mapping"], form.cleaned_data["action"]
+    context["export"] = export
+    if mapping is None:
+        proposed = form.cleaned_data["proposed"]
+        if action == ImportForm.DOWNLOAD:
+            return _mapping_file(proposed.dump(), study)
+        # The proposal goes into the textarea, to be read, corrected and sent back with the file.
+        context["form"] = ImportForm(
+            initial={"tool": export.tool, "mapping": proposed.dump()}, study=study
+        )
+        context["proposed"] = True
+        return render(request, "analysis/import.html", context)
+    if action == ImportForm.DOWNLOAD:
+        return _mapping_file(mapping.dump(), study)
+    try:
+        if action == ImportForm.IMPORT:
+            result, left_out = foreign_import(study=study, export=export, mapping=mapping)
+        else:
+            checked = foreign_check(study=study, export=export, mapping=mapping)
+    except ResponseFileError as error:
+        form.add_error(
+            "export", ngettext("The file has %(count)d problem, listed below: nothing was imported.",
+                               "The file has %(count)d problems, listed below: nothing was imported.",
+                               len(error.errors)) % {"count": len(error.errors)}
+        )
+        context["problems"] = _problems(error.errors)
+        return render(request, "analysis/import.html", context, status=400)
+    if action == ImportForm.IMPORT:
+        messages.success(
+            request,
+            _("Imported round(s) %(rounds)s: %(ratings)d ratings and %(selections)d not-recommended choices "
+              "of %(submissions)d panelists; %(left)d incomplete row(s) left out.")
+            % {"rounds": ", ".join(map(str, result.rounds)), "ratings": result.ratings,
+               "selections": result.selections, "submissions": result.submissions, "left": len(left_out)},
+        )
+        return redirect("analysis:results", slug=study.slug)
+    context["checked"] = checked
+    return render(request, "analysis/import.html", context)
+
+
+# "<file>: row <n>[, column <header as repr, perhaps cut short with …>]: <problem>", as analysis.files.foreign.export.where writes it.
+_PLACE = re.compile(
+    r"^.*?: row (?P<row>\d+)"
+    r"(?:, column (?P<column>'(?:[^'\\]|\\.)*(?:'|…)|\"(?:[^\"\\]|\\.)*(?:\"|…)))?: (?P<problem>.*)$",
+    re.DOTALL,
+)
+
+
+def _problems(errors: list[str]) -> list[dict]:
+    """The file's problems by row and column, as the page's table shows them (the first SHOWN_PROBLEMS)."""
+    rows = []
+    for line in errors[:SHOWN_PROBLEMS]:
+        match = _PLACE.match(line)
+        if match:
+            column = match["column"] or ""
+            rows.append({"row": match["row"], "column": column[1:].removesuffix(column[:1]), "problem": match["problem"]})
+        else:
+            rows.append({"row": "", "column": "", "problem": line})
+    return rows
+
+
+def _mapping_file(text: str, study: Study) -> HttpResponse:
+    return _attachment(HttpResponse(text, content_type="application/yaml; charset=utf-8"), f"{study.slug}-mapping", "yaml")

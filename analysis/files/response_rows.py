@@ -36,9 +36,11 @@ _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
 class Errors:
     """Every problem found as (file, line, reason), reported in file and line order."""
 
-    def __init__(self, sources: list[str]):
+    def __init__(self, sources: list[str], places: dict[str, list[str]] | None = None):
         self._parts: list[tuple[str, np.ndarray, list[str]]] = []
         self._sources = sources
+        # Files made from another tool's export: each data line's place in that export, from line 2.
+        self._places = places or {}
 
     def __bool__(self) -> bool:
         return bool(self._parts)
@@ -59,7 +61,12 @@ class Errors:
         del parts
         report, previous = [], None
         for i in np.lexsort((lines, sources)).tolist():
-            text = f"{self._sources[sources[i]]}: line {lines[i]}: {reasons[i]}"
+            source = self._sources[sources[i]]
+            places = self._places.get(source)
+            if places is not None and 2 <= lines[i] < len(places) + 2:
+                text = f"{places[lines[i] - 2]}: {reasons[i]}"
+            else:
+                text = f"{source}: line {lines[i]}: {reasons[i]}"
             # A wide file's row-level problem is found once per cell, side by side; say it once.
             if text != previous:
                 report.append(text)

@@ -31,16 +31,18 @@ def load_responses(
     ratings: Source,
     not_recommended: Source | None = None,
     round_number: int | None = None,
+    places: dict[str, list[str]] | None = None,
 ) -> ResponsesPlan:
     """Reads and checks both files; raises ResponseFileError with every problem.
 
     `round_number` is the round of a wide ratings file that has no `round`
-    column.
+    column. `places` names, for files made from another tool's export, each
+    data line's place in that export, which the errors then give instead.
     """
     names = [_name(ratings, "ratings")]
     if not_recommended is not None:
         names.append(_name(not_recommended, "not-recommended"))
-    errors = Errors(names)
+    errors = Errors(names, places)
     rating_rows = read_ratings(ratings, names[0], round_number, errors)
     selection_rows = None
     if not_recommended is not None:

@@ -43,6 +43,7 @@ def responses_import(
     ratings: Source,
     not_recommended: Source | None = None,
     round_number: int | None = None,
+    places: dict[str, list[str]] | None = None,
 ) -> ResponsesImported:
     """Checks the response files and writes them whole, or raises ResponseFileError.
 
@@ -54,7 +55,9 @@ def responses_import(
     """
     # Locked so that two imports cannot both pass the checks, then both write.
     study = Study.objects.select_for_update().get(pk=study.pk)
-    plan = load_responses(study=study, ratings=ratings, not_recommended=not_recommended, round_number=round_number)
+    plan = load_responses(
+        study=study, ratings=ratings, not_recommended=not_recommended, round_number=round_number, places=places
+    )
     now = timezone.now()
     shuffled = np.random.default_rng(secrets.randbits(128)).permutation
     round_ids, copies = _rounds_close_and_create(plan=plan, now=now)

@@ -51,7 +51,7 @@ def test_no_page_scrolls_sideways_at_320_px_and_axe_finds_nothing(open_page, tra
                 f"/studies/{draft.study.slug}/rounds/1/merge-options/", f"/studies/{draft.study.slug}/rounds/1/open/",
                 f"/studies/{draft.study.slug}/rounds/1/delete/", f"/studies/{slug}/rounds/1/release/",
                 f"/studies/{slug}/members/{Membership.objects.get(study=study, user__username='pan').pk}/remove/"],
-        "ana": ["/", f"/studies/{slug}/results/?round=1"],
+        "ana": ["/", f"/studies/{slug}/results/?round=1", f"/analysis/{slug}/import/"],
         "pan": ["/", f"/studies/{slug}/rounds/{second.number}/", f"/studies/{slug}/rounds/1/results/",
                 f"/studies/{every.study.slug}/rounds/1/"],
     }

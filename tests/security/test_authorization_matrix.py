@@ -121,6 +121,8 @@ analysis:download           GET    login       404         404         404      
 analysis:download           POST   405         405         405         405         405         405         405
 analysis:figure             GET    login       404         404         404         200         200         404
 analysis:figure             POST   405         405         405         405         405         405         405
+analysis:import             GET    login       404         404         404         200         200         404
+analysis:import             POST   login       404         404         404         400         400         404
 login                       GET    200         200         200         200         200         200         200
 login                       POST   200         200         200         200         200         200         200
 logout                      GET    405         405         405         405         405         405         405
@@ -198,6 +200,7 @@ PLACES = {
     "surveys:round_options_merge": {"slug": SLUG, "number": DRAFT},
     "analysis:results": {"slug": SLUG},
     "analysis:download": {"slug": SLUG},
+    "analysis:import": {"slug": SLUG},
     "analysis:figure": {"slug": SLUG, "number": RELEASED, "name": "statement-likert", "fmt": "svg"},
     "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-token"},
 }

@@ -128,6 +128,33 @@ uploads = st.builds(
     st.one_of(st.binary(max_size=2000), st.integers(0, len(UPLOADED) - 1).map(UPLOADED.__getitem__)),
 )
 
+# Other tools' exports for the import page: Forms (CSV and XLSX), REDCap raw and its dictionary, and a mapping.
+FORMS_CSV = (
+    "ID,Start time,Completion time,Email,Name,Likert statement,Avoid these\r\n"
+    "1,3/1/2026 10:00:00,3/1/2026 10:05:00,a@example.org,A B,9 - complete agreement,A;B;\r\n"
+    "2,3/1/2026 10:00:00,,anonymous,,Strongly agree,\r\n"
+).encode()
+REDCAP_CSV = b"record_id,redcap_event_name,likert,avoid___a,likert_form_complete\r\n1,round_3_arm_1,7,1,2\r\n"
+REDCAP_DICTIONARY = (
+    b"Variable / Field Name,Form Name,Section Header,Field Type,Field Label,\"Choices, Calculations, OR Slider Labels\"\r\n"
+    b"record_id,likert_form,,text,Record ID,\r\nlikert,likert_form,,radio,Likert statement,\"1, one | 9 ,nine\"\r\n"
+    b"avoid,likert_form,,checkbox,Avoid,\"a, A | b, B\"\r\n"
+)
+EXPORTS = [FORMS_CSV, REDCAP_CSV, REDCAP_DICTIONARY, FORMS_CSV.replace(b",", b";"), b"PK\x03\x04broken", b"\xff\xfe" + b"a\x00"]
+exports = st.builds(
+    SimpleUploadedFile,
+    st.sampled_from(["export.csv", "export.xlsx", "../x.csv", "x" * 300]),
+    st.one_of(st.binary(max_size=2000), st.integers(0, len(EXPORTS) - 1).map(EXPORTS.__getitem__)),
+)
+MAPPINGS = [
+    "tool: msforms\nround: 3\nrespondent: email\ncolumns: {Likert statement: likert, Avoid these: ignore}\n"
+    "labels: {Strongly agree: 8}\n",
+    "tool: redcap\nevents: {round_3_arm_1: 3}\nrespondent: record\ncolumns: {likert: likert, avoid: ignore}\n",
+    "tool: msforms\nround: 99999999999999999999\n",
+    "a: &a [*a]",
+    "[" * 5000,
+]
+
 
 # -- the cases ---------------------------------------------------------------------
 
@@ -263,6 +290,18 @@ CASES = {
         lambda w: reverse("surveys:invitation", kwargs={"token": "fuzz-token"}),
         lambda w: form_data({"new_password1": hostile("a-long-new-password"),
                              "new_password2": hostile("a-long-new-password")}),
+    ),
+    "analysis:import": Case(
+        "facilitator",
+        lambda w: _study_url("analysis:import", w),
+        lambda w: form_data({
+            "export": st.one_of(exports, hostile()),
+            "dictionary": st.one_of(exports, hostile("")),
+            "tool": hostile("", "msforms", "redcap"),
+            "mapping": st.one_of(st.sampled_from(MAPPINGS), hostile("")),
+            "action": hostile("check", "import", "download"),
+        }),
+        examples=60,
     ),
     "surveys:study_new": Case(
         "facilitator",
