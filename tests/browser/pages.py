@@ -6,7 +6,7 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1200, "height": 900}
-# The sizes issue 14 names: a small phone and a laptop.
+# A small phone, the narrowest a panelist votes on between clinics, and a common laptop.
 SMALL_PHONE = {"width": 360, "height": 740}
 LAPTOP = {"width": 1280, "height": 800}
 

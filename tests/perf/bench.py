@@ -42,11 +42,12 @@ TARGET_CLOSE_SECONDS = 30
 TARGET_CLOSE_MIB = 1024
 TARGET_ARCHIVE_SECONDS = 60
 TARGET_ARCHIVE_MIB = 512
-# The voting page of a 300-statement round on the server, and its size before compression (issue 14).
+# The voting page of a 300-statement round on the server, and its size before compression: a panelist
+# on a phone between clinics waits for the first and pays for the second.
 TARGET_PAGE_SECONDS = 0.5
 TARGET_PAGE_BYTES_PER_ITEM = 3 * 1024
-# A facilitator's pages and downloads of a large closed round (issue 19), under gunicorn's 30 s timeout,
-# and the results page (issue 15).
+# A facilitator's pages and downloads of a large closed round, well inside gunicorn's 30 s timeout
+# (docs/deploy.md) so no worker is killed mid-request; the results page, read most often, tighter.
 TARGET_SERVED_SECONDS = 3
 TARGET_SERVED_MIB = 256
 TARGET_RESULTS_SECONDS = 1.5
