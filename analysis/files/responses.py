@@ -12,6 +12,7 @@ live in modules of their own; this one joins them.
 
 from pathlib import Path
 
+from analysis.files.problems import FileProblems
 from analysis.files.response_checks import Checker, ResponsesPlan
 from analysis.files.response_rows import Errors, Source, read_ratings, read_selections
 from surveys.models import Study
@@ -19,10 +20,8 @@ from surveys.models import Study
 __all__ = ["ResponseFileError", "ResponsesPlan", "Source", "load_responses"]
 
 
-class ResponseFileError(Exception):
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+class ResponseFileError(FileProblems):
+    """A response file (SPEC 4.2) refused, each bad row a line."""
 
 
 def load_responses(

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from analysis.files.bounded import UnreadableText, read_bounded, shown
+from analysis.files.problems import FileProblems
 from consensus import Scale, validate_params
 from surveys.models import Study
 from vignettes.models import Option, Vignette
@@ -45,10 +46,8 @@ def _surrogate(text: str) -> str | None:
     return None
 
 
-class StudyFileError(Exception):
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+class StudyFileError(FileProblems):
+    """A study file (SPEC 4.1) refused, each problem as "<file>: <key>: <problem>"."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from analysis.files.bounded import UnreadableText, read_bounded, shown
 from analysis.files.foreign.export import MSFORMS, REDCAP, TOOLS, Export, where
+from analysis.files.problems import FileProblems
 
 IGNORE = "ignore"
 NOT_RECOMMENDED = "not_recommended"
@@ -35,10 +36,8 @@ _LEADING_NUMBER = re.compile(r"^\s*(\d+)\s*(?:[-–—:.)=]|$)")
 _WHOLE = re.compile(r"^[+-]?\d+$")
 
 
-class MappingError(Exception):
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        super().__init__("\n".join(errors))
+class MappingError(FileProblems):
+    """A mapping refused, each bad key a line."""
 
 
 @dataclass(frozen=True)
