@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 
 import pytest
 import yaml
-from django.core.management import CommandError, call_command
 
 from surveys.models import Answer, AnswerOption, Participant, Submission
 from tests.analysis.foreign import files
 from tests.analysis.foreign.files import PANEL, STATEMENTS, VIGNETTES
+# The SPEC 4.2 import's own helpers: its output, and its refusal with every problem on stderr.
+from tests.analysis.management.test_import_responses import import_errors as refused
+from tests.analysis.management.test_import_responses import import_responses as command
 
 pytestmark = pytest.mark.django_db
-
-
-def command(*args: str) -> str:
-    out = StringIO()
-    call_command("import_responses", "mayo-trd", *args, stdout=out)
-    return out.getvalue()
-
-
-def refused(*args: str) -> list[str]:
-    err = StringIO()
-    with pytest.raises(CommandError) as excinfo:
-        call_command("import_responses", "mayo-trd", *args, stderr=err)
-    lines = err.getvalue().splitlines()
-    assert str(excinfo.value) == f"nothing imported: {len(lines)} problem(s) found, listed above"
-    return lines
 
 
 def msforms_mapping(**changes) -> dict:
