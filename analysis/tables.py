@@ -199,6 +199,11 @@ class RoundData:
         return selectors.ratings_frame(rounds=self._frame_rounds)
 
     @cached_property
+    def rating_rows(self) -> dict[int, np.ndarray]:
+        """Each item's positions in all_ratings, found once for every paired table (comparison, attrition)."""
+        return self.all_ratings.groupby("item_id").indices
+
+    @cached_property
     def lineage(self) -> pd.DataFrame:
         """The lineage edges into the closed rounds up to this one."""
         return selectors.lineage_frame(rounds=self._frame_rounds)
@@ -410,7 +415,7 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
     links = data.lineage
     ratings = data.all_ratings
     participants, points = ratings["participant"].to_numpy(), ratings["rating"].to_numpy(dtype=float)
-    rows_of = ratings.groupby("item_id").indices
+    rows_of = data.rating_rows
 
     def by_item(item_id: int) -> pd.Series:
         """The item's ratings by participant, sliced out when a link asks for them."""
