@@ -137,10 +137,10 @@ def _rand_percentiles(rule: str, params: dict) -> str:
     return f"; the RAND/UCLA P30 and P70 by {consensus.rules.PERCENTILE_WORDS[params['percentiles']]}"
 
 
-def _consensus_count(round_: Round, data: RoundData | None) -> str:
-    """Under the round's own rule: the tables' data serves when no other rule was asked for."""
-    shared = data is not None and data.lends_earlier_rounds and round_.number <= data.round.number
-    reached, total = statements_reaching_consensus(data.of_round(round_) if shared else RoundData(round_))
+def _consensus_count(round_: Round, data: RoundData) -> str:
+    """Under the round's own rule, from `data`, which lends every round up to its own (methods_summary chose it)."""
+    source = data.of_round(round_) if round_.number <= data.round.number else RoundData(round_)
+    reached, total = statements_reaching_consensus(source)
     return f"{reached} of {total} statements reached consensus"
 
 

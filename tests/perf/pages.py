@@ -22,13 +22,14 @@ from django.core.management.base import BaseCommand
 from django.test import Client
 from django.urls import reverse
 
+from analysis.forms import WORKBOOK
 from surveys.models import Membership, Round
 
 PAGES = {
     "results": ("analysis:results", {}),
     "raw-ratings.csv": ("analysis:download", {"table": "raw-ratings", "format": "csv"}),
     "raw-ratings.xlsx": ("analysis:download", {"table": "raw-ratings", "format": "xlsx"}),
-    "workbook.xlsx": ("analysis:download", {"table": "all", "format": "xlsx"}),
+    "workbook.xlsx": ("analysis:download", {"table": WORKBOOK, "format": "xlsx"}),
     "round-comparison.csv": ("analysis:download", {"table": "round-comparison", "format": "csv"}),
     "next-round": ("surveys:round_next", None),
 }
