@@ -67,35 +67,52 @@ def flow(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     )
 
 
+def group_comparisons(data: RoundData) -> dict[str, dict]:
+    """GroupComparison.as_dict of completers against dropouts for every rated item of the first closed round, by id.
+
+    Read from the round's stored figures when there are any; computed from
+    round 1's ratings otherwise, as the stored ones were.
+    """
+    if data.figures is not None:
+        return data.figures["attrition"]
+    rounds = data.closed_rounds
+    if len(rounds) < 2:
+        return {}
+    submissions = data.submissions
+    stayed = set(submissions.loc[submissions["round"] == rounds[-1].number, "participant_id"])
+    ratings = data.all_ratings
+    kept = ratings["participant"].isin(stayed).to_numpy()
+    points = ratings["rating"].to_numpy()
+    rows_of = data.rating_rows
+    comparisons = {}
+    for item_id in data.of_round(rounds[0]).items_of(*Item.RATED_TYPES)["item_id"]:
+        where = rows_of.get(item_id, [])
+        comparisons[str(item_id)] = consensus.compare_groups(
+            points[where][kept[where]].tolist(), points[where][~kept[where]].tolist()
+        ).as_dict()
+    return comparisons
+
+
 def attrition(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Round 1's ratings of those who completed this round against those who dropped out before it."""
     rounds = data.closed_rounds
     if len(rounds) < 2:
         return pd.DataFrame(columns=ATTRITION_COLUMNS)
-    first, last = rounds[0], rounds[-1]
-    submissions = data.submissions
-    stayed = set(submissions.loc[submissions["round"] == last.number, "participant_id"])
-    first_data = data.of_round(first)
-    ratings = data.all_ratings
-    kept = ratings["participant"].isin(stayed).to_numpy()
-    points = ratings["rating"].to_numpy()
-    rows_of = data.rating_rows
+    comparisons = group_comparisons(data)
     minimum = data.study.minimum_n
     rows = []
-    for item in first_data.items_of(*Item.RATED_TYPES).itertuples(index=False):
-        where = rows_of.get(item.item_id, [])
-        completers = points[where][kept[where]].tolist()
-        dropouts = points[where][~kept[where]].tolist()
-        result = consensus.compare_groups(completers, dropouts)
+    for item in data.of_round(rounds[0]).items_of(*Item.RATED_TYPES).itertuples(index=False):
+        result = comparisons[str(item.item_id)]
         row = {"vignette": item.vignette, "statement": item.statement,
-               "completers": result.n_a, "dropouts": result.n_b}
-        if min(result.n_a, result.n_b) < minimum:
+               "completers": result["n_a"], "dropouts": result["n_b"]}
+        if min(result["n_a"], result["n_b"]) < minimum:
             row["note"] = f"a group of fewer than {minimum}: not shown"
         else:
             row.update(
-                median_completers=result.median_a, median_dropouts=result.median_b,
-                mean_completers=consensus.half_away(result.mean_a), mean_dropouts=consensus.half_away(result.mean_b),
-                mann_whitney_u=result.u, mann_whitney_p=consensus.half_away(result.p, 3), note="",
+                median_completers=result["median_a"], median_dropouts=result["median_b"],
+                mean_completers=consensus.half_away(result["mean_a"]),
+                mean_dropouts=consensus.half_away(result["mean_b"]),
+                mann_whitney_u=result["u"], mann_whitney_p=consensus.half_away(result["p"], 3), note="",
             )
         rows.append(row)
     return pd.DataFrame(rows, columns=ATTRITION_COLUMNS)

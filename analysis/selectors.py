@@ -25,6 +25,7 @@ from surveys.models import (
     Membership,
     ProtocolDeviation,
     Round,
+    RoundFigures,
     Study,
     Submission,
 )
@@ -169,6 +170,16 @@ def rating_counts_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
         .values_list("item_id", "rating", "count"),
         ["item_id", "rating", "count"],
     )
+
+
+def round_figures(*, rounds: Iterable[Round]) -> dict[int, tuple[dict, dict] | None]:
+    """(protocol, figures) stored for each of these rounds (RoundFigures), None for a round with none, by round id."""
+    return {
+        round_id: None if figures is None else (protocol, figures)
+        for round_id, protocol, figures in Round.objects.filter(pk__in=rounds).values_list(
+            "pk", "figures__protocol", "figures__figures"
+        )
+    }
 
 
 def choice_counts_frame(*, rounds: Iterable[Round], types: tuple[str, ...]) -> pd.DataFrame:

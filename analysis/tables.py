@@ -51,8 +51,11 @@ class RoundData:
         history: RoundData | None = None,
         study_rounds: list[Round] | None = None,
         one_round: bool = False,
+        stored: bool = True,
     ):
         self.round = round
+        # Read the figures stored when the rounds' answers were written (RoundFigures); False computes them afresh.
+        self._stored = stored
         # Read this round alone, for a table of this round only: a third of the work in a three-round study.
         self._one_round = one_round
         # A round whose results the panel has seen keeps the protocol it saw
@@ -147,17 +150,65 @@ class RoundData:
         return source[source["item_id"].isin(self.items["item_id"])]
 
     @cached_property
+    def stored_figures(self) -> dict[int, tuple[dict, dict] | None]:
+        """(protocol, figures) stored for each round read (RoundFigures), None for one with none, by round id."""
+        if self._history is not None:
+            return self._history.stored_figures
+        return selectors.round_figures(rounds=self._frame_rounds) if self._stored else {}
+
+    @cached_property
+    def _counts_stored(self) -> bool:
+        """Whether every round read has its counts stored, so that no answer need be counted on a view."""
+        stored = (self._history or self).stored_figures
+        return bool(stored) and None not in stored.values()
+
+    @cached_property
+    def figures(self) -> dict | None:
+        """This round's stored figures, when they were computed under the protocol this data reads the round by.
+
+        Statistics, changes and the attrition check depend on the protocol
+        (scale, minimum n); a deviation since they were stored leaves them
+        unread, and they are computed afresh.
+        """
+        stored = (self._history or self).stored_figures.get(self.round.pk)
+        if stored is None or stored[0] != self.study.protocol():
+            return None
+        return stored[1]
+
+    @property
+    def judged_as_stored(self) -> bool:
+        """Whether the stored verdicts are this data's: stored under its protocol, and its own rule asked."""
+        return self.figures is not None and self.rule == self.study.consensus_rule
+
+    @cached_property
     def all_rating_counts(self) -> pd.DataFrame:
-        return selectors.rating_counts_frame(rounds=self._frame_rounds).sort_values(["item_id", "rating"])
+        if self._counts_stored:
+            frame = pd.DataFrame(
+                [
+                    (int(item_id), rating, count)
+                    for _protocol, figures in self.stored_figures.values()
+                    for item_id, counts in figures["counts"].items()
+                    for rating, count in counts
+                ],
+                columns=["item_id", "rating", "count"],
+                dtype="int64",
+            )
+        else:
+            frame = selectors.rating_counts_frame(rounds=self._frame_rounds)
+        return frame.sort_values(["item_id", "rating"])
+
+    @cached_property
+    def rating_counts(self) -> pd.DataFrame:
+        """How many submitted panelists gave each rating to each rated item of this round."""
+        source = (self._history or self).all_rating_counts
+        return source[source["item_id"].isin(self.items["item_id"])]
 
     @cached_property
     def ratings_by_item(self) -> dict[int, np.ndarray]:
         """Each rated item's ratings, sorted, rebuilt from the database's counts."""
-        source = (self._history or self).all_rating_counts
-        counts = source[source["item_id"].isin(self.items["item_id"])]
         return {
             item_id: np.repeat(group["rating"].to_numpy(dtype=float), group["count"].to_numpy())
-            for item_id, group in counts.groupby("item_id", sort=False)
+            for item_id, group in self.rating_counts.groupby("item_id", sort=False)
         }
 
     def ratings_of(self, item_id: int) -> np.ndarray:
@@ -195,12 +246,19 @@ class RoundData:
 
     @cached_property
     def all_ratings(self) -> pd.DataFrame:
-        """Every counted rating of the closed rounds up to this one, by participant id: for paired tests."""
+        """Every counted rating of the closed rounds read, by participant id: for paired tests.
+
+        An earlier round's data reads the last round's, which holds its items' ratings too.
+        """
+        if self._history is not None:
+            return self._history.all_ratings
         return selectors.ratings_frame(rounds=self._frame_rounds)
 
     @cached_property
     def rating_rows(self) -> dict[int, np.ndarray]:
         """Each item's positions in all_ratings, found once for every paired table (comparison, attrition)."""
+        if self._history is not None:
+            return self._history.rating_rows
         return self.all_ratings.groupby("item_id").indices
 
     @cached_property
@@ -210,6 +268,9 @@ class RoundData:
 
     @cached_property
     def all_choice_counts(self) -> pd.DataFrame:
+        if self._counts_stored:
+            rows = [tuple(row) for _protocol, figures in self.stored_figures.values() for row in figures["choices"]]
+            return pd.DataFrame(rows, columns=["item_id", "option_id", "count"], dtype="int64")
         return selectors.choice_counts_frame(rounds=self._frame_rounds, types=COUNTED_CHOICE_TYPES)
 
     @cached_property
@@ -224,16 +285,31 @@ def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
     return [{**row, "options": list(row["options"])} for row in data.statement_rows if row["type"] in types]
 
 
+def assessed(data: RoundData, item_id: int, item_type: str) -> tuple[dict, dict | None]:
+    """A rated item's statistics (ItemStats.as_dict) and, for a Likert statement, its verdict under the rule.
+
+    Read from the round's stored figures when they hold the rule's verdicts;
+    computed from the ratings otherwise, as the stored ones were.
+    """
+    if data.judged_as_stored:
+        key = str(item_id)
+        verdict = data.figures["verdicts"].get(key)
+        return dict(data.figures["stats"][key]), None if verdict is None else dict(verdict)
+    ratings = data.ratings_of(item_id)
+    scale = Item.scale_of_type(item_type, data.scale)
+    if item_type != Item.Type.LIKERT:
+        return consensus.item_stats(ratings, scale).as_dict(), None
+    stats, verdict = consensus.assess(ratings, data.rule, data.params, scale)
+    return stats.as_dict(), {
+        "consensus": verdict.consensus, "status": verdict.status, "reasons": "; ".join(verdict.reasons),
+    }
+
+
 def _all_statement_rows(data: RoundData) -> list[dict]:
     codes = data.option_codes()
     rows = []
     for item in data.items_of(*Item.RATED_TYPES).itertuples(index=False):
-        ratings = data.ratings_of(item.item_id)
-        scale = Item.scale_of_type(item.type, data.scale)
-        if item.type == Item.Type.LIKERT:
-            stats, verdict = consensus.assess(ratings, data.rule, data.params, scale)
-        else:
-            stats, verdict = consensus.item_stats(ratings, scale), None
+        stats, verdict = assessed(data, item.item_id, item.type)
         row = {
             "vignette": item.vignette,
             "vignette_title": item.vignette_title,
@@ -241,11 +317,10 @@ def _all_statement_rows(data: RoundData) -> list[dict]:
             "type": item.type,
             "text": item.text,
             "options": codes.get(item.item_id, []),
-            **_printed(stats.as_dict()),
+            **_printed(stats),
         }
         if verdict is not None:
-            row.update(rule=data.rule, consensus=verdict.consensus, status=verdict.status,
-                       reasons="; ".join(verdict.reasons))
+            row.update(rule=data.rule, **verdict)
         else:
             row.update(rule="", consensus=None, status="not rated for consensus", reasons="")
         rows.append(row)
@@ -347,27 +422,34 @@ def items(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def verdicts_by_rule(data: RoundData, item_id: int) -> dict[str, list]:
+    """A Likert statement's [consensus, status] under every rule, the study's own parameters for its own rule."""
+    if data.judged_as_stored:
+        return data.figures["sensitivity"][str(item_id)]
+    ratings = data.ratings_of(item_id)
+    verdicts = {}
+    for code in consensus.RULES:
+        verdict = consensus.evaluate(ratings, code, data.params if code == data.rule else None, data.scale)
+        verdicts[code] = [verdict.consensus, verdict.status]
+    return verdicts
+
+
 def sensitivity(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Every statement's verdict under every rule, the study's own parameters for its own rule."""
     rows = []
     for item in data.items_of(Item.Type.LIKERT).itertuples(index=False):
-        ratings = data.ratings_of(item.item_id)
-        stats = consensus.item_stats(ratings, data.scale)
+        stats, _verdict = assessed(data, item.item_id, item.type)
         row = {
             "vignette": item.vignette,
             "statement": item.statement,
-            "n": stats.n,
-            "mean": consensus.half_away(stats.mean),
-            "median": stats.median,
+            "n": stats["n"],
+            "mean": consensus.half_away(stats["mean"]),
+            "median": stats["median"],
         }
-        verdicts = []
+        verdicts = verdicts_by_rule(data, item.item_id)
         for code in consensus.RULES:
-            params = data.params if code == data.rule else None
-            verdict = consensus.evaluate(ratings, code, params, data.scale)
-            row[code] = verdict.consensus
-            row[f"{code}_status"] = verdict.status
-            verdicts.append(verdict.consensus)
-        row["rules_agree"] = len(set(verdicts)) == 1
+            row[code], row[f"{code}_status"] = verdicts[code]
+        row["rules_agree"] = len({verdicts[code][0] for code in consensus.RULES}) == 1
         rows.append(row)
     columns = ["vignette", "statement", "n", "mean", "median"]
     columns += [c for code in consensus.RULES for c in (code, f"{code}_status")] + ["rules_agree"]
@@ -409,10 +491,18 @@ def statements_reaching_consensus(data: RoundData) -> tuple[int, int]:
     return sum(bool(row["consensus"]) for row in rows), len(rows)
 
 
-def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
-    """Per rated item, how its ratings moved from the item it continues, round by round."""
-    all_items = data.all_items[data.all_items["type"] == Item.Type.LIKERT]
-    links = data.lineage
+def item_changes(data: RoundData) -> dict[str, dict]:
+    """RoundChange.as_dict of every lineage link between Likert statements of the rounds read, by "parent-child" ids.
+
+    Read from the round's stored figures when there are any; computed from
+    the paired ratings otherwise, as the stored ones were.
+    """
+    if data.figures is not None:
+        return {link: dict(change) for link, change in data.figures["changes"].items()}
+    likert = set(data.all_items.loc[data.all_items["type"] == Item.Type.LIKERT, "item_id"])
+    links = [link for link in data.lineage.itertuples(index=False) if {link.parent_id, link.child_id} <= likert]
+    if not links:
+        return {}
     ratings = data.all_ratings
     participants, points = ratings["participant"].to_numpy(), ratings["rating"].to_numpy(dtype=float)
     rows_of = data.rating_rows
@@ -424,14 +514,26 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
             return pd.Series(dtype=float)
         return pd.Series(points[where], index=participants[where])
 
+    return {
+        f"{link.parent_id}-{link.child_id}": consensus.compare_rounds(
+            by_item(link.parent_id), by_item(link.child_id), data.scale
+        ).as_dict()
+        for link in links
+    }
+
+
+def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
+    """Per rated item, how its ratings moved from the item it continues, round by round."""
+    all_items = data.all_items[data.all_items["type"] == Item.Type.LIKERT]
+    changes = item_changes(data)
     vignettes = data.vignettes.set_index("vignette_id")["vignette"]
     info = {item["item_id"]: item for item in all_items.to_dict("records")}
     rows = []
-    for link in links.itertuples(index=False):
-        if link.parent_id not in info or link.child_id not in info:
+    for link in data.lineage.itertuples(index=False):
+        change = changes.get(f"{link.parent_id}-{link.child_id}")
+        if change is None:
             continue
         before, after = info[link.parent_id], info[link.child_id]
-        change = consensus.compare_rounds(by_item(link.parent_id), by_item(link.child_id), data.scale)
         rows.append(
             {
                 "vignette": vignettes.get(after["vignette_id"]),
@@ -440,7 +542,7 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
                 "from_statement": before["statement"],
                 "from_round": int(before["round"]),
                 "operation": link.operation,
-                **_printed(change.as_dict()),
+                **_printed(change),
             }
         )
     frame = pd.DataFrame(rows)

@@ -36,6 +36,7 @@ from analysis.files.archive import (
     User,
     one_line,
 )
+from analysis.services.figures import round_figures_refresh
 from surveys import ballot
 from surveys.bulk import ids_reserve, rows_insert, statistics_refresh
 from surveys.models import Answer, AnswerOption, Participant, Study, Submission
@@ -138,6 +139,7 @@ class _Restorer:
         for name in ("invitations", "protocol_deviations", "audit_events"):
             self.plain(TABLES_BY_NAME[name])
         statistics_refresh((Answer, AnswerOption, Submission, Participant))
+        round_figures_refresh(study=self.study)
         return Restored(
             study=self.study,
             counts={name: len(ids) for name, ids in self.ids.items()},

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analysis.files.responses import ResponsesPlan, Source, load_responses
+from analysis.services.figures import round_figures_refresh
 from surveys.bulk import rows_insert, statistics_refresh
 from surveys.models import Answer, AnswerOption, Item, ItemLink, Participant, Round, Study, Submission
 from surveys.services.lineage import round_carry_all
@@ -80,9 +81,12 @@ def responses_import(
         answers_imported=True
     )
     statistics_refresh((Answer, AnswerOption, Submission, Participant, Item))
+    rounds = sorted(set(plan.submissions["round"].tolist()))
+    if rounds:
+        round_figures_refresh(study=study, from_number=rounds[0])
     blanks = int(plan.ratings["rating"].isna().sum())
     return ResponsesImported(
-        rounds=sorted(set(plan.submissions["round"].tolist())),
+        rounds=rounds,
         rounds_created=list(plan.rounds_to_create),
         rounds_closed=[r.number for r in plan.rounds_to_close],
         participants_created=created,

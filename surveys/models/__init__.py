@@ -10,7 +10,7 @@
 from surveys.models.answers import Answer, AnswerOption, Participant, Submission
 from surveys.models.audit import AuditEvent
 from surveys.models.people import Ballot, Invitation, Membership, PasswordResetRequest
-from surveys.models.rounds import Item, ItemLink, ItemOption, Round
+from surveys.models.rounds import Item, ItemLink, ItemOption, Round, RoundFigures
 from surveys.models.studies import ProtocolDeviation, Study, TimeStampedModel
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "PasswordResetRequest",
     "ProtocolDeviation",
     "Round",
+    "RoundFigures",
     "Study",
     "Submission",
     "TimeStampedModel",

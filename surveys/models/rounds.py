@@ -74,6 +74,35 @@ class Round(models.Model):
         return self.status == self.Status.OPEN and (self.deadline is None or now <= self.deadline)
 
 
+class RoundFigures(models.Model):
+    """A closed round's counts and statistics, computed once when its answers were written.
+
+    The round's close, a response import and an archive restore write them
+    (analysis.services.figures), in the transaction that writes the answers;
+    a reopen takes them away with the answers. The results page, its
+    downloads and export_consensus read them instead of counting a million
+    answers on every view. They are aggregates of the pseudonymous side, as
+    the tables are: no participant id or label is in them.
+
+    `figures` holds, by item id: the rating counts, the item statistics and
+    the verdict under `protocol`; the changes from each parent item; the
+    round 1 comparison of completers and dropouts; the option counts. Figures
+    computed under another protocol (a deviation since) are not read.
+    """
+
+    round = models.OneToOneField(Round, on_delete=models.CASCADE, primary_key=True, related_name="figures")
+    # The rule, its parameters and the scale the figures were computed under.
+    protocol = models.JSONField()
+    figures = models.JSONField()
+
+    class Meta:
+        verbose_name = _("round figures")
+        verbose_name_plural = _("round figures")
+
+    def __str__(self):
+        return f"figures of {self.round_id}"
+
+
 class Item(models.Model):
     """One question of a round, about a vignette and some options."""
 

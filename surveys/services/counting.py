@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from surveys import ballot
 from surveys.bulk import rows_delete, rows_insert, statistics_refresh
-from surveys.models import Answer, AnswerOption, Ballot, Item, Participant, Round, Submission
+from surveys.models import Answer, AnswerOption, Ballot, Item, Participant, Round, RoundFigures, Submission
 from surveys.pseudonyms import free_labels, participant_link_hash
 from surveys.services import ServiceError
 
@@ -121,7 +121,11 @@ def round_count(*, round: Round) -> int:
 
 
 def round_uncount(*, round: Round) -> None:
-    """Takes a counted round's pseudonymous rows away, and the pseudonyms made for it alone."""
+    """Takes a counted round's pseudonymous rows away, and the pseudonyms made for it alone.
+
+    The figures stored from them go too, and those of later rounds, which reach back to this one.
+    """
+    RoundFigures.objects.filter(round__study_id=round.study_id, round__number__gte=round.number).delete()
     rows_delete(AnswerOption.objects.filter(answer__item__round=round))
     rows_delete(Answer.objects.filter(item__round=round))
     Submission.objects.filter(round=round).delete()

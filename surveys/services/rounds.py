@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analysis.services.figures import round_figures_refresh
 from surveys.models import AuditEvent, Ballot, Membership, Round, Study
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record, moment
@@ -184,6 +185,7 @@ def round_close(*, round: Round, by=None) -> Round:
     round.closed_at = timezone.now()
     round.save(update_fields=["status", "closed_at"])
     counted = round_count(round=round)
+    round_figures_refresh(study=round.study, from_number=round.number)
     audit_record(
         study=round.study,
         by=by,

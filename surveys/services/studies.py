@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from analysis.services.figures import round_figures_refresh
 from surveys.models import AuditEvent, Membership, ProtocolDeviation, Study
 from surveys.selectors.facilitator import study_has_ratings
 from surveys.services import ServiceError
@@ -129,6 +130,9 @@ def study_settings_update(
             summary=f"Protocol deviation: {deviation.describe()}; reason: {deviation_reason}",
             detail={"deviation": deviation.pk, "changes": deviation.changes, "reason": deviation_reason},
         )
+    if deviated:
+        # The closed rounds' verdicts follow the new protocol, but where the panel saw them under the old.
+        round_figures_refresh(study=study)
     if changed:
         audit_record(
             study=study,

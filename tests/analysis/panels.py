@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from django.utils import timezone
 
+from analysis.services.figures import round_figures_refresh
 from surveys.models import Answer, AnswerOption, Item, ItemLink, ItemOption, Participant, Round, Submission
 from vignettes.models import Option
 
@@ -75,9 +76,11 @@ def not_recommend(round_: Round, vignette: str, counts: Mapping[str, int]) -> No
 
 
 def close(round_: Round) -> Round:
+    """The round closed over the answers written, its figures stored as the ballot box's close stores them."""
     round_.status = Round.Status.CLOSED
     round_.closed_at = timezone.now()
     round_.save(update_fields=["status", "closed_at"])
+    round_figures_refresh(study=round_.study, from_number=round_.number)
     return round_
 
 

@@ -30,10 +30,11 @@ def test_a_one_round_table_asks_the_database_for_its_round_alone(last_round):
     with CaptureQueriesContext(connection) as queries:
         build_table("recommendations", round=last_round)
 
-    counting = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
-    assert counting, "the table is built from the database's counts"
+    figures = [q["sql"] for q in queries.captured_queries if "surveys_roundfigures" in q["sql"]]
+    assert len(figures) == 1, "the table is built from the figures stored at close"
     # The subquery of rounds is this round's primary key, not every closed round up to it.
-    assert all('"number" <=' not in sql and "number <=" not in sql for sql in counting)
+    assert '"number" <=' not in figures[0] and "number <=" not in figures[0]
+    assert not [q["sql"] for q in queries.captured_queries if "surveys_answer" in q["sql"]]
 
 
 def test_the_data_of_one_round_refuses_to_give_another(last_round, mayo_study):

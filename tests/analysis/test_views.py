@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from analysis.exports import FORMATS
 from analysis.catalog import TABLES
-from surveys.models import Item, ItemLink, ItemOption, Round
-from tests.analysis.panels import not_recommend, panel, rate, select, submit
+from surveys.models import Item, ItemLink, ItemOption, Round, RoundFigures
+from tests.analysis.panels import close, not_recommend, panel, rate, select, submit
 from tests.factories import ItemFactory, MembershipFactory, UserFactory
 from vignettes.models import Option, Vignette
 
@@ -32,24 +32,17 @@ RATINGS = {
 #  1 session, 2 user, 3 membership with study (the 404 check),
 #  4 the study's rounds (the round choices), 5 the round to analyse,
 #  then the tables' frames, one query each, over every closed round up to
-#  this one at once: 6 items, 7 item options, 8 rating counts, 9 option
-#  counts (not recommended and top choices together), 10 ratings by
-#  pseudonym (round comparison, attrition), 11 lineage; 12 vignettes,
-#  13 options, 14 ranked options, 15 submissions; for the flow 16 invited,
-#  17 joined and 18 the pseudonyms known; and 19 the comments. The figures
-#  are described in words from the same frames, and drawn by their own URLs.
-PAGE_QUERIES = 19
+#  this one at once: 6 items, 7 item options, 8 the figures stored at each
+#  round's close (rating and option counts, statistics, verdicts, changes,
+#  the attrition check), 9 lineage; 10 vignettes, 11 options, 12 ranked
+#  options, 13 submissions; for the flow 14 invited, 15 joined and 16 the
+#  pseudonyms known; and 17 the comments. The figures are described in
+#  words from the same frames, and drawn by their own URLs.
+PAGE_QUERIES = 17
 
 
 def member(study, role, username):
     return MembershipFactory(study=study, role=role, user=UserFactory(username=username)).user
-
-
-def close(round_):
-    round_.status = Round.Status.CLOSED
-    round_.closed_at = timezone.now()
-    round_.save()
-    return round_
 
 
 @pytest.fixture
@@ -583,7 +576,7 @@ def test_a_table_downloads_in_a_pinned_number_of_queries(
     # study's rounds (the round choices), the round to analyse, then the
     # frames the table reads, one query each over every closed round up to
     # this one; the final tables read the most: items, vignettes, item
-    # options, options, rating counts or options chosen, lineage or
+    # options, options, the figures stored at close, lineage or
     # submissions.
     with django_assert_max_num_queries(11):
         response = mayo_analyst_client.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
@@ -614,13 +607,16 @@ def test_the_page_shows_each_vignettes_comments_without_names_escaped(client, ma
     assert "P01" not in comments and "P02" not in comments
 
 
+@pytest.mark.parametrize("stored", [True, False], ids=["figures stored", "computed afresh"])
 def test_the_page_judges_each_statement_of_each_round_a_bounded_number_of_times(
-    mayo_analyst_client, mayo_study, monkeypatch
+    mayo_analyst_client, mayo_study, monkeypatch, stored
 ):
     """Work linear in statements: each chart's words once used to rebuild the whole item table (quadratic)."""
     import consensus
 
     big = next_round(mayo_study, small_round(mayo_study), panelists=5, extra_items=40)
+    if not stored:
+        RoundFigures.objects.all().delete()
     statements = Item.objects.filter(round__study=mayo_study, type=Item.Type.LIKERT).count()
     judged = []
     real = consensus.assess
@@ -634,5 +630,9 @@ def test_the_page_judges_each_statement_of_each_round_a_bounded_number_of_times(
 
     assert response.status_code == 200
     assert response.content.decode().count('<img src="') > 40
-    # Once per statement and round for the tables and charts (the sensitivity table judges by evaluate).
-    assert 0 < len(judged) <= 2 * statements
+    if stored:
+        # Every verdict was judged once, at close, and is read back.
+        assert judged == []
+    else:
+        # Once per statement and round for the tables and charts (the sensitivity table judges by evaluate).
+        assert 0 < len(judged) <= 2 * statements

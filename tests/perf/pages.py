@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand
 from django.test import Client
 from django.urls import reverse
 
-from analysis.forms import WORKBOOK
+from analysis.forms import REPORT, WORKBOOK
 from surveys.models import Membership, Round
 
 PAGES = {
@@ -31,6 +31,7 @@ PAGES = {
     "raw-ratings.xlsx": ("analysis:download", {"table": "raw-ratings", "format": "xlsx"}),
     "workbook.xlsx": ("analysis:download", {"table": WORKBOOK, "format": "xlsx"}),
     "round-comparison.csv": ("analysis:download", {"table": "round-comparison", "format": "csv"}),
+    "report.docx": ("analysis:download", {"table": REPORT}),
     "next-round": ("surveys:round_next", None),
 }
 
