@@ -71,6 +71,8 @@ class RoundData:
         self._study_rounds = study_rounds
         # Earlier rounds' data, made once each (of_round), so their statistics are computed once.
         self._earlier: dict[int, RoundData] = {}
+        # The changes of every lineage link read, once computed (item_changes).
+        self._changes: dict[str, dict] | None = None
 
     def of_round(self, round: Round) -> RoundData:
         """An earlier closed round's data, from the frames already read, made once for every table that asks."""
@@ -157,10 +159,16 @@ class RoundData:
         return selectors.round_figures(rounds=self._frame_rounds) if self._stored else {}
 
     @cached_property
-    def _counts_stored(self) -> bool:
-        """Whether every round read has its counts stored, so that no answer need be counted on a view."""
-        stored = (self._history or self).stored_figures
-        return bool(stored) and None not in stored.values()
+    def _rounds_to_count(self) -> QuerySet | None:
+        """The rounds read whose counts are not stored, as a subquery; None when every one's are."""
+        if not self.stored_figures:
+            return self._frame_rounds
+        missing = [round_id for round_id, figures in self.stored_figures.items() if figures is None]
+        return Round.objects.filter(pk__in=missing) if missing else None
+
+    def _stored_parts(self, part: str) -> list:
+        """That part of the figures of every round read that has them stored."""
+        return [stored[1][part] for stored in self.stored_figures.values() if stored is not None]
 
     @cached_property
     def figures(self) -> dict | None:
@@ -182,20 +190,15 @@ class RoundData:
 
     @cached_property
     def all_rating_counts(self) -> pd.DataFrame:
-        if self._counts_stored:
-            frame = pd.DataFrame(
-                [
-                    (int(item_id), rating, count)
-                    for _protocol, figures in self.stored_figures.values()
-                    for item_id, counts in figures["counts"].items()
-                    for rating, count in counts
-                ],
-                columns=["item_id", "rating", "count"],
-                dtype="int64",
-            )
-        else:
-            frame = selectors.rating_counts_frame(rounds=self._frame_rounds)
-        return frame.sort_values(["item_id", "rating"])
+        """Ratings per item and point: stored at each round's close, counted in the database for a round without."""
+        stored = [
+            (int(item_id), rating, count)
+            for by_item in self._stored_parts("counts")
+            for item_id, counts in by_item.items()
+            for rating, count in counts
+        ]
+        counted = None if self._rounds_to_count is None else selectors.rating_counts_frame(rounds=self._rounds_to_count)
+        return _joined(stored, counted, ["item_id", "rating", "count"]).sort_values(["item_id", "rating"])
 
     @cached_property
     def rating_counts(self) -> pd.DataFrame:
@@ -268,16 +271,28 @@ class RoundData:
 
     @cached_property
     def all_choice_counts(self) -> pd.DataFrame:
-        if self._counts_stored:
-            rows = [tuple(row) for _protocol, figures in self.stored_figures.values() for row in figures["choices"]]
-            return pd.DataFrame(rows, columns=["item_id", "option_id", "count"], dtype="int64")
-        return selectors.choice_counts_frame(rounds=self._frame_rounds, types=COUNTED_CHOICE_TYPES)
+        """Choices per item and option, stored or counted as all_rating_counts."""
+        stored = [tuple(row) for rows in self._stored_parts("choices") for row in rows]
+        counted = (
+            None
+            if self._rounds_to_count is None
+            else selectors.choice_counts_frame(rounds=self._rounds_to_count, types=COUNTED_CHOICE_TYPES)
+        )
+        return _joined(stored, counted, ["item_id", "option_id", "count"])
 
     @cached_property
     def choice_counts(self) -> pd.DataFrame:
         """How often each option was chosen, one query for the not-recommended and top-choice items."""
         source = (self._history or self).all_choice_counts
         return source[source["item_id"].isin(self.items["item_id"])]
+
+
+def _joined(stored: list[tuple], counted: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    """Stored count rows and those counted in the database, as one frame of whole numbers."""
+    frames = [frame for frame in (pd.DataFrame(stored, columns=columns), counted) if frame is not None and len(frame)]
+    if not frames:
+        return pd.DataFrame({column: pd.Series(dtype="int64") for column in columns})
+    return pd.concat(frames, ignore_index=True).astype("int64")
 
 
 def _statement_rows(data: RoundData, *, types: tuple[str, ...]) -> list[dict]:
@@ -499,10 +514,39 @@ def item_changes(data: RoundData) -> dict[str, dict]:
     """
     if data.figures is not None:
         return {link: dict(change) for link, change in data.figures["changes"].items()}
+    if data._changes is None:
+        data._changes = _changes_computed(data)
+    return data._changes
+
+
+def _changes_computed(data: RoundData) -> dict[str, dict]:
+    """item_changes with no figures stored for the round: each link's change computed once.
+
+    The links into earlier rounds are taken from a round that has them
+    already, on the same scale: the last round's data computed them all, or
+    the round before this one stored them.
+    """
     likert = set(data.all_items.loc[data.all_items["type"] == Item.Type.LIKERT, "item_id"])
     links = [link for link in data.lineage.itertuples(index=False) if {link.parent_id, link.child_id} <= likert]
-    if not links:
-        return {}
+    known: dict[str, dict] = {}
+    earlier = [r for r in data.closed_rounds if r.number < data.round.number]
+    if data._history is not None:
+        if data._history.scale == data.scale:
+            known = item_changes(data._history)
+    elif earlier and not data._one_round:
+        previous = data.of_round(earlier[-1])
+        if previous.figures is not None and previous.scale == data.scale:
+            known = item_changes(previous)
+    changes = {}
+    missing = []
+    for link in links:
+        key = f"{link.parent_id}-{link.child_id}"
+        if key in known:
+            changes[key] = known[key]
+        else:
+            missing.append(link)
+    if not missing:
+        return changes
     ratings = data.all_ratings
     participants, points = ratings["participant"].to_numpy(), ratings["rating"].to_numpy(dtype=float)
     rows_of = data.rating_rows
@@ -514,12 +558,10 @@ def item_changes(data: RoundData) -> dict[str, dict]:
             return pd.Series(dtype=float)
         return pd.Series(points[where], index=participants[where])
 
-    return {
-        f"{link.parent_id}-{link.child_id}": consensus.compare_rounds(
-            by_item(link.parent_id), by_item(link.child_id), data.scale
-        ).as_dict()
-        for link in links
-    }
+    for link in missing:
+        change = consensus.compare_rounds(by_item(link.parent_id), by_item(link.child_id), data.scale)
+        changes[f"{link.parent_id}-{link.child_id}"] = change.as_dict()
+    return changes
 
 
 def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:

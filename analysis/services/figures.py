@@ -35,7 +35,8 @@ def round_figures_refresh(*, study: Study, from_number: int = 1) -> int:
     written = [round for round in closed if round.number >= from_number]
     if not written:
         return 0
-    last = RoundData(closed[-1], study_rounds=rounds, stored=False)
+    # The earlier rounds' figures, stored already, stand for their answers.
+    last = RoundData(closed[-1], study_rounds=rounds)
     RoundFigures.objects.bulk_create(
         RoundFigures(round=round, protocol=round.study_as_shown.protocol(), figures=_figures(last.of_round(round)))
         for round in written
