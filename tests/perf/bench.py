@@ -51,6 +51,9 @@ TARGET_PAGE_BYTES_PER_ITEM = 3 * 1024
 TARGET_SERVED_SECONDS = 3
 TARGET_SERVED_MIB = 256
 TARGET_RESULTS_SECONDS = 1.5
+# The Word report draws its figures and lays out every table for the paper: an analyst asks for it
+# once, not a page a worker serves many times over.
+TARGET_REPORT_SECONDS = 15
 TABLES = ("recommendations", "not-recommended")
 
 
@@ -273,7 +276,9 @@ def _served_rows(page: dict, number: int) -> list[tuple]:
         # Past the cap of a workbook of raw answers (analysis.streams) it is refused with a message (400).
         return [(f"{name}: HTTP {page['status']}, seconds", f"{page['seconds']:.2f}",
                  f"<= {TARGET_SERVED_SECONDS}", page["status"] in (200, 400) and page["seconds"] <= TARGET_SERVED_SECONDS)]
-    target = TARGET_RESULTS_SECONDS if page["page"] == "results" else TARGET_SERVED_SECONDS
+    target = {"results": TARGET_RESULTS_SECONDS, "report.docx": TARGET_REPORT_SECONDS}.get(
+        page["page"], TARGET_SERVED_SECONDS
+    )
     ok = page["status"] == 200
     return [
         (f"{name}: seconds (first {page['first']:.1f})", f"{page['seconds']:.2f}", f"<= {target}",
