@@ -10,6 +10,7 @@ or, when DATABASE_URL names PostgreSQL, a database "<name>_bench" created
 and dropped here. The development database is never touched.
 """
 
+import dataclasses
 import json
 import os
 import resource
@@ -55,6 +56,8 @@ TARGET_RESULTS_SECONDS = 1.5
 # once, not a page a worker serves many times over.
 TARGET_REPORT_SECONDS = 15
 TABLES = ("recommendations", "not-recommended")
+# The second study of `make bench`: 40 statements per vignette, 1,200 in all, four times the first.
+GROWTH = 40
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,12 @@ class Command(BaseCommand):
         parser.add_argument("--statements", type=int, default=defaults.statements_per_vignette, help="per vignette")
         parser.add_argument("--options", type=int, default=defaults.options)
         parser.add_argument("--rounds", type=int, default=defaults.rounds)
+        parser.add_argument(
+            "--growth", type=int, default=GROWTH, help="statements per vignette of a second study whose pages are "
+            "timed against the first's (default %(default)s, four times as many); 0 skips it",
+        )
 
-    def handle(self, *args, panelists, vignettes, statements, options, rounds, **kwargs):
+    def handle(self, *args, panelists, vignettes, statements, options, rounds, growth, **kwargs):
         size = BenchSize(
             panelists=panelists,
             vignettes=vignettes,
@@ -88,6 +95,7 @@ class Command(BaseCommand):
             tempfile.TemporaryDirectory(prefix="delphi-bench-") as directory,
             _bench_database(Path(directory)) as (url, database),
             _bench_database(Path(directory), "restore") as (restore_url, _restore),
+            _bench_database(Path(directory), "large") as (large_url, _large),
         ):
             self.directory = Path(directory)
             # DEBUG off as in production: with it on, Django keeps every query's SQL.
@@ -96,9 +104,13 @@ class Command(BaseCommand):
             self.env = os.environ | keys | {"DATABASE_URL": url, "DEBUG": "0"}
             self.restore_env = self.env | {"DATABASE_URL": restore_url}
             self.steps: dict[str, Step] = {}
-            self._run(size, database)
+            pages = self._run(size, database)
+            if growth:
+                self.env = self.env | {"DATABASE_URL": large_url}
+                self._growth(size, dataclasses.replace(size, statements_per_vignette=growth), pages)
 
-    def _run(self, size: BenchSize, database: str) -> None:
+    def _run(self, size: BenchSize, database: str) -> list[dict]:
+        """Runs the bench at `size` and prints its figures; returns the voting page's and served pages' times."""
         out = self.stdout.write
         out(f"Benchmark: {size.panelists} panelists x {size.statements} statements x {size.rounds} rounds")
         out(f"database: {database}; cores: {os.cpu_count()}; files in {self.directory}")
@@ -249,6 +261,41 @@ class Command(BaseCommand):
             if exported_file.read_bytes() != command_file.read_bytes():
                 verdict += "; DIFFERS from the export_consensus command's file"
             out(f"{table}: {verdict}")
+        return [{**ballot_page, "page": "voting page"}, *served]
+
+    def _growth(self, size: BenchSize, larger: BenchSize, measured: list[dict]) -> None:
+        """The same pages at more statements, each against its time at `size`: at most linear in statements."""
+        out = self.stdout.write
+        out("")
+        out(f"Growth: {size.panelists} panelists x {larger.statements} statements x {larger.rounds} rounds")
+        directory = self.directory / "large"
+        directory.mkdir()
+        files = generate(directory, larger)
+        self._step("migrate (larger study)", "migrate", "--noinput", "-v", "0")
+        self._step("import_study (larger study)", "import_study", str(files.study))
+        self._step("import_responses (larger study)", "import_responses", files.slug, "--ratings", str(files.ratings),
+                   "--not-recommended", str(files.not_recommended))
+        number = larger.rounds + 1
+        self._child("seal a ballot per panelist (larger study)", [sys.executable, "-m", "tests.commands",
+                    "tests.perf.ballots", files.slug, "--panelists", str(larger.panelists)])
+        voting = json.loads(self._child("voting page (larger study)", [sys.executable, "-m", "tests.commands",
+                            "tests.perf.ballot_page", files.slug, str(number)]).stdout)
+        self._child("close and count (larger study)", [sys.executable, "-m", "tests.commands", "tests.perf.close_round",
+                    files.slug, str(number)])
+        pages = [{**voting, "page": "voting page"}] + [
+            json.loads(self._child(f"served: {page} (larger study)", [sys.executable, "-m", "tests.commands",
+                       "tests.perf.pages", files.slug, str(number), page]).stdout)
+            for page in PAGES
+        ]
+        out("")
+        out(f"{'figure, round ' + str(number) + ': ' + str(larger.statements) + ' against ' + str(size.statements) + ' statements':<60} {'seconds':>14}   target")
+        for small, large in zip(measured, pages, strict=True):
+            # The voting page grows with its items (statements, and per vignette a list and a comment).
+            linear = (large["items"] / small["items"]) if "items" in large else larger.statements / size.statements
+            growth = large["seconds"] / small["seconds"]
+            met = large.get("status", 200) in (200, 400) and growth <= linear
+            out(f"{large['page'] + ': seconds (times the smaller)':<60} {large['seconds']:>8.2f} ({growth:.1f}x)"
+                f"   <= {linear:.1f}x: linear  {'met' if met else 'MISSED'}")
 
     def _step(self, name: str, *arguments: str) -> Step:
         return self._child(name, [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments])
