@@ -4,8 +4,9 @@ Every writer of a round's answers stores them in its own transaction: the
 ballot box's close, a response import and an archive restore (whose round
 trip test_study_archive checks table by table); a reopen takes them away
 with the answers, and a protocol deviation judges them again. Each test
-compares what export_consensus writes from the stored figures with what it
-writes when none are stored and everything is computed from the answers.
+compares what export_consensus writes, or the panel's feedback shows, from
+the stored figures with what it gives when none are stored and everything
+is computed from the answers.
 """
 
 import json
@@ -21,7 +22,9 @@ from analysis.catalog import TABLES
 from surveys.models import Ballot, Item, ItemLink, Participant, Round, RoundFigures
 from surveys.services.rounds import round_open
 from surveys.services.studies import study_settings_update
-from tests.analysis.management.test_study_archive import SLUG, archived_study  # noqa: F401 (a fixture)
+from surveys.selectors.feedback import round_feedback
+from surveys.selectors.panelist import round_items
+from tests.analysis.management.test_study_archive import PANEL, SLUG, User, archived_study  # noqa: F401 (a fixture)
 from tests.factories import ballot_for, count, round_with_every_item_type
 from tests.surveys.services.test_counting import likert_answer, panel
 
@@ -149,3 +152,27 @@ def test_the_stored_figures_name_items_and_links_and_no_panelist(archived_study)
         assert set(figures["sensitivity"][next(iter(figures["sensitivity"]))]) == set(consensus.RULES)
         text = json.dumps(figures)
         assert labels and not [label for label in labels if f'"{label}"' in text]
+
+
+@pytest.mark.parametrize("lineage", [True, False], ids=["voting on round 3", "round 2 released"])
+def test_the_panels_feedback_from_stored_counts_is_what_the_answers_give(archived_study, lineage):
+    # PANEL[1] submitted rounds 1 to 3: their own earlier ratings are marked in the feedback.
+    user = User.objects.get(username=PANEL[1])
+    shown = Round.objects.get(study=archived_study, number=3 if lineage else 2)
+    items = round_items(round=shown)
+
+    def feedback():
+        return round_feedback(round=shown, items=items, user=user, panel=6, lineage=lineage)
+
+    with CaptureQueriesContext(connection) as queries:
+        stored = feedback()
+    # Read from the figures: no rating is counted.
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"] and '"rating"' in q["sql"]]
+    with transaction.atomic():
+        RoundFigures.objects.all().delete()
+        counted = feedback()
+        transaction.set_rollback(True)
+
+    assert stored == counted
+    rated = [one for shares in stored.values() for one in shares if one.bars]
+    assert rated and any(one.my_rating is not None for one in rated)

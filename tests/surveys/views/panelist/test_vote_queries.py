@@ -90,14 +90,14 @@ def test_the_voting_page_takes_the_same_few_queries_for_7_items_as_for_77(
             answers=answers_for(round_),
         )
         url = reverse("surveys:vote", kwargs={"slug": round_.study.slug, "number": 2})
-        # Expect at most 12; today 11: session, user, membership with study, round with
+        # Expect at most 13: session, user, membership with study, round with
         # study, ballot status and previous panel size, items with vignettes, item
         # options (each saying whether it was merged from others), own sealed ballot,
-        # lineage with the previous wording, previous ratings counted per item and
-        # point (own rating among them), previous choices counted per item and option
-        # (own marks among them), previous comments. Options merged from others add
-        # one query (the merges), rankings one (each panelist's ranks).
-        with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as queries:
+        # lineage with the previous wording, the previous ratings' counts per item and
+        # point (stored at close), own previous ratings, previous choices counted per
+        # item and option (own marks among them), previous comments. Options merged
+        # from others add one query (the merges), rankings one (each panelist's ranks).
+        with django_assert_max_num_queries(13), CaptureQueriesContext(connection) as queries:
             response = client.get(url)
         assert response.status_code == 200
         counts.append(len(queries))
