@@ -73,11 +73,12 @@ def group_comparisons(data: RoundData) -> dict[str, dict]:
     Read from the round's stored figures when there are any; computed from
     round 1's ratings otherwise, as the stored ones were.
     """
-    if data.figures is not None:
-        return data.figures["attrition"]
     rounds = data.closed_rounds
     if len(rounds) < 2:
         return {}
+    first_items = data.of_round(rounds[0]).items_of(*Item.RATED_TYPES)["item_id"]
+    if data.figures is not None and all(str(item_id) in data.figures["attrition"] for item_id in first_items):
+        return data.figures["attrition"]
     submissions = data.submissions
     stayed = set(submissions.loc[submissions["round"] == rounds[-1].number, "participant_id"])
     ratings = data.all_ratings
@@ -85,7 +86,7 @@ def group_comparisons(data: RoundData) -> dict[str, dict]:
     points = ratings["rating"].to_numpy()
     rows_of = data.rating_rows
     comparisons = {}
-    for item_id in data.of_round(rounds[0]).items_of(*Item.RATED_TYPES)["item_id"]:
+    for item_id in first_items:
         where = rows_of.get(item_id, [])
         comparisons[str(item_id)] = consensus.compare_groups(
             points[where][kept[where]].tolist(), points[where][~kept[where]].tolist()

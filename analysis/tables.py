@@ -51,11 +51,8 @@ class RoundData:
         history: RoundData | None = None,
         study_rounds: list[Round] | None = None,
         one_round: bool = False,
-        stored: bool = True,
     ):
         self.round = round
-        # Read the figures stored when the rounds' answers were written (RoundFigures); False computes them afresh.
-        self._stored = stored
         # Read this round alone, for a table of this round only: a third of the work in a three-round study.
         self._one_round = one_round
         # A round whose results the panel has seen keeps the protocol it saw
@@ -156,13 +153,11 @@ class RoundData:
         """(protocol, figures) stored for each round read (RoundFigures), None for one with none, by round id."""
         if self._history is not None:
             return self._history.stored_figures
-        return selectors.round_figures(rounds=self._frame_rounds) if self._stored else {}
+        return selectors.round_figures(rounds=self._frame_rounds)
 
     @cached_property
     def _rounds_to_count(self) -> QuerySet | None:
         """The rounds read whose counts are not stored, as a subquery; None when every one's are."""
-        if not self.stored_figures:
-            return self._frame_rounds
         missing = [round_id for round_id, figures in self.stored_figures.items() if figures is None]
         return Round.objects.filter(pk__in=missing) if missing else None
 
@@ -174,9 +169,10 @@ class RoundData:
     def figures(self) -> dict | None:
         """This round's stored figures, when they were computed under the protocol this data reads the round by.
 
-        Statistics, changes and the attrition check depend on the protocol
-        (scale, minimum n); a deviation since they were stored leaves them
-        unread, and they are computed afresh.
+        The verdicts depend on the protocol's rule and parameters, the
+        statistics and changes on its scale. Figures stored under any other
+        protocol than the round's (a deviation they were not refreshed for)
+        are not read, and everything is computed afresh.
         """
         stored = (self._history or self).stored_figures.get(self.round.pk)
         if stored is None or stored[0] != self.study.protocol():
@@ -306,8 +302,8 @@ def assessed(data: RoundData, item_id: int, item_type: str) -> tuple[dict, dict 
     Read from the round's stored figures when they hold the rule's verdicts;
     computed from the ratings otherwise, as the stored ones were.
     """
-    if data.judged_as_stored:
-        key = str(item_id)
+    key = str(item_id)
+    if data.judged_as_stored and key in data.figures["stats"]:
         verdict = data.figures["verdicts"].get(key)
         return dict(data.figures["stats"][key]), None if verdict is None else dict(verdict)
     ratings = data.ratings_of(item_id)
@@ -439,7 +435,7 @@ def items(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
 
 def verdicts_by_rule(data: RoundData, item_id: int) -> dict[str, list]:
     """A Likert statement's [consensus, status] under every rule, the study's own parameters for its own rule."""
-    if data.judged_as_stored:
+    if data.judged_as_stored and str(item_id) in data.figures["sensitivity"]:
         return data.figures["sensitivity"][str(item_id)]
     ratings = data.ratings_of(item_id)
     verdicts = {}
@@ -512,8 +508,11 @@ def item_changes(data: RoundData) -> dict[str, dict]:
     Read from the round's stored figures when there are any; computed from
     the paired ratings otherwise, as the stored ones were.
     """
-    if data.figures is not None:
-        return {link: dict(change) for link, change in data.figures["changes"].items()}
+    if data._changes is None and data.figures is not None:
+        stored = data.figures["changes"]
+        # Every link stored: one made later (by the admin) has its change computed with the rest.
+        if all(f"{link.parent_id}-{link.child_id}" in stored for link in _likert_links(data)):
+            data._changes = {link: dict(change) for link, change in stored.items()}
     if data._changes is None:
         data._changes = _changes_computed(data)
     return data._changes
@@ -526,8 +525,7 @@ def _changes_computed(data: RoundData) -> dict[str, dict]:
     already, on the same scale: the last round's data computed them all, or
     the round before this one stored them.
     """
-    likert = set(data.all_items.loc[data.all_items["type"] == Item.Type.LIKERT, "item_id"])
-    links = [link for link in data.lineage.itertuples(index=False) if {link.parent_id, link.child_id} <= likert]
+    links = _likert_links(data)
     known: dict[str, dict] = {}
     earlier = [r for r in data.closed_rounds if r.number < data.round.number]
     if data._history is not None:
@@ -564,6 +562,12 @@ def _changes_computed(data: RoundData) -> dict[str, dict]:
     return changes
 
 
+def _likert_links(data: RoundData) -> list:
+    """The lineage links of the rounds read between two Likert statements: those the round comparison reports."""
+    likert = set(data.all_items.loc[data.all_items["type"] == Item.Type.LIKERT, "item_id"])
+    return [link for link in data.lineage.itertuples(index=False) if {link.parent_id, link.child_id} <= likert]
+
+
 def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
     """Per rated item, how its ratings moved from the item it continues, round by round."""
     all_items = data.all_items[data.all_items["type"] == Item.Type.LIKERT]
@@ -573,7 +577,7 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
     rows = []
     for link in data.lineage.itertuples(index=False):
         change = changes.get(f"{link.parent_id}-{link.child_id}")
-        if change is None:
+        if change is None or link.parent_id not in info or link.child_id not in info:
             continue
         before, after = info[link.parent_id], info[link.child_id]
         rows.append(

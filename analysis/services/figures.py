@@ -2,8 +2,10 @@
 
 The ballot box's close, a response import and an archive restore call
 `round_figures_refresh` in the transaction that writes the answers, so the
-stored figures are never older than the answers; a reopen takes the round's
-away with its answers (surveys.services.counting). The results page, its
+stored figures are never older than the answers; a protocol deviation calls
+it for the closed rounds not yet released, and a reopen takes the round's
+away with its answers (surveys.services.counting). `store_figures` stores
+them for rounds closed before there were stored figures. The results page, its
 downloads and export_consensus then read a few hundred rows of figures per
 round instead of counting every answer on every view.
 
@@ -29,6 +31,9 @@ def round_figures_refresh(*, study: Study, from_number: int = 1) -> int:
     attrition check reach back to round 1), so every round from the one
     written is computed again; a round no longer closed keeps none.
     """
+    # As the database holds it: a caller's study may carry values as a form gave them (a threshold
+    # of Decimal("60") where the database gives "60.00"), and readers compare the protocol as stored.
+    study = Study.objects.get(pk=study.pk)
     RoundFigures.objects.filter(round__study=study, round__number__gte=from_number).delete()
     rounds = study_rounds(study=study)
     closed = [round for round in rounds if round.status == Round.Status.CLOSED]

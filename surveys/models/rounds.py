@@ -79,7 +79,8 @@ class RoundFigures(models.Model):
 
     The round's close, a response import and an archive restore write them
     (analysis.services.figures), in the transaction that writes the answers;
-    a reopen takes them away with the answers. The results page, its
+    a protocol deviation writes them again; a reopen takes them away with the
+    answers. A round without them is computed from its answers on each view. The results page, its
     downloads and export_consensus read them instead of counting a million
     answers on every view. They are aggregates of the pseudonymous side, as
     the tables are: no participant id or label is in them.

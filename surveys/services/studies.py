@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from analysis.services.figures import round_figures_refresh
-from surveys.models import AuditEvent, Membership, ProtocolDeviation, Study
+from surveys.models import AuditEvent, Membership, ProtocolDeviation, Round, Study
 from surveys.selectors.facilitator import study_has_ratings
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record
@@ -131,8 +131,15 @@ def study_settings_update(
             detail={"deviation": deviation.pk, "changes": deviation.changes, "reason": deviation_reason},
         )
     if deviated:
-        # The closed rounds' verdicts follow the new protocol, but where the panel saw them under the old.
-        round_figures_refresh(study=study)
+        # The closed rounds not yet released are judged under the new protocol; a released one keeps its own.
+        unreleased = (
+            study.rounds.filter(status=Round.Status.CLOSED, results_released_at__isnull=True)
+            .order_by("number")
+            .values_list("number", flat=True)
+            .first()
+        )
+        if unreleased is not None:
+            round_figures_refresh(study=study, from_number=unreleased)
     if changed:
         audit_record(
             study=study,

@@ -10,10 +10,11 @@ is computed from the answers.
 """
 
 import json
+from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -115,9 +116,47 @@ def test_a_protocol_deviation_judges_the_closed_rounds_again_but_not_a_released_
     assert stored[1] == released_under
     study.refresh_from_db()
     assert stored[2]["consensus_rule"] == "percent" and stored[2] == study.protocol()
-    tables = every_table(SLUG, 2)
+    with CaptureQueriesContext(connection) as queries:
+        tables = every_table(SLUG, 2)
+    # Read from the figures stored under the new protocol, not computed from the answers.
+    assert not [query["sql"] for query in queries if '"surveys_answer"."rating"' in query["sql"]]
     assert tables == afresh(SLUG, 2)
     assert {row["rule"] for row in json.loads(tables["items"]) if row["type"] == Item.Type.LIKERT} == {"percent"}
+
+
+def test_a_new_threshold_typed_on_the_settings_page_is_stored_as_the_database_holds_it(archived_study):
+    study = archived_study
+
+    study_settings_update(
+        study=study, title=study.title, description=study.description, scale_min=study.scale_min,
+        scale_neutral=study.scale_neutral, scale_max=study.scale_max, consensus_rule=study.consensus_rule,
+        consensus_params=study.consensus_params, not_recommended_threshold=Decimal("60"),
+        minimum_n=study.minimum_n, deviation_reason="The panel asked for a stricter threshold.",
+    )
+
+    # The form gives Decimal("60"), the database "60.00": the figures are stored under the latter, and read.
+    study.refresh_from_db()
+    assert RoundFigures.objects.get(round__number=2).protocol == study.protocol()
+    with CaptureQueriesContext(connection) as queries:
+        every_table(SLUG, 2)
+    assert not [query["sql"] for query in queries if '"surveys_answer"."rating"' in query["sql"]]
+
+
+def test_store_figures_stores_them_for_rounds_closed_before_there_were_any(archived_study):
+    before = every_table(SLUG, 2)
+    RoundFigures.objects.all().delete()
+
+    out = StringIO()
+    call_command("store_figures", stdout=out)
+
+    assert out.getvalue() == "Stored the figures of 2 closed round(s) of 'mayo-trd'.\n"
+    assert sorted(RoundFigures.objects.values_list("round__number", flat=True)) == [1, 2]
+    assert every_table(SLUG, 2) == before
+
+
+def test_store_figures_names_a_study_it_cannot_find(archived_study):
+    with pytest.raises(CommandError, match="no study with slug 'nope' has a closed round"):
+        call_command("store_figures", "nope", stdout=StringIO())
 
 
 def test_an_import_stores_the_figures_of_every_round_it_writes(mayo_study, tmp_path):
