@@ -58,6 +58,8 @@ def test_a_panelist_joins_by_invitation_and_votes_the_mayo_round_on_a_phone(open
     assert horizontal_overflow(page) <= 0
 
     page.get_by_role("link", name=re.compile("Start")).click()
+    # The voting page, loaded: evaluated while the link was still navigating, there was no document yet.
+    expect(page.get_by_role("button", name="Submit")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert serious_accessibility_violations(page) == []
     for item, rating in zip(likert[:3], [8, 7, 9], strict=True):
@@ -81,6 +83,7 @@ def test_a_panelist_joins_by_invitation_and_votes_the_mayo_round_on_a_phone(open
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("your answers are submitted")).to_be_visible()
     page.get_by_role("link", name=re.compile("Review or change")).click()
+    expect(page.get_by_role("button", name="Save changes")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert screenshot(page, request).stat().st_size > 0
 
