@@ -11,7 +11,8 @@ round instead of counting every answer on every view.
 
 The figures are computed by the very functions that compute them on a view
 when none are stored (analysis.tables, analysis.participation), from the
-rounds' data read afresh: a stored figure and a computed one are one method.
+rounds' data, the earlier rounds' stored figures standing for their answers:
+a stored figure and a computed one are one method.
 """
 
 from __future__ import annotations
