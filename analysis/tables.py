@@ -4,6 +4,10 @@ Every table is a DataFrame whose columns are the export's columns, so the
 web page, the command and every file format show the same thing. The
 column names of `recommendations` and `not-recommended` are fixed by SPEC 4.3.
 
+A closed round's counts, statistics and verdicts come from the figures
+stored at its close (RoundFigures); a round without them is computed from
+its answers, by the same functions.
+
 Past 400 lines on purpose: RoundData, the frames every table reads, sits
 with the tables that read them, so that what a table costs in queries is
 read beside the frames it asks for.

@@ -1,13 +1,14 @@
 """The figures a closed round keeps (RoundFigures), written where its answers are written.
 
-The ballot box's close, a response import and an archive restore call
-`round_figures_refresh` in the transaction that writes the answers, so the
-stored figures are never older than the answers; a protocol deviation calls
-it for the closed rounds not yet released, and a reopen takes the round's
-away with its answers (surveys.services.counting). `store_figures` stores
-them for rounds closed before there were stored figures. The results page, its
-downloads and export_consensus then read a few hundred rows of figures per
-round instead of counting every answer on every view.
+A response import and an archive restore call `round_figures_refresh` in
+the transaction that writes the answers, and the ballot box's close and a
+protocol deviation (for the closed rounds not yet released) send
+surveys.signals.answers_counted in theirs, so the stored figures are never
+older than the answers. A reopen takes the round's away with its answers
+(surveys.services.counting). `store_figures` stores them for rounds closed
+before there were stored figures. The results page, its downloads and
+export_consensus then read a few hundred rows of figures per round instead
+of counting every answer on every view.
 
 The figures are computed by the very functions that compute them on a view
 when none are stored (analysis.tables, analysis.participation), from the
@@ -48,6 +49,11 @@ def round_figures_refresh(*, study: Study, from_number: int = 1) -> int:
         for round in written
     )
     return len(written)
+
+
+def figures_on_answers_counted(sender, *, study: Study, from_number: int, **kwargs) -> None:
+    """surveys.signals.answers_counted: a close or a protocol deviation changed the figures from this round on."""
+    round_figures_refresh(study=study, from_number=from_number)
 
 
 def _figures(data: RoundData) -> dict:

@@ -82,9 +82,8 @@ def round_feedback(
     pooled, a panelist would count once per item. An option list pools its
     items: an option's share is the panelists who marked it, or any option
     merged into it, in any of them. The queries do not grow with the number
-    of items or panelists: a rated item's counts are those stored when the
-    round's answers were written (RoundFigures), or the database counts
-    them; option shares are counted by the database.
+    of items or panelists: rated items' counts are those stored at close
+    (RoundFigures), else the database counts, as it counts option shares.
     """
     study = round.study
     sources = _sources(round=round, items=items, lineage=lineage)
@@ -101,13 +100,8 @@ def round_feedback(
     rated = [item for item in items if item.is_rated and item.pk in sources.parents]
     counts: dict[int, Counter] = defaultdict(Counter)
     my_ratings: dict[int, int | None] = {}
-    stored = (
-        RoundFigures.objects.filter(round__study_id=study.pk, round__number=sources.number)
-        .values_list("figures__counts", flat=True)
-        .first()
-        if rated
-        else None
-    )
+    figures = RoundFigures.objects.filter(round__study_id=study.pk, round__number=sources.number)
+    stored = figures.values_list("figures__counts", flat=True).first() if rated else None
     if stored is not None:
         # Counted when the round's answers were written (RoundFigures): only this panelist's own are read.
         wanted = {parent_id for item in rated for parent_id, _text in sources.parents[item.pk]}

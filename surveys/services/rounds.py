@@ -11,12 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from analysis.services.figures import round_figures_refresh
 from surveys.models import AuditEvent, Ballot, Membership, Round, Study
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record, moment
 from surveys.services.counting import round_count, round_uncount
 from surveys.services.mail_quota import mail_quota_check
+from surveys.signals import answers_counted
 from surveys.tasks import reminders_mail, round_news_mail, scheduled_reminders
 
 # Panelists per queued mail task: a panel of 500 is five tasks, not 500.
@@ -185,7 +185,7 @@ def round_close(*, round: Round, by=None) -> Round:
     round.closed_at = timezone.now()
     round.save(update_fields=["status", "closed_at"])
     counted = round_count(round=round)
-    round_figures_refresh(study=round.study, from_number=round.number)
+    answers_counted.send(sender=Round, study=round.study, from_number=round.number)
     audit_record(
         study=round.study,
         by=by,

@@ -4,11 +4,11 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from analysis.services.figures import round_figures_refresh
 from surveys.models import AuditEvent, Membership, ProtocolDeviation, Round, Study
 from surveys.selectors.facilitator import study_has_ratings
 from surveys.services import ServiceError
 from surveys.services.audit import audit_record
+from surveys.signals import answers_counted
 
 
 def study_creators_group() -> Group:
@@ -139,7 +139,7 @@ def study_settings_update(
             .first()
         )
         if unreleased is not None:
-            round_figures_refresh(study=study, from_number=unreleased)
+            answers_counted.send(sender=Study, study=study, from_number=unreleased)
     if changed:
         audit_record(
             study=study,
