@@ -8,12 +8,13 @@ analysis once a round holds hundreds of thousands of ratings.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
 from django.db import connections
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from surveys.models import (
     Answer,
@@ -49,18 +50,22 @@ def frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
 FETCH_ROWS = 50_000
 
 
-def whole_number_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
-    """The rows of a values_list() of non-null whole numbers, read in chunks into one int64 array.
+def whole_number_chunks(queryset: QuerySet) -> Iterator[np.ndarray]:
+    """The rows of a values_list() of non-null whole numbers, as int64 arrays of up to FETCH_ROWS rows.
 
     A million ratings held as Python tuples take some 200 MiB; as an array,
     24 bytes a row.
     """
     sql, params = queryset.query.sql_with_params()
-    parts = []
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_ROWS):
-            parts.append(np.array(rows, dtype=np.int64))
+            yield np.array(rows, dtype=np.int64)
+
+
+def whole_number_frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
+    """whole_number_chunks as one frame with these column names."""
+    parts = list(whole_number_chunks(queryset))
     array = np.concatenate(parts) if parts else np.empty((0, len(columns)), dtype=np.int64)
     return pd.DataFrame(array, columns=columns)
 
@@ -269,25 +274,58 @@ RAW_RATING_COLUMNS = ["round", "panelist", "statement", "rating"]
 RAW_SELECTION_COLUMNS = ["round", "panelist", "vignette", "option"]
 
 
-def raw_ratings(*, round: Round, participants: Sequence[int] | None = None) -> QuerySet:
-    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None).
-
-    `participants` (ids) narrows them to those panelists, in the same order.
-    """
+def raw_ratings(*, round: Round) -> QuerySet:
+    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None)."""
     rows = Answer.objects.filter(
         item__round=round,
         item__type__in=Item.RATED_TYPES,
         participant__submissions__round=F("item__round"),
     )
-    if participants is not None:
-        rows = rows.filter(participant_id__in=participants)
     return rows.order_by("participant__label", "item__position", "item_id").values_list(
         "item__round__number", "participant__label", "item__code", "rating"
     )
 
 
+# A blank rating in round_ratings: below any point a SmallIntegerField holds.
+BLANK_RATING = -32_769
+
+
+def round_ratings(*, round: Round) -> Iterator[np.ndarray]:
+    """participant id, item id and rating of every answer to a rated item of the round, in no order.
+
+    Arrays of whole numbers (whole_number_chunks), a blank rating as
+    BLANK_RATING. The database reads them in one pass over the index on
+    (item, rating, participant), without a row of the answer table. Answers
+    of a panelist who did not submit the round are among them.
+    """
+    return whole_number_chunks(
+        Answer.objects.filter(item__round=round, item__type__in=Item.RATED_TYPES)
+        .order_by()
+        .values_list("participant_id", "item_id", Coalesce("rating", Value(BLANK_RATING)))
+    )
+
+
+def rated_item_codes(*, round: Round) -> list[tuple[int, str]]:
+    """(id, code) of the round's rated items, in the order of the raw rows."""
+    return list(
+        Item.objects.filter(round=round, type__in=Item.RATED_TYPES).order_by("position", "pk").values_list("pk", "code")
+    )
+
+
+def submitters_labelled(*, round: Round) -> list[tuple[int, str]]:
+    """(id, pseudonym) of the participants who submitted the round, in the order of their pseudonyms."""
+    return list(
+        Submission.objects.filter(round=round)
+        .order_by("participant__label")
+        .values_list("participant_id", "participant__label")
+    )
+
+
 def raw_selections(*, round: Round, participants: Sequence[int] | None = None) -> QuerySet:
-    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS; `participants` as above."""
+    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS.
+
+    `participants` (ids) narrows them to those panelists, in the same order.
+    """
     rows = AnswerOption.objects.filter(
         answer__item__round=round,
         answer__item__type=Item.Type.NOT_RECOMMENDED,
@@ -297,13 +335,6 @@ def raw_selections(*, round: Round, participants: Sequence[int] | None = None) -
         rows = rows.filter(answer__participant_id__in=participants)
     return rows.order_by("answer__participant__label", "answer__item__position", "option__position").values_list(
         "answer__item__round__number", "answer__participant__label", "answer__item__vignette__code", "option__code"
-    )
-
-
-def submitters_by_label(*, round: Round) -> list[int]:
-    """Ids of the participants who submitted the round, in the order of their pseudonyms, as the raw rows are."""
-    return list(
-        Submission.objects.filter(round=round).order_by("participant__label").values_list("participant_id", flat=True)
     )
 
 

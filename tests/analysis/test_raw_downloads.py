@@ -34,7 +34,7 @@ def streamed(response) -> list[bytes]:
 def test_raw_ratings_stream_a_block_of_panelists_at_a_time_with_the_rows_of_the_workbook(
     mayo_round, mayo_analyst_client, monkeypatch
 ):
-    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 3)
+    monkeypatch.setattr(streams, "PANELISTS_PER_BLOCK", 3)
     study = mayo_round.study
 
     chunks = streamed(download(mayo_analyst_client, study, "raw-ratings", "csv"))
@@ -51,7 +51,7 @@ def test_raw_ratings_stream_a_block_of_panelists_at_a_time_with_the_rows_of_the_
 
 
 def test_raw_selections_stream_as_json_records(mayo_round, mayo_analyst_client, monkeypatch):
-    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 4)
+    monkeypatch.setattr(streams, "PANELISTS_PER_BLOCK", 4)
 
     chunks = streamed(download(mayo_analyst_client, mayo_round.study, "raw-not-recommended", "json"))
 
@@ -120,7 +120,7 @@ def test_past_the_cap_the_command_refuses_in_one_line_and_writes_nothing(mayo_ro
 
 
 def test_the_command_streams_to_its_file_and_leaves_no_partial_file(mayo_round, tmp_path, monkeypatch):
-    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 4)
+    monkeypatch.setattr(streams, "PANELISTS_PER_BLOCK", 4)
     path = tmp_path / "ratings.csv"
 
     call_command("export_consensus", "mayo-trd", "--table", "raw-ratings", "--output", str(path))
@@ -133,7 +133,7 @@ def test_the_command_streams_to_its_file_and_leaves_no_partial_file(mayo_round, 
 @pytest.mark.parametrize("fmt", streams.STREAMED_FORMATS)
 def test_a_streamed_file_is_byte_for_byte_the_file_built_whole(mayo_round, table, fmt, monkeypatch):
     """Blank ratings, codes a spreadsheet would run, commas, quotes, line breaks: as the whole-table writer has them."""
-    monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", 3)
+    monkeypatch.setattr(streams, "PANELISTS_PER_BLOCK", 3)
     awkward = ["=1+1", "a,b", 'say "no"', "two\nlines", "-0.5", "sep\u2028arated", "é"]
     for item, code in zip(Item.objects.filter(round=mayo_round, type=Item.Type.LIKERT).order_by("position"), awkward):
         item.code = code
@@ -157,21 +157,22 @@ def test_a_streamed_file_is_byte_for_byte_the_file_built_whole(mayo_round, table
             assert [r["rating"] for r in json.loads(text) if r["panelist"] == "P02"] == [None] * blanked
 
 
-def test_a_streamed_download_asks_one_query_more_per_block_of_panelists(
-    mayo_round, mayo_analyst_client, monkeypatch
-):
+@pytest.mark.parametrize("table", ["raw-ratings", "raw-not-recommended"])
+def test_a_streamed_download_asks_a_pinned_number_of_queries(mayo_round, mayo_analyst_client, monkeypatch, table):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    def queries(per_query: int) -> int:
-        monkeypatch.setattr(streams, "PANELISTS_PER_QUERY", per_query)
+    def queries(per_block: int) -> int:
+        monkeypatch.setattr(streams, "PANELISTS_PER_BLOCK", per_block)
         with CaptureQueriesContext(connection) as captured:
-            b"".join(streamed(download(mayo_analyst_client, mayo_round.study, "raw-ratings", "csv")))
+            b"".join(streamed(download(mayo_analyst_client, mayo_round.study, table, "csv")))
         return len(captured.captured_queries)
 
     one_block, four_blocks = queries(10), queries(3)
 
-    assert four_blocks - one_block == 3
+    # The ratings are read whole, in the same queries whatever the blocks;
+    # the selections by one query per block.
+    assert four_blocks - one_block == (0 if table == "raw-ratings" else 3)
     assert one_block <= 12
 
 
@@ -179,14 +180,14 @@ def test_a_stream_that_fails_halfway_leaves_the_old_file_whole_and_nothing_besid
     path = tmp_path / "ratings.csv"
     path.write_text("the analyst's earlier file\n")
     path.chmod(0o600)
-    real_blocks = streams._blocks
+    real_blocks = streams._rating_blocks
 
-    def failing(query, round):
-        blocks = real_blocks(query, round)
+    def failing(round):
+        blocks = real_blocks(round)
         yield next(blocks)
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(streams, "_blocks", failing)
+    monkeypatch.setattr(streams, "_rating_blocks", failing)
 
     with pytest.raises(RuntimeError, match="went away"):
         call_command("export_consensus", "mayo-trd", "--table", "raw-ratings", "--output", str(path))
@@ -217,3 +218,34 @@ def test_a_new_file_keeps_the_mode_of_the_one_it_replaces_and_a_pipe_is_written_
     reader.join(timeout=10)
     assert received and received[0].decode() == path.read_text()
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_raw_ratings_hold_each_submitted_answer_once_with_blanks_and_no_one_who_did_not_submit(
+    mayo_study, mayo_analyst_client, monkeypatch
+):
+    from tests.analysis.panels import close, rate
+
+    monkeypatch.setattr(streams, "PANELISTS_PER_BLOCK", 2)
+    round_ = mayo_study.rounds.get(number=1)
+    # P01-P03 submit; P02 leaves cad-main blank and P03 does not answer sud-main.
+    p01, p02, p03 = rate(round_, {"base-main": [9, 6, 7], "sud-main": [5, 8]})
+    cad = Item.objects.get(round=round_, code="cad-main")
+    Answer.objects.create(participant=p02, item=cad, rating=None, scale_min=1, scale_max=9)
+    # P04 answered and never submitted: their answer is no one's rating.
+    rate(round_, {"cad-main": [None, None, None, 4]}, submitted=False)
+    close(round_)
+
+    chunks = streamed(download(mayo_analyst_client, mayo_study, "raw-ratings", "csv"))
+    workbook = download(mayo_analyst_client, mayo_study, "raw-ratings", "xlsx")
+
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))[1:]
+    assert sorted(rows) == sorted([
+        ["1", "P01", "base-main", "9"], ["1", "P01", "sud-main", "5"],
+        ["1", "P02", "base-main", "6"], ["1", "P02", "sud-main", "8"], ["1", "P02", "cad-main", ""],
+        ["1", "P03", "base-main", "7"],
+    ])
+    # In the workbook's order: by pseudonym, then by the statements' order on the ballot.
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))["raw-ratings"]
+    assert rows == [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    # Two blocks of panelists: P01-P02, then P03.
+    assert len(chunks) == 2
