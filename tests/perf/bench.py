@@ -58,6 +58,11 @@ TARGET_REPORT_SECONDS = 15
 TABLES = ("recommendations", "not-recommended")
 # The second study of `make bench`: 40 statements per vignette, 1,200 in all, four times the first.
 GROWTH = 40
+# A page may grow as its items do (linear), times this for the noise of timing: a page whose work is
+# all linear in its items measures 4.0 times give or take a few hundredths, so a bound of exactly
+# 4 would pass or fail it by chance. Growth as n log n would show 5 times (4 x log 1,200 / log 300),
+# as n squared 16 times: both still fail.
+GROWTH_TOLERANCE = 1.1
 
 
 @dataclass(frozen=True)
@@ -293,9 +298,9 @@ class Command(BaseCommand):
             # The voting page grows with its items (statements, and per vignette a list and a comment).
             linear = (large["items"] / small["items"]) if "items" in large else larger.statements / size.statements
             growth = large["seconds"] / small["seconds"]
-            met = large.get("status", 200) in (200, 400) and growth <= linear
-            out(f"{large['page'] + ': seconds (times the smaller)':<60} {large['seconds']:>8.2f} ({growth:.1f}x)"
-                f"   <= {linear:.1f}x: linear  {'met' if met else 'MISSED'}")
+            met = large.get("status", 200) in (200, 400) and growth <= linear * GROWTH_TOLERANCE
+            out(f"{large['page'] + ': seconds (times the smaller)':<60} {large['seconds']:>8.2f} ({growth:.2f}x)"
+                f"   <= {linear:.1f}x (linear) x {GROWTH_TOLERANCE}  {'met' if met else 'MISSED'}")
 
     def _step(self, name: str, *arguments: str) -> Step:
         return self._child(name, [sys.executable, str(settings.BASE_DIR / "manage.py"), *arguments])
