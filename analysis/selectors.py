@@ -177,14 +177,15 @@ def rating_counts_frame(*, rounds: Iterable[Round]) -> pd.DataFrame:
     )
 
 
-def round_figures(*, rounds: Iterable[Round]) -> dict[int, tuple[dict, dict] | None]:
-    """(protocol, figures) stored for each of these rounds (RoundFigures), None for a round with none, by round id."""
-    return {
-        round_id: None if figures is None else (protocol, figures)
-        for round_id, protocol, figures in Round.objects.filter(pk__in=rounds).values_list(
-            "pk", "figures__protocol", "figures__figures"
-        )
-    }
+def figures_protocols(*, rounds: Iterable[Round]) -> dict[int, dict | None]:
+    """The protocol each of these rounds' figures were stored under (RoundFigures), None for a round with none."""
+    return dict(Round.objects.filter(pk__in=rounds).values_list("pk", "figures__protocol"))
+
+
+def figures_parts(*, rounds: Iterable[Round], parts: Sequence[str]) -> dict[int, dict]:
+    """These parts (RoundFigures.PARTS) of the figures stored for these rounds, by round id and part."""
+    rows = RoundFigures.objects.filter(round__in=rounds).values_list("round_id", *parts)
+    return {round_id: dict(zip(parts, values)) for round_id, *values in rows}
 
 
 def choice_counts_frame(*, rounds: Iterable[Round], types: tuple[str, ...]) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from django.db.models import Q, QuerySet
 import consensus
 from analysis import selectors
 from analysis.printing import THREE_DECIMALS
-from surveys.models import Item, Round
+from surveys.models import Item, Round, RoundFigures
 
 RECOMMENDATION_COLUMNS = [
     "vignette", "vignette_title", "statement", "text", "options",
@@ -37,6 +37,27 @@ TOP_CHOICE_COLUMNS = [
 ]
 
 COUNTED_CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
+# The parts of the stored figures (RoundFigures.PARTS) in the groups they are
+# read in. The changes are half of a round's figures (each round's repeat
+# the earlier links'), and the round comparison reads nothing else; the
+# other parts are small and most tables read them all.
+FIGURE_PARTS = (("changes",), tuple(part for part in RoundFigures.PARTS if part != "changes"))
+
+class StoredFigures:
+    """A round's stored figures, each part (RoundFigures.PARTS) read when a table first asks for it.
+
+    A page decodes only the parts it shows: at 1,200 statements the figures
+    of four rounds are 8 MB of JSON, and the round comparison reads the
+    changes alone.
+    """
+
+    def __init__(self, data: RoundData, round_id: int):
+        self._data, self._round_id = data, round_id
+
+    def __getitem__(self, part: str):
+        # Empty if a reopen took the figures away since their protocol was read: the tables then compute.
+        return self._data._stored_part(part).get(self._round_id, {})
+
 
 class RoundData:
     """What the tables of one round read, each frame queried once on first use.
@@ -68,6 +89,8 @@ class RoundData:
         self._rule_asked = rule
         # The RoundData of the last round, whose frames this one slices.
         self._history = history
+        # The parts of the stored figures read so far, by part (_stored_part).
+        self._parts: dict[str, dict[int, object]] = {}
         # The study's rounds, when the caller has read them already.
         self._study_rounds = study_rounds
         # Earlier rounds' data, made once each (of_round), so their statistics are computed once.
@@ -153,21 +176,30 @@ class RoundData:
         return source[source["item_id"].isin(self.items["item_id"])]
 
     @cached_property
-    def stored_figures(self) -> dict[int, tuple[dict, dict] | None]:
-        """(protocol, figures) stored for each round read (RoundFigures), None for one with none, by round id."""
+    def _stored_protocols(self) -> dict[int, dict | None]:
+        """The protocol of the figures stored for each round read (RoundFigures), None for a round with none."""
         if self._history is not None:
-            return self._history.stored_figures
-        return selectors.round_figures(rounds=self._frame_rounds)
+            return self._history._stored_protocols
+        return selectors.figures_protocols(rounds=self._frame_rounds)
+
+    def _stored_part(self, part: str) -> dict[int, object]:
+        """One part of the figures stored for every round read that has them, by round id.
+
+        Read on first use with the rest of its group (FIGURE_PARTS), one query for every round read.
+        """
+        root = self._history or self
+        if part not in root._parts:
+            (group,) = (group for group in FIGURE_PARTS if part in group)
+            read = selectors.figures_parts(rounds=root._frame_rounds, parts=group)
+            for name in group:
+                root._parts[name] = {round_id: parts[name] for round_id, parts in read.items()}
+        return root._parts[part]
 
     @cached_property
     def _rounds_to_count(self) -> QuerySet | None:
         """The rounds read whose counts are not stored, as a subquery; None when every one's are."""
-        missing = [round_id for round_id, figures in self.stored_figures.items() if figures is None]
+        missing = [round_id for round_id, protocol in self._stored_protocols.items() if protocol is None]
         return Round.objects.filter(pk__in=missing) if missing else None
-
-    def _stored_parts(self, part: str) -> list:
-        """That part of the figures of every round read that has them stored."""
-        return [stored[1][part] for stored in self.stored_figures.values() if stored is not None]
 
     @cached_property
     def figures(self) -> dict | None:
@@ -178,10 +210,10 @@ class RoundData:
         protocol than the round's (a deviation they were not refreshed for)
         are not read, and everything is computed afresh.
         """
-        stored = (self._history or self).stored_figures.get(self.round.pk)
-        if stored is None or stored[0] != self.study.protocol():
+        protocol = self._stored_protocols.get(self.round.pk)
+        if protocol is None or protocol != self.study.protocol():
             return None
-        return stored[1]
+        return StoredFigures(self, self.round.pk)
 
     @property
     def judged_as_stored(self) -> bool:
@@ -193,7 +225,7 @@ class RoundData:
         """Ratings per item and point: stored at each round's close, counted in the database for a round without."""
         stored = [
             (int(item_id), rating, count)
-            for by_item in self._stored_parts("counts")
+            for by_item in self._stored_part("counts").values()
             for item_id, counts in by_item.items()
             for rating, count in counts
         ]
@@ -272,7 +304,7 @@ class RoundData:
     @cached_property
     def all_choice_counts(self) -> pd.DataFrame:
         """Choices per item and option, stored or counted as all_rating_counts."""
-        stored = [tuple(row) for rows in self._stored_parts("choices") for row in rows]
+        stored = [tuple(row) for rows in self._stored_part("choices").values() for row in rows]
         counted = (
             None
             if self._rounds_to_count is None

@@ -45,7 +45,7 @@ def round_figures_refresh(*, study: Study, from_number: int = 1) -> int:
     # The earlier rounds' figures, stored already, stand for their answers.
     last = RoundData(closed[-1], study_rounds=rounds)
     RoundFigures.objects.bulk_create(
-        RoundFigures(round=round, protocol=round.study_as_shown.protocol(), figures=_figures(last.of_round(round)))
+        RoundFigures(round=round, protocol=round.study_as_shown.protocol(), **_figures(last.of_round(round)))
         for round in written
     )
     return len(written)
@@ -57,7 +57,7 @@ def figures_on_answers_counted(sender, *, study: Study, from_number: int, **kwar
 
 
 def _figures(data: RoundData) -> dict:
-    """What RoundData reads back from RoundFigures.figures, for the round of `data`."""
+    """What RoundData reads back from RoundFigures, part by part (RoundFigures.PARTS), for the round of `data`."""
     rated = data.items_of(*Item.RATED_TYPES)
     likert = data.items_of(Item.Type.LIKERT)
     counts = data.rating_counts

@@ -85,16 +85,28 @@ class RoundFigures(models.Model):
     answers on every view. They are aggregates of the pseudonymous side, as
     the tables are: no participant id or label is in them.
 
-    `figures` holds, by item id: the rating counts, the item statistics and
-    the verdict under `protocol`; the changes from each parent item; the
-    round 1 comparison of completers and dropouts; the option counts. Figures
-    computed under another protocol (a deviation since) are not read.
+    Each part is a column of its own, so that a page reads and decodes only
+    the parts it shows (analysis.tables.StoredFigures): at 1,200 statements
+    a round's figures are megabytes of JSON, and the round comparison needs
+    its changes alone. By item id: the rating counts, the item statistics
+    and the verdict under `protocol`, the verdict under every rule; the
+    change of each lineage link; the round 1 comparison of completers and
+    dropouts; the option counts. Figures computed under another protocol (a
+    deviation since) are not read.
     """
 
     round = models.OneToOneField(Round, on_delete=models.CASCADE, primary_key=True, related_name="figures")
     # The rule, its parameters and the scale the figures were computed under.
     protocol = models.JSONField()
-    figures = models.JSONField()
+    counts = models.JSONField()
+    stats = models.JSONField()
+    verdicts = models.JSONField()
+    sensitivity = models.JSONField()
+    choices = models.JSONField()
+    changes = models.JSONField()
+    attrition = models.JSONField()
+
+    PARTS = ("counts", "stats", "verdicts", "sensitivity", "choices", "changes", "attrition")
 
     class Meta:
         verbose_name = _("round figures")

@@ -101,7 +101,7 @@ def round_feedback(
     counts: dict[int, Counter] = defaultdict(Counter)
     my_ratings: dict[int, int | None] = {}
     figures = RoundFigures.objects.filter(round__study_id=study.pk, round__number=sources.number)
-    stored = figures.values_list("figures__counts", flat=True).first() if rated else None
+    stored = figures.values_list("counts", flat=True).first() if rated else None
     if stored is not None:
         # Counted when the round's answers were written (RoundFigures): only this panelist's own are read.
         wanted = {parent_id for item in rated for parent_id, _text in sources.parents[item.pk]}

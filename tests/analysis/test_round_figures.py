@@ -90,14 +90,14 @@ def test_a_reopen_takes_the_figures_away_and_the_next_close_stores_the_new_count
     likert = round_.items.get(code="likert")
     ballot_for(round_, panelist, Ballot.Status.SUBMITTED, likert_answer(round_, 8))
     count(round_)
-    assert RoundFigures.objects.get(round=round_).figures["counts"] == {str(likert.pk): [[8, 1]]}
+    assert RoundFigures.objects.get(round=round_).counts == {str(likert.pk): [[8, 1]]}
 
     round_open(round=round_)
 
     assert not RoundFigures.objects.exists()
     ballot_for(round_, other_panelist, Ballot.Status.SUBMITTED, likert_answer(round_, 3))
     count(round_)
-    assert RoundFigures.objects.get(round=round_).figures["counts"] == {str(likert.pk): [[3, 1], [8, 1]]}
+    assert RoundFigures.objects.get(round=round_).counts == {str(likert.pk): [[3, 1], [8, 1]]}
     assert every_table(study.slug, 1) == afresh(study.slug, 1)
 
 
@@ -181,7 +181,7 @@ def test_the_stored_figures_name_items_and_links_and_no_panelist(archived_study)
     labels = list(Participant.objects.filter(study=study).values_list("label", flat=True))
 
     for stored in RoundFigures.objects.filter(round__study=study):
-        figures = stored.figures
+        figures = {part: getattr(stored, part) for part in RoundFigures.PARTS}
         for part in ("counts", "stats", "verdicts", "sensitivity", "attrition"):
             assert set(figures[part]) <= items, part
         assert set(figures["changes"]) <= links

@@ -32,13 +32,14 @@ RATINGS = {
 #  1 session, 2 user, 3 membership with study (the 404 check),
 #  4 the study's rounds (the round choices), 5 the round to analyse,
 #  then the tables' frames, one query each, over every closed round up to
-#  this one at once: 6 items, 7 item options, 8 the figures stored at each
-#  round's close (rating and option counts, statistics, verdicts, changes,
-#  the attrition check), 9 lineage; 10 vignettes, 11 options, 12 ranked
-#  options, 13 submissions; for the flow 14 invited, 15 joined and 16 the
-#  pseudonyms known; and 17 the comments. The figures are described in
-#  words from the same frames, and drawn by their own URLs.
-PAGE_QUERIES = 17
+#  this one at once: 6 items, 7 item options, 8 the protocol of the figures
+#  stored at each round's close, 9 the figures (rating and option counts,
+#  statistics, verdicts, the attrition check), 10 their changes (read apart:
+#  analysis.tables.FIGURE_PARTS), 11 lineage; 12 vignettes, 13 options,
+#  14 ranked options, 15 submissions; for the flow 16 invited, 17 joined and
+#  18 the pseudonyms known; and 19 the comments. The figures are described
+#  in words from the same frames, and drawn by their own URLs.
+PAGE_QUERIES = 19
 
 
 def member(study, role, username):
@@ -572,13 +573,13 @@ def test_a_table_downloads_in_a_pinned_number_of_queries(
 ):
     round_ = build(mayo_study)
 
-    # Expect at most 11 queries: session, user, membership with study, the
+    # Expect at most 12 queries: session, user, membership with study, the
     # study's rounds (the round choices), the round to analyse, then the
     # frames the table reads, one query each over every closed round up to
     # this one; the final tables read the most: items, vignettes, item
-    # options, options, the figures stored at close, lineage or
-    # submissions.
-    with django_assert_max_num_queries(11):
+    # options, options, the protocol of the figures stored at close and the
+    # figures, lineage or submissions.
+    with django_assert_max_num_queries(12):
         response = mayo_analyst_client.get(download_url(mayo_study, table=table, format="csv", round=round_.number))
     assert response.status_code == 200
 

@@ -169,13 +169,14 @@ def test_preparing_the_next_round_is_constant_in_the_size_of_the_panel(
         submit(round_, panel(mayo_study, 80)[3:])
         close(round_)
 
-    # Expect 11: session, user, round with study (the facilitator check),
+    # Expect 12: session, user, round with study (the facilitator check),
     # items with their vignettes, their lineage; then the round's tables,
     # read once for the items table (each item's verdict, median, IQR and n)
     # and the top-choices table, empty for a consensus round: item options,
-    # options, items, vignettes, the figures stored at close (ratings and
-    # chosen options counted, verdicts), submissions.
-    pinned(mayo_facilitator_client, study_url("round_next", mayo_study, number=1), grow, 11, django_assert_max_num_queries)
+    # options, items, vignettes, the protocol of the figures stored at close
+    # and the figures (ratings and chosen options counted, verdicts),
+    # submissions.
+    pinned(mayo_facilitator_client, study_url("round_next", mayo_study, number=1), grow, 12, django_assert_max_num_queries)
 
 
 def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_panel(
@@ -196,10 +197,10 @@ def test_drafting_statements_from_top_choices_is_constant_in_the_size_of_the_pan
 
     url = study_url("round_next", mayo_study, number=2)
     assert "or Ketamine/esketamine would be my main choice(s)" in mayo_facilitator_client.get(url).content.decode()
-    # Expect 14: the 11 of a consensus round (above), then the study's
+    # Expect 15: the 12 of a consensus round (above), then the study's
     # vignettes and options for the drafts, and the options each drafted
     # statement may name.
-    pinned(mayo_facilitator_client, url, grow, 14, django_assert_max_num_queries)
+    pinned(mayo_facilitator_client, url, grow, 15, django_assert_max_num_queries)
 
 
 def test_the_empty_study_page_needs_no_study_query(client, django_assert_max_num_queries):
