@@ -27,7 +27,7 @@ import pandas as pd
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from analysis import selectors
+from analysis.selectors import raw_answers
 from analysis.exports import inert
 from surveys.models import Round
 
@@ -41,7 +41,7 @@ PRINTED_ROWS_MAX = 50_000
 # Panelists written at a time: 25 x 300 statements = 7,500 rows at the bench's size.
 PANELISTS_PER_BLOCK = 25
 # A cell of the grid of ratings where the panelist has no answer.
-NO_ANSWER = selectors.BLANK_RATING - 1
+NO_ANSWER = raw_answers.BLANK_RATING - 1
 
 Block = list[tuple]
 
@@ -52,9 +52,9 @@ class TooManyRows(Exception):
 
 def _columns_and_query(name: str):
     if name == "raw-ratings":
-        return selectors.RAW_RATING_COLUMNS, selectors.raw_ratings
+        return raw_answers.RAW_RATING_COLUMNS, raw_answers.raw_ratings
     if name == "raw-not-recommended":
-        return selectors.RAW_SELECTION_COLUMNS, selectors.raw_selections
+        return raw_answers.RAW_SELECTION_COLUMNS, raw_answers.raw_selections
     raise ValueError(f"{name!r} is not a raw table; choose one of {', '.join(RAW_TABLES)}")
 
 
@@ -94,7 +94,7 @@ def raw_file(name: str, *, round: Round, fmt: str) -> Iterator[bytes]:
 
 def _blocks(query, round: Round) -> Iterator[Block]:
     """The table's rows, each block read whole by its own query before it is handed on."""
-    submitters: Sequence[int] = [pk for pk, _label in selectors.submitters_labelled(round=round)]
+    submitters: Sequence[int] = [pk for pk, _label in raw_answers.submitters_labelled(round=round)]
     for start in range(0, len(submitters), PANELISTS_PER_BLOCK):
         rows: QuerySet = query(round=round, participants=submitters[start:start + PANELISTS_PER_BLOCK])
         yield list(rows)
@@ -109,11 +109,11 @@ def _rating_blocks(round: Round) -> Iterator[Block]:
     SQLite). Read whole, they come from one pass over an index (0.5 s), into
     a grid of panelists by items, 4 bytes a cell (5 MiB for 1,000 x 1,200).
     """
-    panelists = selectors.submitters_labelled(round=round)
-    items = selectors.rated_item_codes(round=round)
+    panelists = raw_answers.submitters_labelled(round=round)
+    items = raw_answers.rated_item_codes(round=round)
     grid = np.full((len(panelists), len(items)), NO_ANSWER, dtype=np.int32)
     row_of, column_of = pd.Index([pk for pk, _label in panelists]), pd.Index([pk for pk, _code in items])
-    for chunk in selectors.round_ratings(round=round):
+    for chunk in raw_answers.round_ratings(round=round):
         rows, columns = row_of.get_indexer(chunk[:, 0]), column_of.get_indexer(chunk[:, 1])
         # A panelist who did not submit the round has no row (get_indexer's -1).
         kept = (rows >= 0) & (columns >= 0)
@@ -124,7 +124,7 @@ def _rating_blocks(round: Round) -> Iterator[Block]:
         for row, (_pk, label) in enumerate(panelists[start:start + PANELISTS_PER_BLOCK], start):
             answered = np.flatnonzero(grid[row] != NO_ANSWER)
             block.extend(
-                (round.number, label, codes[column], None if rating == selectors.BLANK_RATING else rating)
+                (round.number, label, codes[column], None if rating == raw_answers.BLANK_RATING else rating)
                 for column, rating in zip(answered.tolist(), grid[row, answered].tolist())
             )
         yield block

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 
 import consensus
 from analysis import selectors
+from analysis.selectors import raw_answers
 from analysis.printing import THREE_DECIMALS
 from surveys.models import Item, Round, RoundFigures
 
@@ -634,10 +635,10 @@ def round_comparison(data: RoundData, *, include_all: bool = False) -> pd.DataFr
 
 
 def raw_ratings(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
-    frame = selectors.raw_ratings_frame(round=data.round)
+    frame = raw_answers.raw_ratings_frame(round=data.round)
     frame["rating"] = frame["rating"].astype("Int64")
     return frame
 
 
 def raw_not_recommended(data: RoundData, *, include_all: bool = False) -> pd.DataFrame:
-    return selectors.raw_selections_frame(round=data.round)
+    return raw_answers.raw_selections_frame(round=data.round)

@@ -1,5 +1,8 @@
 """Reads for analysis: one query per frame, never one per item or per panelist.
 
+The reads of the raw answers themselves, for their downloads, are in
+`raw_answers`.
+
 Frames are read through a plain cursor from the queryset's own SQL, because
 building a model instance or a dict per row costs more than the whole
 analysis once a round holds hundreds of thousands of ratings.
@@ -13,8 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 from django.db import connections
-from django.db.models import Count, F, Prefetch, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Prefetch, QuerySet
 
 from surveys.models import (
     Answer,
@@ -269,82 +271,6 @@ def comments_by_vignette(*, round: Round) -> list[tuple[str, list[str]]]:
     for texts in grouped.values():
         shuffle(texts)
     return list(grouped.items())
-
-
-RAW_RATING_COLUMNS = ["round", "panelist", "statement", "rating"]
-RAW_SELECTION_COLUMNS = ["round", "panelist", "vignette", "option"]
-
-
-def raw_ratings(*, round: Round) -> QuerySet:
-    """SPEC 4.2 ratings.csv rows of the round, as tuples of RAW_RATING_COLUMNS (a blank rating is None)."""
-    rows = Answer.objects.filter(
-        item__round=round,
-        item__type__in=Item.RATED_TYPES,
-        participant__submissions__round=F("item__round"),
-    )
-    return rows.order_by("participant__label", "item__position", "item_id").values_list(
-        "item__round__number", "participant__label", "item__code", "rating"
-    )
-
-
-# A blank rating in round_ratings: below any point a SmallIntegerField holds.
-BLANK_RATING = -32_769
-
-
-def round_ratings(*, round: Round) -> Iterator[np.ndarray]:
-    """participant id, item id and rating of every answer to a rated item of the round, in no order.
-
-    Arrays of whole numbers (whole_number_chunks), a blank rating as
-    BLANK_RATING. The database reads them in one pass over the index on
-    (item, rating, participant), without a row of the answer table. Answers
-    of a panelist who did not submit the round are among them.
-    """
-    return whole_number_chunks(
-        Answer.objects.filter(item__round=round, item__type__in=Item.RATED_TYPES)
-        .order_by()
-        .values_list("participant_id", "item_id", Coalesce("rating", Value(BLANK_RATING)))
-    )
-
-
-def rated_item_codes(*, round: Round) -> list[tuple[int, str]]:
-    """(id, code) of the round's rated items, in the order of the raw rows."""
-    return list(
-        Item.objects.filter(round=round, type__in=Item.RATED_TYPES).order_by("position", "pk").values_list("pk", "code")
-    )
-
-
-def submitters_labelled(*, round: Round) -> list[tuple[int, str]]:
-    """(id, pseudonym) of the participants who submitted the round, in the order of their pseudonyms."""
-    return list(
-        Submission.objects.filter(round=round)
-        .order_by("participant__label")
-        .values_list("participant_id", "participant__label")
-    )
-
-
-def raw_selections(*, round: Round, participants: Sequence[int] | None = None) -> QuerySet:
-    """SPEC 4.2 not_recommended.csv rows of the round, as tuples of RAW_SELECTION_COLUMNS.
-
-    `participants` (ids) narrows them to those panelists, in the same order.
-    """
-    rows = AnswerOption.objects.filter(
-        answer__item__round=round,
-        answer__item__type=Item.Type.NOT_RECOMMENDED,
-        answer__participant__submissions__round=F("answer__item__round"),
-    )
-    if participants is not None:
-        rows = rows.filter(answer__participant_id__in=participants)
-    return rows.order_by("answer__participant__label", "answer__item__position", "option__position").values_list(
-        "answer__item__round__number", "answer__participant__label", "answer__item__vignette__code", "option__code"
-    )
-
-
-def raw_ratings_frame(*, round: Round) -> pd.DataFrame:
-    return frame(raw_ratings(round=round), RAW_RATING_COLUMNS)
-
-
-def raw_selections_frame(*, round: Round) -> pd.DataFrame:
-    return frame(raw_selections(round=round), RAW_SELECTION_COLUMNS)
 
 
 def protocol_deviations(*, study: Study) -> list[ProtocolDeviation]:
