@@ -39,25 +39,28 @@ TOP_CHOICE_COLUMNS = [
 
 COUNTED_CHOICE_TYPES = (Item.Type.NOT_RECOMMENDED, Item.Type.TOP_K)
 # The parts of the stored figures (RoundFigures.PARTS) in the groups they are
-# read in. The changes are half of a round's figures (each round's repeat
-# the earlier links'), and the round comparison reads nothing else; the
-# other parts are small and most tables read them all.
-FIGURE_PARTS = (("changes",), tuple(part for part in RoundFigures.PARTS if part != "changes"))
+# read in, each on first use. The changes are read for one round at a time:
+# a round's hold every lineage link up to it, half of its figures, and the
+# round comparison reads nothing else. The other parts are small, and most
+# tables read them all, for every round read.
+ROUND_PARTS = ("changes",)
+FIGURE_PARTS = (ROUND_PARTS, tuple(part for part in RoundFigures.PARTS if part not in ROUND_PARTS))
+
 
 class StoredFigures:
     """A round's stored figures, each part (RoundFigures.PARTS) read when a table first asks for it.
 
     A page decodes only the parts it shows: at 1,200 statements the figures
-    of four rounds are 8 MB of JSON, and the round comparison reads the
-    changes alone.
+    of four rounds are 8 MB of JSON, and the round comparison reads one
+    round's changes alone.
     """
 
     def __init__(self, data: RoundData, round_id: int):
         self._data, self._round_id = data, round_id
 
     def __getitem__(self, part: str):
-        # Empty if a reopen took the figures away since their protocol was read: the tables then compute.
-        return self._data._stored_part(part).get(self._round_id, {})
+        # Empty if a reopen or a deviation changed the figures since their protocol was read: the tables compute.
+        return self._data.stored_parts(part, round_id=self._round_id).get(self._round_id, {}).get(part, {})
 
 
 class RoundData:
@@ -90,8 +93,8 @@ class RoundData:
         self._rule_asked = rule
         # The RoundData of the last round, whose frames this one slices.
         self._history = history
-        # The parts of the stored figures read so far, by part (_stored_part).
-        self._parts: dict[str, dict[int, object]] = {}
+        # The groups of stored figures read so far (stored_parts), by group and round (None: every round read).
+        self._parts: dict[tuple, dict[int, dict]] = {}
         # The study's rounds, when the caller has read them already.
         self._study_rounds = study_rounds
         # Earlier rounds' data, made once each (of_round), so their statistics are computed once.
@@ -183,27 +186,35 @@ class RoundData:
             return self._history._stored_protocols
         return selectors.figures_protocols(rounds=self._frame_rounds)
 
-    def _stored_part(self, part: str) -> dict[int, object]:
-        """One part of the figures stored for every round read that has them, by round id.
+    def stored_parts(self, part: str, *, round_id: int | None = None) -> dict[int, dict]:
+        """The group of stored parts (FIGURE_PARTS) that holds `part`, by round id and part.
 
-        Read on first use with the rest of its group (FIGURE_PARTS), one query for every round read.
+        Read by one query on first use, for every round read, or for round
+        `round_id` alone for a part of ROUND_PARTS. A round whose figures
+        were taken away or stored under another protocol since their
+        protocol was read is left out, and counted from its answers.
         """
         root = self._history or self
-        if part not in root._parts:
-            (group,) = (group for group in FIGURE_PARTS if part in group)
-            read = selectors.figures_parts(rounds=root._frame_rounds, parts=group)
-            for name in group:
-                root._parts[name] = {round_id: parts[name] for round_id, parts in read.items()}
-        return root._parts[part]
+        (group,) = (group for group in FIGURE_PARTS if part in group)
+        key = (group, round_id if group is ROUND_PARTS else None)
+        if key not in root._parts:
+            rounds = root._frame_rounds if key[1] is None else [round_id]
+            read = selectors.figures_parts(rounds=rounds, parts=group)
+            protocols = root._stored_protocols
+            root._parts[key] = {
+                round_id: parts for round_id, (protocol, parts) in read.items() if protocol == protocols.get(round_id)
+            }
+        return root._parts[key]
 
     @cached_property
     def _rounds_to_count(self) -> QuerySet | None:
         """The rounds read whose counts are not stored, as a subquery; None when every one's are."""
-        missing = [round_id for round_id, protocol in self._stored_protocols.items() if protocol is None]
+        stored = self.stored_parts("counts")
+        missing = [round_id for round_id in self._stored_protocols if round_id not in stored]
         return Round.objects.filter(pk__in=missing) if missing else None
 
     @cached_property
-    def figures(self) -> dict | None:
+    def figures(self) -> StoredFigures | None:
         """This round's stored figures, when they were computed under the protocol this data reads the round by.
 
         The verdicts depend on the protocol's rule and parameters, the
@@ -226,8 +237,8 @@ class RoundData:
         """Ratings per item and point: stored at each round's close, counted in the database for a round without."""
         stored = [
             (int(item_id), rating, count)
-            for by_item in self._stored_part("counts").values()
-            for item_id, counts in by_item.items()
+            for parts in self.stored_parts("counts").values()
+            for item_id, counts in parts["counts"].items()
             for rating, count in counts
         ]
         counted = None if self._rounds_to_count is None else selectors.rating_counts_frame(rounds=self._rounds_to_count)
@@ -305,7 +316,7 @@ class RoundData:
     @cached_property
     def all_choice_counts(self) -> pd.DataFrame:
         """Choices per item and option, stored or counted as all_rating_counts."""
-        stored = [tuple(row) for rows in self._stored_part("choices").values() for row in rows]
+        stored = [tuple(row) for parts in self.stored_parts("choices").values() for row in parts["choices"]]
         counted = (
             None
             if self._rounds_to_count is None

@@ -48,7 +48,7 @@ def frame(queryset: QuerySet, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-# Rows fetched at a time by whole_number_frame.
+# Rows fetched at a time by whole_number_chunks.
 FETCH_ROWS = 50_000
 
 
@@ -184,10 +184,10 @@ def figures_protocols(*, rounds: Iterable[Round]) -> dict[int, dict | None]:
     return dict(Round.objects.filter(pk__in=rounds).values_list("pk", "figures__protocol"))
 
 
-def figures_parts(*, rounds: Iterable[Round], parts: Sequence[str]) -> dict[int, dict]:
-    """These parts (RoundFigures.PARTS) of the figures stored for these rounds, by round id and part."""
-    rows = RoundFigures.objects.filter(round__in=rounds).values_list("round_id", *parts)
-    return {round_id: dict(zip(parts, values)) for round_id, *values in rows}
+def figures_parts(*, rounds: Iterable[Round | int], parts: Sequence[str]) -> dict[int, tuple[dict, dict]]:
+    """(protocol, {part: value}) of these parts (RoundFigures.PARTS) of the figures stored for these rounds."""
+    rows = RoundFigures.objects.filter(round__in=rounds).values_list("round_id", "protocol", *parts)
+    return {round_id: (protocol, dict(zip(parts, values))) for round_id, protocol, *values in rows}
 
 
 def choice_counts_frame(*, rounds: Iterable[Round], types: tuple[str, ...]) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 import consensus
+from analysis import selectors
 from analysis.catalog import TABLES
 from surveys.models import Ballot, Item, ItemLink, Participant, Round, RoundFigures
 from surveys.services.rounds import round_open
@@ -83,6 +84,28 @@ def test_the_tables_of_a_closed_round_read_its_figures_and_count_no_answer(archi
                          stdout=StringIO())
 
     assert not [query["sql"] for query in queries if "surveys_answer" in query["sql"]]
+
+
+@pytest.mark.parametrize("change", ["taken away", "stored under another protocol"])
+def test_figures_changed_between_a_tables_reads_are_not_mixed_in(archived_study, monkeypatch, change):
+    # A reopen or a deviation lands after a page has read the figures' protocol and before it reads their parts.
+    expected = afresh(SLUG, 2)
+    real_parts = selectors.figures_parts
+
+    def changed_first(*, rounds, parts):
+        if change == "taken away":
+            RoundFigures.objects.all().delete()
+        else:
+            # A deviation's figures, under another protocol: its statistics, mixed in, would show.
+            for stored in RoundFigures.objects.all():
+                stored.protocol = {"rule": "another"}
+                stored.stats = {key: [["n", -1]] for key in stored.stats}
+                stored.save()
+        return real_parts(rounds=rounds, parts=parts)
+
+    monkeypatch.setattr(selectors, "figures_parts", changed_first)
+
+    assert every_table(SLUG, 2) == expected
 
 
 def test_a_reopen_takes_the_figures_away_and_the_next_close_stores_the_new_count(study, panelist, other_panelist):
