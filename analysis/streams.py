@@ -155,7 +155,7 @@ class _CsvCells(dict):
             # True would share 1's key, 1.0 too; the raw tables hold whole numbers and text alone.
             raise TypeError(f"a raw CSV cell is a whole number or text, not {value!r}")
         if value is None or value == "":
-            # csv.writer leaves an empty field of a row of several empty (alone on a row it would quote it).
+            # csv.writer leaves an empty field unquoted in a row of several fields (alone on a row it quotes it).
             field = ""
         else:
             buffer = io.StringIO()

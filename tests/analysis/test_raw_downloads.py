@@ -233,6 +233,14 @@ def test_raw_ratings_hold_each_submitted_answer_once_with_blanks_and_no_one_who_
     Answer.objects.create(participant=p02, item=cad, rating=None, scale_min=1, scale_max=9)
     # P04 answered and never submitted: their answer is no one's rating.
     rate(round_, {"cad-main": [None, None, None, 4]}, submitted=False)
+    # Pseudonyms in the reverse order of the participants' ids, positions in the reverse of the items'.
+    for participant, label in zip((p01, p02, p03), ("P03", "P02", "P01")):
+        participant.label = label + "x"
+        participant.save(update_fields=["label"])
+    items = list(Item.objects.filter(round=round_).order_by("pk"))
+    for position, item in enumerate(reversed(items)):
+        item.position = position
+        item.save(update_fields=["position"])
     close(round_)
 
     chunks = streamed(download(mayo_analyst_client, mayo_study, "raw-ratings", "csv"))
@@ -240,12 +248,13 @@ def test_raw_ratings_hold_each_submitted_answer_once_with_blanks_and_no_one_who_
 
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))[1:]
     assert sorted(rows) == sorted([
-        ["1", "P01", "base-main", "9"], ["1", "P01", "sud-main", "5"],
-        ["1", "P02", "base-main", "6"], ["1", "P02", "sud-main", "8"], ["1", "P02", "cad-main", ""],
-        ["1", "P03", "base-main", "7"],
+        ["1", "P03x", "base-main", "9"], ["1", "P03x", "sud-main", "5"],
+        ["1", "P02x", "base-main", "6"], ["1", "P02x", "sud-main", "8"], ["1", "P02x", "cad-main", ""],
+        ["1", "P01x", "base-main", "7"],
     ])
+    assert [row[1] for row in rows] == ["P01x", "P02x", "P02x", "P02x", "P03x", "P03x"]
     # In the workbook's order: by pseudonym, then by the statements' order on the ballot.
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content))["raw-ratings"]
     assert rows == [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    # Two blocks of panelists: P01-P02, then P03.
+    # Two blocks of panelists: P01x-P02x, then P03x.
     assert len(chunks) == 2
